@@ -1,0 +1,14 @@
+"""Celery beat schedule: every periodic job of the helpdesk, declared in one place.
+
+Each entry says how often it runs and why. Later issues add the SLA sweep and
+rollups here.
+"""
+
+BEAT_SCHEDULE: dict[str, dict] = {
+    # Every 5 minutes: acknowledgements whose on-commit enqueue was lost (a
+    # crash between commit and enqueue) are picked up again. Idempotent.
+    "tickets.acknowledge-missed": {
+        "task": "tickets.tasks.acknowledge_missed_tickets",
+        "schedule": 300.0,
+    },
+}

@@ -1,0 +1,29 @@
+"""Settings for the test suite: the real ones, with test-only defaults for what
+the environment does not set. DATABASE_URL / REDIS_URL must point at a real
+PostgreSQL and Redis (`make test` starts throwaway ones when they are unset)."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-insecure-secret-key")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+os.environ.setdefault("HELPDESK_SECURE_COOKIES", "0")
+os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", "helpdesk-test")
+
+from helpdesk.settings import *  # noqa: E402,F403
+from helpdesk.settings import DATABASES, REDIS_URL  # noqa: E402
+
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise RuntimeError(
+        "The test suite runs against PostgreSQL: set DATABASE_URL, or run `make test`, "
+        "which starts a throwaway server when it is unset."
+    )
+if not REDIS_URL:
+    raise RuntimeError("The test suite needs a real Redis: set REDIS_URL or run `make test`.")
+
+# Fast hashing: the suite creates many users; production keeps PBKDF2.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = os.path.join(os.environ.get("HELPDESK_TEST_MEDIA", "/tmp"), "helpdesk-test-media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

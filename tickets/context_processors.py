@@ -1,0 +1,16 @@
+from django.http import HttpRequest
+
+
+def navigation(request: HttpRequest) -> dict:
+    """What the base layout's navigation shows, from the user's permissions."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": {}}
+    return {
+        "nav": {
+            "works_tickets": user.has_perm("tickets.work_tickets"),
+            "sees_dashboards": user.has_perm("tickets.view_dashboards"),
+            "admin": user.is_staff,
+            "is_customer": user.role == "customer",
+        }
+    }

@@ -1,0 +1,417 @@
+"""The core helpdesk domain: organisations, people, teams, tickets, messages, history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from tickets.managers import UserManager
+
+
+class SupportTier(models.TextChoices):
+    """The customer account's contract level; it selects the SLA policy."""
+
+    BASIC = "basic", "Basic"
+    STANDARD = "standard", "Standard"
+    VIP = "vip", "VIP"
+
+
+class AgentTier(models.IntegerChoices):
+    TIER_1 = 1, "Tier 1 (first line)"
+    TIER_2 = 2, "Tier 2 (technical)"
+    TIER_3 = 3, "Tier 3 (engineering)"
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    # E-mail domain of the organisation's people ("example.com"); intake uses it
+    # to attach a new sender to the right account.
+    domain = models.CharField(max_length=253, blank=True, db_index=True)
+    support_tier = models.CharField(
+        max_length=16, choices=SupportTier.choices, default=SupportTier.STANDARD
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Skill(models.Model):
+    """Something an agent knows how to handle (login, billing, API...)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_teams",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    AGENT = "agent", "Agent"
+    MANAGER = "manager", "Manager"
+    ADMIN = "admin", "Administrator"
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Everybody who logs in. Logs in by e-mail; what they may do comes from the
+    permissions of their role's group (tickets/roles.py), not from is_staff."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    # Customers: may this person see every ticket of their organisation?
+    sees_organization_tickets = models.BooleanField(default=False)
+    # Agents (and managers who take tickets).
+    tier = models.PositiveSmallIntegerField(choices=AgentTier.choices, null=True, blank=True)
+    skills = models.ManyToManyField(Skill, blank=True, related_name="agents")
+    teams = models.ManyToManyField(Team, blank=True, related_name="members")
+    capacity = models.PositiveSmallIntegerField(
+        default=0, help_text="How many open tickets this agent can hold at once (0 for non-agents)."
+    )
+    is_available = models.BooleanField(default=True, help_text="On shift and taking new tickets.")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May log in to the Django admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name"]
+        constraints = [
+            models.CheckConstraint(
+                name="customer_has_no_agent_tier",
+                condition=~Q(role="customer") | Q(tier__isnull=True),
+                violation_error_message="Customers have no support tier.",
+            ),
+            models.CheckConstraint(
+                name="only_agents_have_capacity",
+                condition=Q(role__in=["agent", "manager"]) | Q(capacity=0),
+                violation_error_message="Only agents and managers have a ticket capacity.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>"
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role == Role.CUSTOMER
+
+    @property
+    def is_agent_like(self) -> bool:
+        """Staff of the helpdesk (agent, manager, admin) as opposed to customers."""
+        return self.role in (Role.AGENT, Role.MANAGER, Role.ADMIN)
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        if self.role != Role.CUSTOMER and self.sees_organization_tickets:
+            raise ValidationError({"sees_organization_tickets": "Only customers use this flag."})
+        if self.role == Role.AGENT and self.tier is None:
+            raise ValidationError({"tier": "Agents need a support tier."})
+
+
+class Category(models.Model):
+    """What a ticket is about; says which tier and skill handle it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    required_tier = models.PositiveSmallIntegerField(
+        choices=AgentTier.choices, default=AgentTier.TIER_1
+    )
+    skill = models.ForeignKey(Skill, null=True, blank=True, on_delete=models.SET_NULL)
+    default_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    PENDING = "pending", "Pending (waiting on customer)"
+    ON_HOLD = "on_hold", "On hold"
+    SOLVED = "solved", "Solved"
+    CLOSED = "closed", "Closed"
+
+
+# Statuses in which the ticket still needs work from the helpdesk or customer.
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+
+# The lifecycle: which status may follow which. "solved -> open" is the reopen.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset({Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.SOLVED}),
+    Status.OPEN: frozenset({Status.PENDING, Status.ON_HOLD, Status.SOLVED}),
+    Status.PENDING: frozenset({Status.OPEN, Status.ON_HOLD, Status.SOLVED}),
+    Status.ON_HOLD: frozenset({Status.OPEN, Status.PENDING, Status.SOLVED}),
+    Status.SOLVED: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+
+
+class Priority(models.TextChoices):
+    URGENT = "urgent", "Urgent"
+    HIGH = "high", "High"
+    NORMAL = "normal", "Normal"
+    LOW = "low", "Low"
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", "Customer portal"
+    EMAIL = "email", "E-mail"
+    API = "api", "API"
+    AGENT = "agent", "Agent (phone, chat)"
+
+
+class Ticket(models.Model):
+    subject = models.CharField(max_length=250)
+    description = models.TextField()
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets"
+    )
+    # Copied from the requester at intake so the organisation's tickets are
+    # one indexed lookup, and history stays right if the person moves.
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.PORTAL)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    tier = models.PositiveSmallIntegerField(choices=AgentTier.choices, default=AgentTier.TIER_1)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        permissions = [
+            ("work_tickets", "Can work tickets as an agent"),
+            ("view_all_tickets", "Can see the tickets of every team"),
+            ("view_dashboards", "Can see manager dashboards"),
+        ]
+        indexes = [
+            # Staff landing page / queues: a team's tickets in a status, newest first.
+            models.Index(fields=["team", "status", "-id"], name="ticket_team_status"),
+            # "My tickets": an agent's tickets in a status.
+            models.Index(fields=["assignee", "status", "-id"], name="ticket_assignee_status"),
+            # Customer portal: my tickets, my organisation's tickets.
+            models.Index(fields=["requester", "-id"], name="ticket_requester"),
+            models.Index(fields=["organization", "-id"], name="ticket_org"),
+            # All-tickets view for agents who see every team, by status.
+            models.Index(fields=["status", "-id"], name="ticket_status"),
+            # Analytics scans by creation time.
+            models.Index(fields=["created_at"], name="ticket_created"),
+            # acknowledge_missed_tickets: the few tickets not yet acknowledged.
+            models.Index(
+                fields=["created_at"],
+                name="ticket_unacknowledged",
+                condition=Q(acknowledged_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="solved_ticket_has_solved_at",
+                condition=~Q(status__in=["solved", "closed"]) | Q(solved_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="closed_ticket_has_closed_at",
+                condition=~Q(status="closed") | Q(closed_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="ticket_not_own_parent", condition=~Q(parent=models.F("id"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.subject}"
+
+    @property
+    def key(self) -> str:
+        return format_ticket_key(self.pk)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("tickets:detail", kwargs={"key": self.key})
+
+
+def format_ticket_key(pk: int | None) -> str:
+    """HD-1042: the human key is the primary key behind a configurable prefix."""
+    return f"{settings.HELPDESK_TICKET_KEY_PREFIX}-{pk}"
+
+
+def parse_ticket_key(key: str) -> int | None:
+    """The primary key in a human key ("HD-1042", "hd-1042" or "1042"), or None."""
+    prefix = settings.HELPDESK_TICKET_KEY_PREFIX.upper() + "-"
+    text = key.strip().upper()
+    if text.startswith(prefix):
+        text = text[len(prefix) :]
+    if not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
+class Message(models.Model):
+    """One entry in a ticket's conversation: a public reply or an internal note."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages"
+    )
+    is_internal = models.BooleanField(
+        default=False, help_text="Internal notes are visible to the helpdesk staff only."
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.PORTAL)
+    body = models.TextField()
+    # RFC 5322 Message-ID for e-mail threading (set for mail in and out).
+    email_message_id = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The ticket page's conversation, in order.
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
+            # Threading an inbound reply by its In-Reply-To header.
+            models.Index(
+                fields=["email_message_id"],
+                name="message_email_id",
+                condition=~Q(email_message_id=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        kind = "note" if self.is_internal else "reply"
+        return f"{kind} on {format_ticket_key(self.ticket_id)} by {self.author_id}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{filename}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=500)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class TicketEvent(models.Model):
+    """Append-only history of every change to a ticket: the audit trail and the
+    raw material of analytics. Written by tickets.services only."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty for changes made by the system.",
+    )
+    # Dotted action name: ticket.created, ticket.status_changed, ticket.assigned...
+    action = models.CharField(max_length=64)
+    field = models.CharField(max_length=64, blank=True, default="")
+    old_value = models.CharField(max_length=255, blank=True, default="")
+    new_value = models.CharField(max_length=255, blank=True, default="")
+    note = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The ticket page's history panel.
+            models.Index(fields=["ticket", "created_at"], name="event_ticket_created"),
+            # Analytics: all events of one kind in a time range.
+            models.Index(fields=["action", "created_at"], name="event_action_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {format_ticket_key(self.ticket_id)}"
+
+    def save(self, *args, **kwargs) -> None:
+        # History is append-only: an existing row is never rewritten.
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError("Ticket history is append-only; events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Ticket history is append-only; events cannot be deleted.")

@@ -1,0 +1,61 @@
+"""Roles are Django groups holding permissions; the code checks permissions.
+
+`User.role` says which group a person belongs to (and drives navigation);
+`user_set_role` in services keeps the two in step. Changing what a role may do
+is editing ROLE_PERMISSIONS (or the group in the admin), never an `if role ==`.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+from tickets.models import Role
+
+# permission codenames are "<app_label>.<codename>"
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.CUSTOMER: [],
+    Role.AGENT: [
+        "tickets.work_tickets",
+        "tickets.view_ticket",
+        "tickets.change_ticket",
+        "tickets.add_ticket",
+    ],
+    Role.MANAGER: [
+        "tickets.work_tickets",
+        "tickets.view_all_tickets",
+        "tickets.view_dashboards",
+        "tickets.view_ticket",
+        "tickets.change_ticket",
+        "tickets.add_ticket",
+        "tickets.view_organization",
+        "tickets.view_user",
+        "tickets.view_team",
+        "tickets.change_team",
+        "tickets.view_category",
+        "tickets.change_category",
+        "tickets.view_ticketevent",
+    ],
+    # Admins are superusers; the group exists so the role is visible in the admin.
+    Role.ADMIN: [],
+}
+
+
+def role_group_name(role: str) -> str:
+    return f"role:{role}"
+
+
+def sync_role_groups(**kwargs) -> None:
+    """Create or update one group per role with exactly its permissions.
+    Connected to post_migrate, so a fresh database has them after `migrate`."""
+    for role, perm_names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role_group_name(role))
+        perms = []
+        for name in perm_names:
+            app_label, codename = name.split(".")
+            perm = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if perm is None:
+                # Permissions of an app are created by its own post_migrate; the
+                # next migrate run completes the set.
+                continue
+            perms.append(perm)
+        group.permissions.set(perms)

@@ -1,0 +1,59 @@
+"""Reads that enforce access. Every ticket query in views, the API and exports
+starts from `tickets_visible_to`; nothing else decides who sees what."""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from tickets.models import Role, Ticket, User, parse_ticket_key
+
+
+def tickets_visible_to(user: User) -> QuerySet[Ticket]:
+    """The tickets `user` may see.
+
+    - inactive or anonymous: none
+    - `tickets.view_all_tickets` (managers, admins): every ticket
+    - `tickets.work_tickets` (agents): their teams' tickets, tickets assigned to
+      them, and untriaged tickets that have no team yet
+    - customers: tickets they requested and, with `sees_organization_tickets`,
+      every ticket of their organisation
+    """
+    qs = Ticket.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if user.has_perm("tickets.view_all_tickets"):
+        return qs
+    if user.has_perm("tickets.work_tickets"):
+        team_ids = list(user.teams.values_list("id", flat=True))
+        return qs.filter(Q(team_id__in=team_ids) | Q(assignee_id=user.pk) | Q(team__isnull=True))
+    if user.role == Role.CUSTOMER:
+        if user.sees_organization_tickets and user.organization_id:
+            return qs.filter(Q(organization_id=user.organization_id) | Q(requester_id=user.pk))
+        return qs.filter(requester_id=user.pk)
+    return qs.none()
+
+
+def ticket_get_for_user(user: User, key: str) -> Ticket:
+    """One ticket by its human key, or 404 — the same 404 whether the ticket does
+    not exist or belongs to somebody else, so keys cannot be probed."""
+    pk = parse_ticket_key(key)
+    if pk is None:
+        raise Http404("No such ticket")
+    ticket = (
+        tickets_visible_to(user)
+        .select_related("requester", "organization", "category", "team", "assignee")
+        .filter(pk=pk)
+        .first()
+    )
+    if ticket is None:
+        raise Http404("No such ticket")
+    return ticket
+
+
+def messages_visible_to(user: User, ticket: Ticket) -> QuerySet:
+    """The conversation of a ticket the user can already see; customers never
+    see internal notes."""
+    qs = ticket.messages.select_related("author").prefetch_related("attachments")
+    if not user.has_perm("tickets.work_tickets"):
+        qs = qs.filter(is_internal=False)
+    return qs
+

@@ -1,0 +1,481 @@
+"""Every write to the ticket domain. Views, the API, management commands and
+Celery tasks call these; none of them changes a ticket by hand.
+
+Each service is keyword-only, atomic, and records what it changed in the
+ticket's history (TicketEvent) with a dotted action name.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from tickets.errors import DomainError
+from tickets.models import (
+    STATUS_TRANSITIONS,
+    Attachment,
+    Category,
+    Channel,
+    Message,
+    Organization,
+    Priority,
+    Role,
+    Skill,
+    Status,
+    Team,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from tickets.roles import role_group_name
+
+# --- people -----------------------------------------------------------------
+
+
+def user_create(
+    *,
+    email: str,
+    password: str | None = None,
+    full_name: str = "",
+    role: str = Role.CUSTOMER,
+    organization: Organization | None = None,
+    sees_organization_tickets: bool = False,
+    tier: int | None = None,
+    capacity: int = 0,
+    skills: Iterable[Skill] = (),
+    teams: Iterable[Team] = (),
+    is_available: bool = True,
+) -> User:
+    if role not in Role.values:
+        raise DomainError(f"Unknown role {role!r}.", field="role")
+    email = User.objects.normalize_email(email or "").strip().lower()
+    user = User(
+        email=email,
+        full_name=(full_name or email.split("@")[0]).strip(),
+        role=role,
+        organization=organization,
+        sees_organization_tickets=sees_organization_tickets,
+        tier=tier,
+        capacity=capacity,
+        is_available=is_available,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    _validate(user)
+    with transaction.atomic():
+        user.save()
+        user_set_role(user=user, role=role)
+        if skills:
+            user.skills.set(skills)
+        if teams:
+            user.teams.set(teams)
+    return user
+
+
+def user_set_role(*, user: User, role: str) -> User:
+    """Put the user in exactly the group of `role`; admins are also superusers
+    and staff (Django admin access)."""
+    if role not in Role.values:
+        raise DomainError(f"Unknown role {role!r}.", field="role")
+    with transaction.atomic():
+        role_groups = Group.objects.filter(name__startswith="role:")
+        user.groups.remove(*role_groups)
+        group, _ = Group.objects.get_or_create(name=role_group_name(role))
+        user.groups.add(group)
+        user.role = role
+        user.is_superuser = role == Role.ADMIN
+        user.is_staff = role in (Role.ADMIN, Role.MANAGER)
+        user.save(update_fields=["role", "is_superuser", "is_staff"])
+    # has_perm caches per instance; the role just changed.
+    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(attr, None)
+    return user
+
+
+def _validate(obj) -> None:
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(
+            " ".join(messages), field=None if field == "__all__" else field
+        ) from exc
+
+
+# --- attachments --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file arriving from any channel (form upload, e-mail part, API)."""
+
+    filename: str
+    content_type: str
+    content: UploadedFile
+
+
+def validate_attachments(files: Sequence[UploadedFile]) -> list[IncomingFile]:
+    """Check every file against the size and type limits before anything is
+    written, so a bad attachment refuses the whole request."""
+    checked = []
+    for upload in files:
+        name = (upload.name or "attachment").rsplit("/", 1)[-1][:255]
+        content_type = (
+            getattr(upload, "content_type", None)
+            or mimetypes.guess_type(name)[0]
+            or "application/octet-stream"
+        ).split(";")[0].strip().lower()
+        if upload.size > settings.HELPDESK_ATTACHMENT_MAX_BYTES:
+            limit_mb = settings.HELPDESK_ATTACHMENT_MAX_BYTES / (1024 * 1024)
+            raise DomainError(
+                f"{name} is too large (limit {limit_mb:.0f} MB).", field="attachments"
+            )
+        if content_type not in settings.HELPDESK_ATTACHMENT_TYPES:
+            raise DomainError(
+                f"{name}: files of type {content_type} are not accepted.", field="attachments"
+            )
+        checked.append(IncomingFile(filename=name, content_type=content_type, content=upload))
+    return checked
+
+
+def _store_attachments(message: Message, files: Sequence[IncomingFile]) -> None:
+    for incoming in files:
+        attachment = Attachment(
+            message=message,
+            filename=incoming.filename,
+            content_type=incoming.content_type,
+            size=incoming.content.size,
+        )
+        # Saved through Django's storage API (local disk in the demo, any
+        # configured storage in production).
+        attachment.file.save(incoming.filename, incoming.content, save=False)
+        attachment.save()
+
+
+# --- history ----------------------------------------------------------------
+
+
+def _record(
+    ticket: Ticket,
+    *,
+    actor: User | None,
+    action: str,
+    field: str = "",
+    old: object = "",
+    new: object = "",
+    note: str = "",
+    at=None,
+) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor,
+        action=action,
+        field=field,
+        old_value=_display(old),
+        new_value=_display(new),
+        note=note[:500],
+        created_at=at or timezone.now(),
+    )
+
+
+def _display(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, User):
+        return value.email
+    return str(value)[:255]
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    """Re-read the ticket under a row lock so concurrent writes serialise."""
+    return (
+        Ticket.objects.select_for_update()
+        .select_related("requester", "organization", "category", "team", "assignee")
+        .get(pk=ticket.pk)
+    )
+
+
+def _require_staff(actor: User | None, what: str) -> None:
+    if actor is not None and not actor.has_perm("tickets.work_tickets"):
+        raise DomainError(f"Only helpdesk staff can {what}.", code="permission_denied")
+
+
+# --- tickets ----------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    requester: User,
+    subject: str,
+    description: str,
+    channel: str = Channel.PORTAL,
+    priority: str = Priority.NORMAL,
+    category: Category | None = None,
+    team: Team | None = None,
+    actor: User | None = None,
+    attachments: Sequence[UploadedFile] = (),
+) -> Ticket:
+    """Open a ticket. The description becomes the first message of the
+    conversation. Nothing is written unless everything is valid."""
+    subject = (subject or "").strip()
+    description = (description or "").strip()
+    if not subject:
+        raise DomainError("A subject is required.", field="subject")
+    if not description:
+        raise DomainError("Please describe the problem.", field="description")
+    if channel not in Channel.values:
+        raise DomainError(f"Unknown channel {channel!r}.", field="channel")
+    if priority not in Priority.values:
+        raise DomainError(f"Unknown priority {priority!r}.", field="priority")
+    if not requester.is_active:
+        raise DomainError("The requester's account is disabled.", field="requester")
+    files = validate_attachments(attachments)
+
+    now = timezone.now()
+    ticket = Ticket(
+        subject=subject[:250],
+        description=description,
+        requester=requester,
+        organization=requester.organization,
+        channel=channel,
+        priority=priority,
+        category=category,
+        tier=category.required_tier if category else 1,
+        team=team or (category.default_team if category else None),
+        created_at=now,
+        updated_at=now,
+    )
+    _validate(ticket)
+    ticket.save()
+    message = Message.objects.create(
+        ticket=ticket, author=requester, body=description, channel=channel, created_at=now
+    )
+    _store_attachments(message, files)
+    _record(ticket, actor=actor or requester, action="ticket.created", new=channel, at=now)
+
+    from tickets.tasks import send_ticket_acknowledgement
+
+    ticket_id = ticket.pk
+    transaction.on_commit(lambda: send_ticket_acknowledgement.delay(ticket_id))
+    return ticket
+
+
+# Fields a person may change with ticket_update, and who may change them.
+UPDATABLE_FIELDS = ("subject", "priority", "category", "team", "tier")
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, actor: User, **changes) -> Ticket:
+    """Change properties of a ticket (staff only). Unchanged values record nothing."""
+    _require_staff(actor, "change ticket properties")
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise DomainError(f"Cannot change {', '.join(sorted(unknown))}.")
+    ticket = _locked(ticket)
+    if "priority" in changes and changes["priority"] not in Priority.values:
+        raise DomainError(f"Unknown priority {changes['priority']!r}.", field="priority")
+    if "subject" in changes:
+        changes["subject"] = (changes["subject"] or "").strip()
+        if not changes["subject"]:
+            raise DomainError("A subject is required.", field="subject")
+    now = timezone.now()
+    changed = []
+    for field, new in changes.items():
+        old = getattr(ticket, field)
+        if old == new:
+            continue
+        setattr(ticket, field, new)
+        changed.append(field)
+        _record(ticket, actor=actor, action=f"ticket.{field}_changed", field=field,
+                old=old, new=new, at=now)
+    if changed:
+        _validate(ticket)
+        ticket.updated_at = now
+        ticket.save(update_fields=[*changed, "updated_at"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None) -> Ticket:
+    """Give the ticket to an agent (or take it back to the queue with None)."""
+    _require_staff(actor, "assign tickets")
+    if assignee is not None and (
+        not assignee.is_active or not assignee.has_perm("tickets.work_tickets")
+    ):
+        raise DomainError(f"{assignee.full_name} cannot work tickets.", field="assignee")
+    ticket = _locked(ticket)
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return ticket
+    if not ticket.is_open:
+        raise DomainError("Solved and closed tickets cannot be reassigned.", field="assignee")
+    old = ticket.assignee
+    now = timezone.now()
+    ticket.assignee = assignee
+    ticket.updated_at = now
+    ticket.save(update_fields=["assignee", "updated_at"])
+    _record(
+        ticket,
+        actor=actor,
+        action="ticket.assigned" if assignee else "ticket.unassigned",
+        field="assignee",
+        old=old,
+        new=assignee,
+        at=now,
+    )
+    return ticket
+
+
+def _apply_status(ticket: Ticket, new_status: str, *, actor: User | None, now, note="") -> None:
+    old_status = ticket.status
+    if new_status not in Status.values:
+        raise DomainError(f"Unknown status {new_status!r}.", field="status")
+    if new_status == old_status:
+        return
+    if new_status not in STATUS_TRANSITIONS[old_status]:
+        raise DomainError(
+            f"A {Status(old_status).label.lower()} ticket cannot become "
+            f"{Status(new_status).label.lower()}.",
+            field="status",
+        )
+    ticket.status = new_status
+    fields = ["status", "updated_at"]
+    if new_status == Status.SOLVED:
+        ticket.solved_at = now
+        fields.append("solved_at")
+    elif new_status == Status.CLOSED:
+        ticket.closed_at = now
+        fields.append("closed_at")
+    elif old_status == Status.SOLVED:
+        # Reopened: the earlier solve no longer counts.
+        ticket.solved_at = None
+        fields.append("solved_at")
+    ticket.updated_at = now
+    ticket.save(update_fields=fields)
+    action = "ticket.reopened" if old_status == Status.SOLVED else "ticket.status_changed"
+    _record(ticket, actor=actor, action=action, field="status", old=old_status,
+            new=new_status, note=note, at=now)
+
+
+@transaction.atomic
+def ticket_change_status(*, ticket: Ticket, status: str, actor: User | None) -> Ticket:
+    """Move the ticket along its lifecycle. Customers may only mark their own
+    ticket solved or reopen a solved one; everything else is staff work."""
+    ticket = _locked(ticket)
+    if actor is not None and not actor.has_perm("tickets.work_tickets"):
+        allowed = {Status.SOLVED} | ({Status.OPEN} if ticket.status == Status.SOLVED else set())
+        if status not in allowed:
+            raise DomainError("Customers can only solve or reopen a ticket.", field="status",
+                              code="permission_denied")
+    _apply_status(ticket, status, actor=actor, now=timezone.now())
+    return ticket
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    is_internal: bool = False,
+    channel: str = Channel.PORTAL,
+    status: str | None = None,
+    attachments: Sequence[UploadedFile] = (),
+    email_message_id: str = "",
+) -> Message:
+    """Add a public reply or an internal note, optionally moving the status in
+    the same step ("reply and set pending").
+
+    Staff replies: the first public one sets first_response_at; on a new ticket
+    it opens the ticket. Customer replies reopen a pending or solved ticket.
+    """
+    body = (body or "").strip()
+    if not body:
+        raise DomainError("The message is empty.", field="body")
+    is_staff = author.has_perm("tickets.work_tickets")
+    if is_internal and not is_staff:
+        raise DomainError("Only helpdesk staff can add internal notes.", field="is_internal",
+                          code="permission_denied")
+    files = validate_attachments(attachments)
+    ticket = _locked(ticket)
+    if ticket.status == Status.CLOSED:
+        raise DomainError("This ticket is closed; please open a new ticket.", field="body")
+
+    now = timezone.now()
+    message = Message.objects.create(
+        ticket=ticket,
+        author=author,
+        body=body,
+        is_internal=is_internal,
+        channel=channel,
+        email_message_id=email_message_id,
+        created_at=now,
+    )
+    _store_attachments(message, files)
+    _record(ticket, actor=author, action="ticket.note_added" if is_internal else "ticket.replied",
+            new=message.pk, at=now)
+
+    ticket.updated_at = now
+    ticket.save(update_fields=["updated_at"])
+    if is_staff and not is_internal:
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+            ticket.save(update_fields=["first_response_at"])
+            _record(ticket, actor=author, action="ticket.first_response", at=now)
+        if status is None and ticket.status == Status.NEW:
+            status = Status.OPEN
+    elif not is_staff and ticket.status in (Status.PENDING, Status.SOLVED):
+        # The customer answered: the ball is back with the helpdesk.
+        status = Status.OPEN
+    if status is not None:
+        if not is_staff and status != Status.OPEN:
+            raise DomainError("Customers cannot set the status.", field="status")
+        _apply_status(ticket, status, actor=author, now=now)
+    return message
+
+
+# --- acknowledgement (run by the Celery task) ---------------------------------
+
+
+def ticket_acknowledge(*, ticket_id: int) -> bool:
+    """Send the automatic acknowledgement once. Returns False when the ticket
+    was already acknowledged (a retried or duplicated task)."""
+    from django.core.mail import send_mail
+
+    with transaction.atomic():
+        now = timezone.now()
+        # The conditional UPDATE claims the acknowledgement: of two workers
+        # running this at once, exactly one sees a row count of 1.
+        claimed = Ticket.objects.filter(pk=ticket_id, acknowledged_at__isnull=True).update(
+            acknowledged_at=now
+        )
+        if not claimed:
+            return False
+        ticket = Ticket.objects.select_related("requester").get(pk=ticket_id)
+        _record(ticket, actor=None, action="ticket.acknowledged", note="Acknowledgement e-mailed",
+                at=now)
+        # Sent inside the transaction on purpose: if the mail server refuses,
+        # the claim rolls back and the task's retry tries again. (A queued
+        # outbox replaces this once notifications are rows of their own.)
+        send_mail(
+            subject=f"[{ticket.key}] We received your request: {ticket.subject}",
+            message=(
+                f"Hello {ticket.requester.get_short_name()},\n\n"
+                f"We have received your request and logged it as {ticket.key}.\n"
+                "An agent will get back to you soon.\n\n"
+                f"Follow it here: {settings.HELPDESK_SITE_URL}{ticket.get_absolute_url()}\n"
+            ),
+            from_email=None,
+            recipient_list=[ticket.requester.email],
+        )
+    return True

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.enqueue import enqueue_on_commit
 from tickets.errors import DomainError
 from tickets.models import (
     STATUS_TRANSITIONS,
@@ -199,7 +200,7 @@ def _display(value: object) -> str:
 def _locked(ticket: Ticket) -> Ticket:
     """Re-read the ticket under a row lock so concurrent writes serialise."""
     return (
-        Ticket.objects.select_for_update()
+        Ticket.objects.select_for_update(of=("self",))
         .select_related("requester", "organization", "category", "team", "assignee")
         .get(pk=ticket.pk)
     )
@@ -266,8 +267,7 @@ def ticket_create(
 
     from tickets.tasks import send_ticket_acknowledgement
 
-    ticket_id = ticket.pk
-    transaction.on_commit(lambda: send_ticket_acknowledgement.delay(ticket_id))
+    enqueue_on_commit(send_ticket_acknowledgement, ticket.pk)
     return ticket
 
 

@@ -157,6 +157,7 @@ def ticket_status(request: HttpRequest, key: str) -> HttpResponse:
         )
     except DomainError as exc:
         form.add_error("status", exc.message)
+        messages.error(request, exc.message)
         return _rerender(request, ticket, status_form=form)
     messages.success(request, "Status updated.")
     return redirect(ticket)

@@ -1,0 +1,259 @@
+import re
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tests.factories import make_ticket
+from tickets import services
+from tickets.models import Attachment, Status, Ticket
+
+
+def login(client, user, password):
+    response = client.post(reverse("login"), {"username": user.email, "password": password})
+    assert response.status_code == 302, response.content
+    return response
+
+
+# --- auth -------------------------------------------------------------------
+
+
+def test_login_by_email_lands_on_tickets(client, customer, password):
+    response = login(client, customer, password)
+    assert response.url == reverse("tickets:home")
+    page = client.get(reverse("tickets:list"))
+    assert page.status_code == 200
+    assert b"My requests" in page.content
+
+
+def test_wrong_password_shows_error(client, customer):
+    response = client.post(reverse("login"), {"username": customer.email, "password": "nope"})
+    assert response.status_code == 200
+    assert b"Please enter a correct" in response.content
+
+
+def test_failed_logins_are_rate_limited(client, customer, password, settings):
+    settings.LOGIN_RATE_LIMIT = 3
+    for _ in range(3):
+        client.post(reverse("login"), {"username": customer.email, "password": "nope"})
+    # even the right password is refused while the limit holds
+    response = client.post(reverse("login"), {"username": customer.email, "password": password})
+    assert response.status_code == 200
+    assert b"Too many failed log-in attempts" in response.content
+
+
+def test_logout_requires_post(client, customer, password):
+    login(client, customer, password)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("tickets:list")).status_code == 302
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(reverse("tickets:list"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_password_reset_flow(client, customer):
+    response = client.post(reverse("password_reset"), {"email": customer.email})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert b"Choose a new password" in form_page.content
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a-brand-new-pass-42", "new_password2": "a-brand-new-pass-42"},
+    )
+    assert done.status_code == 302
+    login(client, customer, "a-brand-new-pass-42")
+
+
+def test_password_reset_for_unknown_address_reveals_nothing(client, db):
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.test"})
+    assert response.status_code == 302
+    assert mail.outbox == []
+
+
+# --- landing list -------------------------------------------------------------
+
+
+def test_list_runs_constant_queries(client, agent, customer, access_team, password,
+                                    django_assert_num_queries):
+    client.force_login(agent)
+    for i in range(3):
+        make_ticket(requester=customer, subject=f"t{i}", team=access_team)
+
+    # session, user, user's groups perms, user's own perms, teams, the page of
+    # tickets (one query with its joins)
+    with django_assert_num_queries(6):
+        small = client.get(reverse("tickets:list"))
+    for i in range(30):
+        make_ticket(requester=customer, subject=f"u{i}", team=access_team)
+    with django_assert_num_queries(6):
+        large = client.get(reverse("tickets:list"))
+    assert small.status_code == large.status_code == 200
+    assert large.content.count(b'class="key"') == 33
+
+
+def test_list_paginates_by_keyset(client, agent, customer, access_team, monkeypatch):
+    monkeypatch.setattr("tickets.views.PAGE_SIZE", 5)
+    client.force_login(agent)
+    made = [make_ticket(requester=customer, subject=f"t{i}", team=access_team) for i in range(7)]
+    first = client.get(reverse("tickets:list"))
+    assert first.context["next_before"] == made[2].pk
+    second = client.get(reverse("tickets:list"), {"before": first.context["next_before"]})
+    assert [t.pk for t in second.context["tickets"]] == [made[1].pk, made[0].pk]
+    assert second.context["next_before"] is None
+
+
+def test_list_filters_by_status(client, agent, customer, access_team):
+    client.force_login(agent)
+    open_ticket = make_ticket(requester=customer, team=access_team)
+    solved = make_ticket(requester=customer, team=access_team)
+    services.ticket_change_status(ticket=solved, status=Status.SOLVED, actor=agent)
+    default = {t.pk for t in client.get(reverse("tickets:list")).context["tickets"]}
+    assert default == {open_ticket.pk}
+    only_solved = client.get(reverse("tickets:list"), {"status": "solved"})
+    assert {t.pk for t in only_solved.context["tickets"]} == {solved.pk}
+
+
+def test_list_never_shows_other_organisations(client, customer, other_customer):
+    mine = make_ticket(requester=customer, subject="Mine")
+    theirs = make_ticket(requester=other_customer, subject="Theirs secret")
+    client.force_login(customer)
+    response = client.get(reverse("tickets:list"))
+    assert mine.key.encode() in response.content
+    assert b"Theirs secret" not in response.content
+    assert theirs.key.encode() not in response.content
+
+
+# --- ticket page --------------------------------------------------------------
+
+
+def test_other_customer_and_other_team_get_404(client, customer, other_customer, other_agent,
+                                               access_team):
+    ticket = make_ticket(requester=customer, team=access_team)
+    for intruder in (other_customer, other_agent):
+        client.force_login(intruder)
+        for name in ("tickets:detail",):
+            assert client.get(reverse(name, args=[ticket.key])).status_code == 404
+        for name in ("tickets:reply", "tickets:status", "tickets:assign"):
+            assert client.post(reverse(name, args=[ticket.key]), {"body": "x"}).status_code == 404
+    assert ticket.messages.count() == 1
+
+
+def test_customer_cannot_assign_gets_403(client, customer, agent):
+    ticket = make_ticket(requester=customer)
+    client.force_login(customer)
+    response = client.post(reverse("tickets:assign", args=[ticket.key]), {"assignee": agent.pk})
+    assert response.status_code == 403
+
+
+def test_agent_reply_note_status_assign_through_forms(client, agent, customer, access_team):
+    ticket = make_ticket(requester=customer, team=access_team)
+    client.force_login(agent)
+    url = ticket.get_absolute_url()
+    page = client.get(url)
+    assert page.status_code == 200 and b"Internal note" in page.content
+    client.post(reverse("tickets:reply", args=[ticket.key]), {"body": "Public answer"})
+    client.post(reverse("tickets:reply", args=[ticket.key]),
+                {"body": "Only for us", "is_internal": "on"})
+    client.post(reverse("tickets:assign", args=[ticket.key]), {"assignee": agent.pk})
+    client.post(reverse("tickets:status", args=[ticket.key]), {"status": "pending"})
+    ticket.refresh_from_db()
+    assert ticket.status == Status.PENDING
+    assert ticket.assignee == agent
+    assert list(ticket.messages.values_list("is_internal", flat=True)) == [False, False, True]
+    # the customer sees the public answer, not the note
+    client.force_login(customer)
+    customer_page = client.get(url)
+    assert b"Public answer" in customer_page.content
+    assert b"Only for us" not in customer_page.content
+
+
+def test_bad_reply_shows_error_and_writes_nothing(client, agent, customer, access_team):
+    ticket = make_ticket(requester=customer, team=access_team)
+    client.force_login(agent)
+    response = client.post(reverse("tickets:reply", args=[ticket.key]), {"body": ""})
+    assert response.status_code == 400
+    assert b"This field is required" in response.content
+    bad = client.post(reverse("tickets:status", args=[ticket.key]), {"status": "closed"})
+    assert bad.status_code == 400
+    assert b"cannot become closed" in bad.content
+    assert ticket.messages.count() == 1
+
+
+def test_customer_submits_ticket_with_attachment(client, customer):
+    client.force_login(customer)
+    upload = SimpleUploadedFile("error.txt", b"stack trace", content_type="text/plain")
+    response = client.post(reverse("tickets:new"), {
+        "subject": "Export fails", "description": "The CSV export stops at 50%.",
+        "attachments": [upload],
+    })
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302 and response.url == ticket.get_absolute_url()
+    assert ticket.channel == "portal"
+    attachment = Attachment.objects.get()
+    download = client.get(reverse("tickets:attachment", args=[attachment.pk]))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"stack trace"
+
+
+def test_new_ticket_form_shows_errors(client, customer):
+    client.force_login(customer)
+    response = client.post(reverse("tickets:new"), {"subject": "", "description": ""})
+    assert response.status_code == 400
+    assert response.content.count(b"This field is required") == 2
+    assert Ticket.objects.count() == 0
+
+
+def test_attachment_hidden_from_other_organisation(client, customer, other_customer):
+    upload = SimpleUploadedFile("a.txt", b"private", content_type="text/plain")
+    make_ticket(requester=customer, attachments=[upload])
+    client.force_login(other_customer)
+    attachment = Attachment.objects.get()
+    assert client.get(reverse("tickets:attachment", args=[attachment.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("key", ["HD-0", "nonsense", "HD-99999999"])
+def test_unknown_keys_are_404(client, agent, key):
+    client.force_login(agent)
+    assert client.get(f"/tickets/{key}/").status_code == 404
+
+
+def test_admin_usable_by_admin(client, db):
+    from tests.factories import make_user
+    from tickets.models import Role
+
+    admin = make_user(Role.ADMIN)
+    client.force_login(admin)
+    for url in ("/admin/", "/admin/tickets/ticket/", "/admin/tickets/user/",
+                "/admin/tickets/organization/", "/admin/tickets/ticketevent/"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_admin_ticket_edit_goes_through_services(client, customer, agent, db):
+    from tests.factories import make_user
+    from tickets.models import Role
+
+    admin = make_user(Role.ADMIN)
+    ticket = make_ticket(requester=customer)
+    client.force_login(admin)
+    url = f"/admin/tickets/ticket/{ticket.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
+    data.update({"subject": ticket.subject, "status": "open", "priority": "high",
+                 "tier": 1, "assignee": agent.pk, "updated_at_0": "2026-01-01",
+                 "updated_at_1": "00:00:00"})
+    for prefix in ("messages", "events"):
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority, ticket.assignee) == ("open", "high", agent)
+    assert {"ticket.priority_changed", "ticket.assigned", "ticket.status_changed"} <= set(
+        ticket.events.values_list("action", flat=True)
+    )

@@ -19,6 +19,8 @@ def enqueue_on_commit(task, *args) -> None:
         try:
             task.delay(*args)
         except Exception:  # the broker's errors vary by transport
-            logger.exception("Could not enqueue %s%r; the periodic sweep will retry", task.name, args)
+            logger.exception(
+                "Could not enqueue %s%r; the periodic sweep will retry", task.name, args
+            )
 
     transaction.on_commit(send)

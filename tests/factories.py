@@ -65,8 +65,9 @@ def make_user(role: str = Role.CUSTOMER, *, email: str | None = None, **fields):
     )
 
 
-def make_ticket(*, requester, subject="Cannot log in", description="It says my password is wrong.",
-                **fields):
+def make_ticket(
+    *, requester, subject="Cannot log in", description="It says my password is wrong.", **fields
+):
     return services.ticket_create(
         requester=requester, subject=subject, description=description, **fields
     )

@@ -3,6 +3,7 @@ the environment does not set. DATABASE_URL / REDIS_URL must point at a real
 PostgreSQL and Redis (`make test` starts throwaway ones when they are unset)."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-insecure-secret-key")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
@@ -22,7 +23,9 @@ if not REDIS_URL:
 
 # Fast hashing: the suite creates many users; production keeps PBKDF2.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = os.path.join(os.environ.get("HELPDESK_TEST_MEDIA", "/tmp"), "helpdesk-test-media")
+MEDIA_ROOT = os.path.join(
+    os.environ.get("HELPDESK_TEST_MEDIA", tempfile.gettempdir()), "helpdesk-test-media"
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -4,7 +4,6 @@ Changes to tickets made here go through the services too (status, assignee
 and properties), so the history stays complete; history itself is read-only.
 """
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -123,25 +122,35 @@ class EventInline(admin.TabularInline):
         return False
 
 
-class TicketAdminForm(forms.ModelForm):
-    class Meta:
-        model = Ticket
-        fields = "__all__"
-
-
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    form = TicketAdminForm
-    list_display = ("key", "subject", "status", "priority", "organization", "team", "assignee",
-                    "created_at")
+    list_display = (
+        "key",
+        "subject",
+        "status",
+        "priority",
+        "organization",
+        "team",
+        "assignee",
+        "created_at",
+    )
     list_filter = ("status", "priority", "channel", "tier", "team", "category")
     list_select_related = ("organization", "team", "assignee")
     search_fields = ("subject",)
     show_full_result_count = False  # no COUNT(*) over every ticket on each page
     raw_id_fields = ("requester", "assignee", "parent", "organization")
-    readonly_fields = ("created_at", "updated_at", "acknowledged_at", "first_response_at",
-                       "solved_at", "closed_at", "description", "requester", "organization",
-                       "channel")
+    readonly_fields = (
+        "created_at",
+        "updated_at",
+        "acknowledged_at",
+        "first_response_at",
+        "solved_at",
+        "closed_at",
+        "description",
+        "requester",
+        "organization",
+        "channel",
+    )
     inlines = (MessageInline, EventInline)
 
     def has_add_permission(self, request):
@@ -154,17 +163,16 @@ class TicketAdmin(admin.ModelAdmin):
         original = Ticket.objects.get(pk=obj.pk)
         try:
             props = {
-                f: form.cleaned_data[f]
-                for f in services.UPDATABLE_FIELDS
-                if f in form.changed_data
+                f: form.cleaned_data[f] for f in services.UPDATABLE_FIELDS if f in form.changed_data
             }
             if props:
                 services.ticket_update(ticket=original, actor=request.user, **props)
             if "assignee" in form.changed_data:
                 services.ticket_assign(ticket=original, assignee=obj.assignee, actor=request.user)
             if "status" in form.changed_data:
-                services.ticket_change_status(ticket=original, status=obj.status,
-                                              actor=request.user)
+                services.ticket_change_status(
+                    ticket=original, status=obj.status, actor=request.user
+                )
             if "parent" in form.changed_data:
                 Ticket.objects.filter(pk=obj.pk).update(parent=obj.parent)
         except DomainError as exc:

@@ -56,4 +56,3 @@ def messages_visible_to(user: User, ticket: Ticket) -> QuerySet:
     if not user.has_perm("tickets.work_tickets"):
         qs = qs.filter(is_internal=False)
     return qs
-

@@ -108,9 +108,7 @@ def _validate(obj) -> None:
         obj.full_clean()
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(
-            " ".join(messages), field=None if field == "__all__" else field
-        ) from exc
+        raise DomainError(" ".join(messages), field=None if field == "__all__" else field) from exc
 
 
 # --- attachments --------------------------------------------------------------
@@ -132,10 +130,15 @@ def validate_attachments(files: Sequence[UploadedFile]) -> list[IncomingFile]:
     for upload in files:
         name = (upload.name or "attachment").rsplit("/", 1)[-1][:255]
         content_type = (
-            getattr(upload, "content_type", None)
-            or mimetypes.guess_type(name)[0]
-            or "application/octet-stream"
-        ).split(";")[0].strip().lower()
+            (
+                getattr(upload, "content_type", None)
+                or mimetypes.guess_type(name)[0]
+                or "application/octet-stream"
+            )
+            .split(";")[0]
+            .strip()
+            .lower()
+        )
         if upload.size > settings.HELPDESK_ATTACHMENT_MAX_BYTES:
             limit_mb = settings.HELPDESK_ATTACHMENT_MAX_BYTES / (1024 * 1024)
             raise DomainError(
@@ -297,8 +300,15 @@ def ticket_update(*, ticket: Ticket, actor: User, **changes) -> Ticket:
             continue
         setattr(ticket, field, new)
         changed.append(field)
-        _record(ticket, actor=actor, action=f"ticket.{field}_changed", field=field,
-                old=old, new=new, at=now)
+        _record(
+            ticket,
+            actor=actor,
+            action=f"ticket.{field}_changed",
+            field=field,
+            old=old,
+            new=new,
+            at=now,
+        )
     if changed:
         _validate(ticket)
         ticket.updated_at = now
@@ -363,8 +373,16 @@ def _apply_status(ticket: Ticket, new_status: str, *, actor: User | None, now, n
     ticket.updated_at = now
     ticket.save(update_fields=fields)
     action = "ticket.reopened" if old_status == Status.SOLVED else "ticket.status_changed"
-    _record(ticket, actor=actor, action=action, field="status", old=old_status,
-            new=new_status, note=note, at=now)
+    _record(
+        ticket,
+        actor=actor,
+        action=action,
+        field="status",
+        old=old_status,
+        new=new_status,
+        note=note,
+        at=now,
+    )
 
 
 @transaction.atomic
@@ -375,8 +393,11 @@ def ticket_change_status(*, ticket: Ticket, status: str, actor: User | None) -> 
     if actor is not None and not actor.has_perm("tickets.work_tickets"):
         allowed = {Status.SOLVED} | ({Status.OPEN} if ticket.status == Status.SOLVED else set())
         if status not in allowed:
-            raise DomainError("Customers can only solve or reopen a ticket.", field="status",
-                              code="permission_denied")
+            raise DomainError(
+                "Customers can only solve or reopen a ticket.",
+                field="status",
+                code="permission_denied",
+            )
     _apply_status(ticket, status, actor=actor, now=timezone.now())
     return ticket
 
@@ -404,8 +425,11 @@ def ticket_reply(
         raise DomainError("The message is empty.", field="body")
     is_staff = author.has_perm("tickets.work_tickets")
     if is_internal and not is_staff:
-        raise DomainError("Only helpdesk staff can add internal notes.", field="is_internal",
-                          code="permission_denied")
+        raise DomainError(
+            "Only helpdesk staff can add internal notes.",
+            field="is_internal",
+            code="permission_denied",
+        )
     files = validate_attachments(attachments)
     ticket = _locked(ticket)
     if ticket.status == Status.CLOSED:
@@ -422,8 +446,13 @@ def ticket_reply(
         created_at=now,
     )
     _store_attachments(message, files)
-    _record(ticket, actor=author, action="ticket.note_added" if is_internal else "ticket.replied",
-            new=message.pk, at=now)
+    _record(
+        ticket,
+        actor=author,
+        action="ticket.note_added" if is_internal else "ticket.replied",
+        new=message.pk,
+        at=now,
+    )
 
     ticket.updated_at = now
     ticket.save(update_fields=["updated_at"])
@@ -462,8 +491,13 @@ def ticket_acknowledge(*, ticket_id: int) -> bool:
         if not claimed:
             return False
         ticket = Ticket.objects.select_related("requester").get(pk=ticket_id)
-        _record(ticket, actor=None, action="ticket.acknowledged", note="Acknowledgement e-mailed",
-                at=now)
+        _record(
+            ticket,
+            actor=None,
+            action="ticket.acknowledged",
+            note="Acknowledgement e-mailed",
+            at=now,
+        )
         # Sent inside the transaction on purpose: if the mail server refuses,
         # the claim rolls back and the task's retry tries again. (A queued
         # outbox replaces this once notifications are rows of their own.)

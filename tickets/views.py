@@ -116,8 +116,9 @@ def ticket_detail(request: HttpRequest, key: str) -> HttpResponse:
 
 
 def _rerender(request, ticket, **forms) -> HttpResponse:
-    return render(request, "tickets/detail.html", _detail_context(request, ticket, **forms),
-                  status=400)
+    return render(
+        request, "tickets/detail.html", _detail_context(request, ticket, **forms), status=400
+    )
 
 
 @login_required

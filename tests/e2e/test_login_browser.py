@@ -5,8 +5,9 @@ from tests.factories import make_ticket
 pytestmark = pytest.mark.browser
 
 
-def test_customer_logs_in_and_sees_own_tickets(page, customer, other_customer, password,
-                                               screenshot_dir):
+def test_customer_logs_in_and_sees_own_tickets(
+    page, customer, other_customer, password, screenshot_dir
+):
     mine = make_ticket(requester=customer, subject="Cannot log in after reset")
     make_ticket(requester=other_customer, subject="Globex invoice question")
 
@@ -28,10 +29,12 @@ def test_customer_logs_in_and_sees_own_tickets(page, customer, other_customer, p
     assert mine.messages.count() == 2
 
 
-def test_agent_logs_in_and_sees_team_queue(page, agent, customer, access_team, password,
-                                           screenshot_dir):
-    ticket = make_ticket(requester=customer, subject="Password reset mail never arrives",
-                         team=access_team)
+def test_agent_logs_in_and_sees_team_queue(
+    page, agent, customer, access_team, password, screenshot_dir
+):
+    ticket = make_ticket(
+        requester=customer, subject="Password reset mail never arrives", team=access_team
+    )
     page.goto("/accounts/login/")
     page.get_by_label("E-mail").fill(agent.email)
     page.get_by_label("Password").fill(password)

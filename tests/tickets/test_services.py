@@ -56,8 +56,9 @@ def test_user_set_role_moves_permissions(db):
 # --- ticket_create ------------------------------------------------------------
 
 
-def test_create_writes_ticket_first_message_and_history(customer, login_category,
-                                                        django_capture_on_commit_callbacks):
+def test_create_writes_ticket_first_message_and_history(
+    customer, login_category, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         ticket = services.ticket_create(
             requester=customer,
@@ -103,8 +104,9 @@ def test_create_with_bad_attachment_writes_nothing(customer, settings):
 
 def test_create_stores_attachment_through_storage(customer):
     upload = SimpleUploadedFile("screen.png", b"\x89PNG\r\n\x1a\nfake", content_type="image/png")
-    ticket = services.ticket_create(requester=customer, subject="s", description="d",
-                                    attachments=[upload])
+    ticket = services.ticket_create(
+        requester=customer, subject="s", description="d", attachments=[upload]
+    )
     attachment = Attachment.objects.get(message__ticket=ticket)
     assert attachment.filename == "screen.png"
     assert attachment.size == 12
@@ -147,8 +149,9 @@ def test_first_public_staff_reply_sets_first_response_and_opens(customer, agent)
 
 def test_reply_and_set_pending_in_one_step(customer, agent):
     ticket = make_ticket(requester=customer)
-    services.ticket_reply(ticket=ticket, author=agent, body="Could you send a screenshot?",
-                          status=Status.PENDING)
+    services.ticket_reply(
+        ticket=ticket, author=agent, body="Could you send a screenshot?", status=Status.PENDING
+    )
     ticket.refresh_from_db()
     assert ticket.status == Status.PENDING
 
@@ -214,8 +217,9 @@ def test_status_lifecycle_sets_timestamps_and_history(customer, agent):
     ]
 
 
-@pytest.mark.parametrize(("start", "target"), [("closed", "open"), ("open", "closed"),
-                                               ("new", "closed")])
+@pytest.mark.parametrize(
+    ("start", "target"), [("closed", "open"), ("open", "closed"), ("new", "closed")]
+)
 def test_illegal_transitions_are_refused(customer, agent, start, target):
     ticket = make_ticket(requester=customer)
     path = {"closed": [Status.SOLVED, Status.CLOSED], "open": [Status.OPEN], "new": []}[start]
@@ -247,7 +251,8 @@ def test_assign_records_old_and_new(customer, agent, other_agent):
     services.ticket_assign(ticket=ticket, assignee=other_agent, actor=agent)
     services.ticket_assign(ticket=ticket, assignee=None, actor=agent)
     rows = list(
-        ticket.events.filter(field="assignee").order_by("id")
+        ticket.events.filter(field="assignee")
+        .order_by("id")
         .values_list("action", "old_value", "new_value")
     )
     assert rows == [
@@ -276,8 +281,13 @@ def test_customers_cannot_be_assignees_or_assign(customer, colleague, agent):
 
 def test_update_records_each_changed_field(customer, agent, billing_category):
     ticket = make_ticket(requester=customer)
-    services.ticket_update(ticket=ticket, actor=agent, priority="urgent",
-                           category=billing_category, subject=ticket.subject)
+    services.ticket_update(
+        ticket=ticket,
+        actor=agent,
+        priority="urgent",
+        category=billing_category,
+        subject=ticket.subject,
+    )
     ticket.refresh_from_db()
     assert ticket.priority == "urgent"
     assert ticket.category == billing_category

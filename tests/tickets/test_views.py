@@ -80,8 +80,9 @@ def test_password_reset_for_unknown_address_reveals_nothing(client, db):
 # --- landing list -------------------------------------------------------------
 
 
-def test_list_runs_constant_queries(client, agent, customer, access_team, password,
-                                    django_assert_num_queries):
+def test_list_runs_constant_queries(
+    client, agent, customer, access_team, password, django_assert_num_queries
+):
     client.force_login(agent)
     for i in range(3):
         make_ticket(requester=customer, subject=f"t{i}", team=access_team)
@@ -133,8 +134,9 @@ def test_list_never_shows_other_organisations(client, customer, other_customer):
 # --- ticket page --------------------------------------------------------------
 
 
-def test_other_customer_and_other_team_get_404(client, customer, other_customer, other_agent,
-                                               access_team):
+def test_other_customer_and_other_team_get_404(
+    client, customer, other_customer, other_agent, access_team
+):
     ticket = make_ticket(requester=customer, team=access_team)
     for intruder in (other_customer, other_agent):
         client.force_login(intruder)
@@ -159,8 +161,9 @@ def test_agent_reply_note_status_assign_through_forms(client, agent, customer, a
     page = client.get(url)
     assert page.status_code == 200 and b"Internal note" in page.content
     client.post(reverse("tickets:reply", args=[ticket.key]), {"body": "Public answer"})
-    client.post(reverse("tickets:reply", args=[ticket.key]),
-                {"body": "Only for us", "is_internal": "on"})
+    client.post(
+        reverse("tickets:reply", args=[ticket.key]), {"body": "Only for us", "is_internal": "on"}
+    )
     client.post(reverse("tickets:assign", args=[ticket.key]), {"assignee": agent.pk})
     client.post(reverse("tickets:status", args=[ticket.key]), {"status": "pending"})
     ticket.refresh_from_db()
@@ -189,10 +192,14 @@ def test_bad_reply_shows_error_and_writes_nothing(client, agent, customer, acces
 def test_customer_submits_ticket_with_attachment(client, customer):
     client.force_login(customer)
     upload = SimpleUploadedFile("error.txt", b"stack trace", content_type="text/plain")
-    response = client.post(reverse("tickets:new"), {
-        "subject": "Export fails", "description": "The CSV export stops at 50%.",
-        "attachments": [upload],
-    })
+    response = client.post(
+        reverse("tickets:new"),
+        {
+            "subject": "Export fails",
+            "description": "The CSV export stops at 50%.",
+            "attachments": [upload],
+        },
+    )
     ticket = Ticket.objects.get()
     assert response.status_code == 302 and response.url == ticket.get_absolute_url()
     assert ticket.channel == "portal"
@@ -230,8 +237,13 @@ def test_admin_usable_by_admin(client, db):
 
     admin = make_user(Role.ADMIN)
     client.force_login(admin)
-    for url in ("/admin/", "/admin/tickets/ticket/", "/admin/tickets/user/",
-                "/admin/tickets/organization/", "/admin/tickets/ticketevent/"):
+    for url in (
+        "/admin/",
+        "/admin/tickets/ticket/",
+        "/admin/tickets/user/",
+        "/admin/tickets/organization/",
+        "/admin/tickets/ticketevent/",
+    ):
         assert client.get(url).status_code == 200, url
 
 
@@ -245,9 +257,17 @@ def test_admin_ticket_edit_goes_through_services(client, customer, agent, db):
     url = f"/admin/tickets/ticket/{ticket.pk}/change/"
     form = client.get(url).context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
-    data.update({"subject": ticket.subject, "status": "open", "priority": "high",
-                 "tier": 1, "assignee": agent.pk, "updated_at_0": "2026-01-01",
-                 "updated_at_1": "00:00:00"})
+    data.update(
+        {
+            "subject": ticket.subject,
+            "status": "open",
+            "priority": "high",
+            "tier": 1,
+            "assignee": agent.pk,
+            "updated_at_0": "2026-01-01",
+            "updated_at_1": "00:00:00",
+        }
+    )
     for prefix in ("messages", "events"):
         data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
     response = client.post(url, data)

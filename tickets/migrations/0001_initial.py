@@ -2,248 +2,611 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import tickets.managers
-import tickets.models
 from django.conf import settings
 from django.db import migrations, models
 
+import tickets.managers
+import tickets.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('domain', models.CharField(blank=True, db_index=True, max_length=253)),
-                ('support_tier', models.CharField(choices=[('basic', 'Basic'), ('standard', 'Standard'), ('vip', 'VIP')], default='standard', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("domain", models.CharField(blank=True, db_index=True, max_length=253)),
+                (
+                    "support_tier",
+                    models.CharField(
+                        choices=[("basic", "Basic"), ("standard", "Standard"), ("vip", "VIP")],
+                        default="standard",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Skill',
+            name="Skill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('email', models.EmailField(max_length=254, unique=True)),
-                ('full_name', models.CharField(max_length=150)),
-                ('role', models.CharField(choices=[('customer', 'Customer'), ('agent', 'Agent'), ('manager', 'Manager'), ('admin', 'Administrator')], default='customer', max_length=16)),
-                ('sees_organization_tickets', models.BooleanField(default=False)),
-                ('tier', models.PositiveSmallIntegerField(blank=True, choices=[(1, 'Tier 1 (first line)'), (2, 'Tier 2 (technical)'), (3, 'Tier 3 (engineering)')], null=True)),
-                ('capacity', models.PositiveSmallIntegerField(default=0, help_text='How many open tickets this agent can hold at once (0 for non-agents).')),
-                ('is_available', models.BooleanField(default=True, help_text='On shift and taking new tickets.')),
-                ('is_active', models.BooleanField(default=True)),
-                ('is_staff', models.BooleanField(default=False, help_text='May log in to the Django admin.')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now)),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='members', to='tickets.organization')),
-                ('skills', models.ManyToManyField(blank=True, related_name='agents', to='tickets.skill')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254, unique=True)),
+                ("full_name", models.CharField(max_length=150)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("customer", "Customer"),
+                            ("agent", "Agent"),
+                            ("manager", "Manager"),
+                            ("admin", "Administrator"),
+                        ],
+                        default="customer",
+                        max_length=16,
+                    ),
+                ),
+                ("sees_organization_tickets", models.BooleanField(default=False)),
+                (
+                    "tier",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (1, "Tier 1 (first line)"),
+                            (2, "Tier 2 (technical)"),
+                            (3, "Tier 3 (engineering)"),
+                        ],
+                        null=True,
+                    ),
+                ),
+                (
+                    "capacity",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="How many open tickets this agent can hold at once (0 for non-agents).",
+                    ),
+                ),
+                (
+                    "is_available",
+                    models.BooleanField(default=True, help_text="On shift and taking new tickets."),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "is_staff",
+                    models.BooleanField(default=False, help_text="May log in to the Django admin."),
+                ),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="members",
+                        to="tickets.organization",
+                    ),
+                ),
+                (
+                    "skills",
+                    models.ManyToManyField(blank=True, related_name="agents", to="tickets.skill"),
+                ),
             ],
             options={
-                'ordering': ['full_name'],
+                "ordering": ["full_name"],
             },
             managers=[
-                ('objects', tickets.managers.UserManager()),
+                ("objects", tickets.managers.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_internal', models.BooleanField(default=False, help_text='Internal notes are visible to the helpdesk staff only.')),
-                ('channel', models.CharField(choices=[('portal', 'Customer portal'), ('email', 'E-mail'), ('api', 'API'), ('agent', 'Agent (phone, chat)')], default='portal', max_length=16)),
-                ('body', models.TextField()),
-                ('email_message_id', models.CharField(blank=True, default='', max_length=255)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='messages', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "is_internal",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Internal notes are visible to the helpdesk staff only.",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("portal", "Customer portal"),
+                            ("email", "E-mail"),
+                            ("api", "API"),
+                            ("agent", "Agent (phone, chat)"),
+                        ],
+                        default="portal",
+                        max_length=16,
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("email_message_id", models.CharField(blank=True, default="", max_length=255)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="messages",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=500, upload_to=tickets.models.attachment_path)),
-                ('filename', models.CharField(max_length=255)),
-                ('content_type', models.CharField(max_length=100)),
-                ('size', models.PositiveBigIntegerField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='tickets.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(max_length=500, upload_to=tickets.models.attachment_path),
+                ),
+                ("filename", models.CharField(max_length=255)),
+                ("content_type", models.CharField(max_length=100)),
+                ("size", models.PositiveBigIntegerField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="tickets.message",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='led_teams', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="led_teams",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('required_tier', models.PositiveSmallIntegerField(choices=[(1, 'Tier 1 (first line)'), (2, 'Tier 2 (technical)'), (3, 'Tier 3 (engineering)')], default=1)),
-                ('skill', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='tickets.skill')),
-                ('default_team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='tickets.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                (
+                    "required_tier",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "Tier 1 (first line)"),
+                            (2, "Tier 2 (technical)"),
+                            (3, "Tier 3 (engineering)"),
+                        ],
+                        default=1,
+                    ),
+                ),
+                (
+                    "skill",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="tickets.skill",
+                    ),
+                ),
+                (
+                    "default_team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="tickets.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['name'],
+                "verbose_name_plural": "categories",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='user',
-            name='teams',
-            field=models.ManyToManyField(blank=True, related_name='members', to='tickets.team'),
+            model_name="user",
+            name="teams",
+            field=models.ManyToManyField(blank=True, related_name="members", to="tickets.team"),
         ),
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=250)),
-                ('description', models.TextField()),
-                ('channel', models.CharField(choices=[('portal', 'Customer portal'), ('email', 'E-mail'), ('api', 'API'), ('agent', 'Agent (phone, chat)')], default='portal', max_length=16)),
-                ('status', models.CharField(choices=[('new', 'New'), ('open', 'Open'), ('pending', 'Pending (waiting on customer)'), ('on_hold', 'On hold'), ('solved', 'Solved'), ('closed', 'Closed')], default='new', max_length=16)),
-                ('priority', models.CharField(choices=[('urgent', 'Urgent'), ('high', 'High'), ('normal', 'Normal'), ('low', 'Low')], default='normal', max_length=16)),
-                ('tier', models.PositiveSmallIntegerField(choices=[(1, 'Tier 1 (first line)'), (2, 'Tier 2 (technical)'), (3, 'Tier 3 (engineering)')], default=1)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('first_response_at', models.DateTimeField(blank=True, null=True)),
-                ('solved_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_tickets', to=settings.AUTH_USER_MODEL)),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='tickets.category')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='tickets.organization')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='tickets.ticket')),
-                ('requester', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requested_tickets', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='tickets.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject", models.CharField(max_length=250)),
+                ("description", models.TextField()),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("portal", "Customer portal"),
+                            ("email", "E-mail"),
+                            ("api", "API"),
+                            ("agent", "Agent (phone, chat)"),
+                        ],
+                        default="portal",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("open", "Open"),
+                            ("pending", "Pending (waiting on customer)"),
+                            ("on_hold", "On hold"),
+                            ("solved", "Solved"),
+                            ("closed", "Closed"),
+                        ],
+                        default="new",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[
+                            ("urgent", "Urgent"),
+                            ("high", "High"),
+                            ("normal", "Normal"),
+                            ("low", "Low"),
+                        ],
+                        default="normal",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "tier",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "Tier 1 (first line)"),
+                            (2, "Tier 2 (technical)"),
+                            (3, "Tier 3 (engineering)"),
+                        ],
+                        default=1,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("first_response_at", models.DateTimeField(blank=True, null=True)),
+                ("solved_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned_tickets",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tickets",
+                        to="tickets.category",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="tickets.organization",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="tickets.ticket",
+                    ),
+                ),
+                (
+                    "requester",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requested_tickets",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tickets",
+                        to="tickets.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
-                'permissions': [('work_tickets', 'Can work tickets as an agent'), ('view_all_tickets', 'Can see the tickets of every team'), ('view_dashboards', 'Can see manager dashboards')],
+                "ordering": ["-id"],
+                "permissions": [
+                    ("work_tickets", "Can work tickets as an agent"),
+                    ("view_all_tickets", "Can see the tickets of every team"),
+                    ("view_dashboards", "Can see manager dashboards"),
+                ],
             },
         ),
         migrations.AddField(
-            model_name='message',
-            name='ticket',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='tickets.ticket'),
+            model_name="message",
+            name="ticket",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="messages",
+                to="tickets.ticket",
+            ),
         ),
         migrations.CreateModel(
-            name='TicketEvent',
+            name="TicketEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=64)),
-                ('field', models.CharField(blank=True, default='', max_length=64)),
-                ('old_value', models.CharField(blank=True, default='', max_length=255)),
-                ('new_value', models.CharField(blank=True, default='', max_length=255)),
-                ('note', models.CharField(blank=True, default='', max_length=500)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, help_text='Empty for changes made by the system.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=64)),
+                ("field", models.CharField(blank=True, default="", max_length=64)),
+                ("old_value", models.CharField(blank=True, default="", max_length=255)),
+                ("new_value", models.CharField(blank=True, default="", max_length=255)),
+                ("note", models.CharField(blank=True, default="", max_length=500)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty for changes made by the system.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role', 'customer'), _negated=True), ('tier__isnull', True), _connector='OR'), name='customer_has_no_agent_tier', violation_error_message='Customers have no support tier.'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("role", "customer"), _negated=True),
+                    ("tier__isnull", True),
+                    _connector="OR",
+                ),
+                name="customer_has_no_agent_tier",
+                violation_error_message="Customers have no support tier.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('role__in', ['agent', 'manager']), ('capacity', 0), _connector='OR'), name='only_agents_have_capacity', violation_error_message='Only agents and managers have a ticket capacity.'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("role__in", ["agent", "manager"]), ("capacity", 0), _connector="OR"
+                ),
+                name="only_agents_have_capacity",
+                violation_error_message="Only agents and managers have a ticket capacity.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['team', 'status', '-id'], name='ticket_team_status'),
+            model_name="ticket",
+            index=models.Index(fields=["team", "status", "-id"], name="ticket_team_status"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['assignee', 'status', '-id'], name='ticket_assignee_status'),
+            model_name="ticket",
+            index=models.Index(fields=["assignee", "status", "-id"], name="ticket_assignee_status"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['requester', '-id'], name='ticket_requester'),
+            model_name="ticket",
+            index=models.Index(fields=["requester", "-id"], name="ticket_requester"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['organization', '-id'], name='ticket_org'),
+            model_name="ticket",
+            index=models.Index(fields=["organization", "-id"], name="ticket_org"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['status', '-id'], name='ticket_status'),
+            model_name="ticket",
+            index=models.Index(fields=["status", "-id"], name="ticket_status"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['created_at'], name='ticket_created'),
+            model_name="ticket",
+            index=models.Index(fields=["created_at"], name="ticket_created"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('acknowledged_at__isnull', True)), fields=['created_at'], name='ticket_unacknowledged'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("acknowledged_at__isnull", True)),
+                fields=["created_at"],
+                name="ticket_unacknowledged",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['solved', 'closed']), _negated=True), ('solved_at__isnull', False), _connector='OR'), name='solved_ticket_has_solved_at'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status__in", ["solved", "closed"]), _negated=True),
+                    ("solved_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="solved_ticket_has_solved_at",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'closed'), _negated=True), ('closed_at__isnull', False), _connector='OR'), name='closed_ticket_has_closed_at'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "closed"), _negated=True),
+                    ("closed_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="closed_ticket_has_closed_at",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('id')), _negated=True), name='ticket_not_own_parent'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("id")), _negated=True),
+                name="ticket_not_own_parent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['ticket', 'created_at'], name='message_ticket_created'),
+            model_name="message",
+            index=models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(condition=models.Q(('email_message_id', ''), _negated=True), fields=['email_message_id'], name='message_email_id'),
+            model_name="message",
+            index=models.Index(
+                condition=models.Q(("email_message_id", ""), _negated=True),
+                fields=["email_message_id"],
+                name="message_email_id",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticketevent',
-            index=models.Index(fields=['ticket', 'created_at'], name='event_ticket_created'),
+            model_name="ticketevent",
+            index=models.Index(fields=["ticket", "created_at"], name="event_ticket_created"),
         ),
         migrations.AddIndex(
-            model_name='ticketevent',
-            index=models.Index(fields=['action', 'created_at'], name='event_action_created'),
+            model_name="ticketevent",
+            index=models.Index(fields=["action", "created_at"], name="event_action_created"),
         ),
     ]

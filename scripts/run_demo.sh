@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The zero-setup demo behind `make run`: SQLite and the Celery filesystem
+# broker under var/ unless DATABASE_URL / REDIS_URL say otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export HELPDESK_DEMO="${HELPDESK_DEMO:-1}"              # allows a generated, demo-only secret key
+export HELPDESK_SECURE_COOKIES="${HELPDESK_SECURE_COOKIES:-0}"  # the demo serves plain HTTP on localhost
+export DJANGO_DEBUG="${DJANGO_DEBUG:-0}"
+PORT="${PORT:-8000}"
+DEMO_TICKETS="${DEMO_TICKETS:-3000}"
+mkdir -p var
+
+python manage.py migrate --noinput -v 0
+python manage.py collectstatic --noinput -v 0
+python manage.py seed_demo --tickets "$DEMO_TICKETS" --seed 42 --if-empty
+
+# A real worker with beat in the background (embedded broker: no Redis needed).
+python -m celery -A helpdesk worker --beat --pool=solo --loglevel=WARNING \
+    --schedule var/celerybeat-schedule > var/worker.log 2>&1 &
+WORKER_PID=$!
+trap 'kill $WORKER_PID 2>/dev/null || true' EXIT INT TERM
+
+python manage.py seed_demo --print-logins
+echo
+echo "  Helpdesk is starting on http://127.0.0.1:${PORT}/  (Ctrl-C stops it)"
+echo "  Celery worker + beat log: var/worker.log"
+echo
+gunicorn helpdesk.wsgi:application --bind "127.0.0.1:${PORT}" --workers 2 --threads 4 \
+    --access-logfile - --log-level warning

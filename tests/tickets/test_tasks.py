@@ -14,18 +14,25 @@ def test_ack_task_is_idempotent(customer):
     assert len(mail.outbox) == 1
 
 
-def test_missed_acknowledgements_are_found(customer, time_machine):
+def test_missed_acknowledgements_are_sent_again(customer, time_machine):
+    """An acknowledgement whose enqueue was lost is sent by the periodic job."""
+    from helpdesk.celery import app
+
     time_machine.move_to("2026-03-02 09:00:00+00:00", tick=False)
-    ticket = make_ticket(requester=customer)
+    ticket = make_ticket(requester=customer)  # on_commit never fires in this test
+    fresh = make_ticket(requester=customer)
+    time_machine.move_to("2026-03-02 09:01:00+00:00", tick=False)
+    fresh_later = make_ticket(requester=customer)
     time_machine.move_to("2026-03-02 09:10:00+00:00", tick=False)
-    sent = []
-    send = send_ticket_acknowledgement.delay
+    Ticket.objects.filter(pk=fresh.pk).update(acknowledged_at="2026-03-02 09:00:30+00:00")
+    app.conf.task_always_eager = True  # run the re-sent tasks in this process
     try:
-        send_ticket_acknowledgement.delay = lambda ticket_id: sent.append(ticket_id)
-        assert acknowledge_missed_tickets.apply().get() == 1
+        assert acknowledge_missed_tickets.apply().get() == 2
     finally:
-        send_ticket_acknowledgement.delay = send
-    assert sent == [ticket.pk]
+        app.conf.task_always_eager = False
+    acked = set(Ticket.objects.filter(acknowledged_at__isnull=False).values_list("pk", flat=True))
+    assert acked == {ticket.pk, fresh.pk, fresh_later.pk}
+    assert len(mail.outbox) == 2
 
 
 @pytest.mark.worker

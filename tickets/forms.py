@@ -53,6 +53,7 @@ class AssignForm(forms.Form):
         self.fields["assignee"].queryset = User.objects.filter(
             is_active=True, role__in=["agent", "manager"]
         ).order_by("full_name")
+        self.fields["assignee"].label_from_instance = lambda user: user.full_name
 
 
 class TicketListFilter(forms.Form):

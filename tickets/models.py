@@ -206,7 +206,7 @@ class Channel(models.TextChoices):
     PORTAL = "portal", "Customer portal"
     EMAIL = "email", "E-mail"
     API = "api", "API"
-    AGENT = "agent", "Agent (phone, chat)"
+    AGENT = "agent", "Agent workspace"
 
 
 class Ticket(models.Model):

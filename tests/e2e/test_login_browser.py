@@ -51,3 +51,41 @@ def test_wrong_password_is_shown(page, customer):
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("alert").first.wait_for()
     assert "Please enter a correct" in page.content()
+
+
+def test_agent_works_a_ticket_page(page, agent, customer, access_team, password, screenshot_dir):
+    ticket = make_ticket(
+        requester=customer,
+        subject="Locked out after password change",
+        description="Since I changed my password this morning the login page says "
+        "'invalid credentials'.",
+        team=access_team,
+    )
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail").fill(agent.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(ticket.get_absolute_url())
+
+    page.get_by_label("Message").fill("Checked the auth logs: 5 failed attempts, account locked.")
+    page.get_by_label("Internal note (staff only)").check()
+    page.get_by_role("button", name="Send").click()
+    page.get_by_text("Note added.").wait_for()
+
+    page.get_by_label("Message").fill("I have unlocked your account; please try again.")
+    page.get_by_label("Then set status").select_option("pending")
+    page.get_by_role("button", name="Send").click()
+    page.get_by_text("Reply sent.").wait_for()
+
+    page.get_by_label("Assignee").select_option(label=agent.full_name)
+    page.get_by_role("button", name="Assign").click()
+    page.get_by_text("Assignee updated.").wait_for()
+
+    ticket.refresh_from_db()
+    assert ticket.status == "pending"
+    assert ticket.assignee == agent
+    assert ticket.first_response_at is not None
+    assert page.locator(".msg-note").count() == 1
+    page.screenshot(path=screenshot_dir / "ticket-agent-desktop.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.screenshot(path=screenshot_dir / "ticket-agent-laptop.png", full_page=True)

@@ -33,6 +33,16 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """The cache is a real Redis shared by the whole run: start each test clean
+    (log-in rate-limit counters would otherwise leak between tests)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 # --- named people -----------------------------------------------------------
 
 

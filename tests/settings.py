@@ -4,6 +4,7 @@ PostgreSQL and Redis (`make test` starts throwaway ones when they are unset)."""
 
 import os
 import tempfile
+from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-insecure-secret-key")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
@@ -33,3 +34,15 @@ STORAGES = {
 
 # WhiteNoise warns (an error here) when the collected-static folder is missing.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# The cache lives in the next Redis database so a test can clear it (an
+# autouse fixture does) without touching the Celery broker's keys.
+_broker = urlsplit(REDIS_URL)
+_db = int((_broker.path or "/0").lstrip("/") or 0)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": urlunsplit(_broker._replace(path=f"/{(_db + 1) % 16}")),
+        "KEY_PREFIX": "helpdesk-test",
+    }
+}

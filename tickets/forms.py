@@ -1,6 +1,15 @@
 from django import forms
 
-from tickets.models import Status, User
+from tickets.models import (
+    AgentTier,
+    Category,
+    Channel,
+    Organization,
+    Priority,
+    Status,
+    Team,
+    User,
+)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -61,3 +70,51 @@ class TicketListFilter(forms.Form):
         choices=[("", "All open"), ("all", "Any status"), *Status.choices], required=False
     )
     before = forms.IntegerField(required=False, min_value=1)
+
+
+class QueueFilterForm(forms.Form):
+    """Filters and sort of the agent's ticket lists. Every field is optional;
+    bad values are reported on the page instead of being ignored."""
+
+    status = forms.MultipleChoiceField(choices=Status.choices, required=False)
+    priority = forms.MultipleChoiceField(choices=Priority.choices, required=False)
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.all(), required=False, empty_label="Any"
+    )
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="Any")
+    assignee = forms.CharField(required=False, help_text='"me", "none" or an agent id')
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.all(), required=False, widget=forms.NumberInput
+    )
+    tier = forms.TypedChoiceField(
+        choices=[("", "Any"), *AgentTier.choices], coerce=int, required=False, empty_value=None
+    )
+    channel = forms.ChoiceField(choices=[("", "Any"), *Channel.choices], required=False)
+    created_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    updated_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    updated_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(
+        choices=[
+            ("newest", "Newest"),
+            ("oldest", "Oldest"),
+            ("updated", "Recently updated"),
+            ("least_updated", "Least recently updated"),
+        ],
+        required=False,
+    )
+
+    def clean_assignee(self):
+        value = (self.cleaned_data.get("assignee") or "").strip().lower()
+        if value in ("", "me", "none"):
+            return value
+        if not value.isdigit():
+            raise forms.ValidationError('Use "me", "none" or an agent id.')
+        return int(value)
+
+    def clean(self):
+        data = super().clean()
+        for start, end in (("created_from", "created_to"), ("updated_from", "updated_to")):
+            if data.get(start) and data.get(end) and data[start] > data[end]:
+                self.add_error(end, "The end date is before the start date.")
+        return data

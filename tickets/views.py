@@ -7,9 +7,16 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from tickets import selectors, services
+from tickets import queues, selectors, services
 from tickets.errors import DomainError
-from tickets.forms import AssignForm, ReplyForm, StatusForm, TicketCreateForm, TicketListFilter
+from tickets.forms import (
+    AssignForm,
+    QueueFilterForm,
+    ReplyForm,
+    StatusForm,
+    TicketCreateForm,
+    TicketListFilter,
+)
 from tickets.models import OPEN_STATUSES, Attachment, Channel, Role
 
 PAGE_SIZE = 50
@@ -32,10 +39,15 @@ def _list_heading(user) -> str:
 
 @login_required
 def ticket_list(request: HttpRequest) -> HttpResponse:
-    """The landing page: the tickets this user may see, newest first, with keyset
-    pagination (`?before=<id>`) so deep pages cost the same as the first."""
+    """The landing page: staff get the queue workspace, customers their requests."""
+    if request.user.has_perm("tickets.work_tickets"):
+        return _agent_queues(request)
+    return _customer_list(request)
+
+
+def _customer_list(request: HttpRequest) -> HttpResponse:
+    """A customer's requests, newest first, keyset-paginated (`?before=<id>`)."""
     filters = TicketListFilter(request.GET)
-    filters.is_valid()  # bad values fall back to defaults; the form shows them
     data = filters.cleaned_data if filters.is_valid() else {}
     qs = selectors.tickets_visible_to(request.user)
     status = data.get("status") or ""
@@ -45,24 +57,62 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status=status)
     if data.get("before"):
         qs = qs.filter(id__lt=data["before"])
-    rows = list(
-        qs.select_related("requester", "organization", "assignee", "team", "category").order_by(
-            "-id"
-        )[: PAGE_SIZE + 1]
-    )
-    has_more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    page = queues.queue_page(qs, sort="newest", cursor="", size=PAGE_SIZE)
     return render(
         request,
         "tickets/list.html",
         {
-            "tickets": rows,
+            "tickets": page.tickets,
             "filters": filters,
             "status": status,
             "heading": _list_heading(request.user),
-            "next_before": rows[-1].pk if has_more else None,
-            "is_staff_view": request.user.has_perm("tickets.work_tickets"),
+            "next_before": page.tickets[-1].pk if page.next_cursor else None,
+            "is_staff_view": False,
         },
+    )
+
+
+def _agent_queues(request: HttpRequest) -> HttpResponse:
+    """Queues with counts, filters, sorts and keyset pages (`?cursor=`)."""
+    user = request.user
+    slug = request.GET.get("queue") or queues.DEFAULT_QUEUE
+    queue = queues.QUEUES.get(slug)
+    if queue is None:
+        raise Http404("No such queue")
+    visible = selectors.tickets_visible_to(user)
+    form = QueueFilterForm(request.GET)
+    status = 200
+    if form.is_valid():
+        data = form.cleaned_data
+    else:
+        data, status = {}, 400
+    sort = data.get("sort") or queues.DEFAULT_SORT
+    filtered = queues.apply_filters(queue.scope(user, visible), data, user)
+    page = queues.queue_page(
+        filtered, sort=sort, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
+    )
+    if page is None:
+        form.add_error(None, "That page link is no longer valid; showing the first page.")
+        page = queues.queue_page(filtered, sort=sort, cursor="", size=PAGE_SIZE)
+        status = 400
+    counts = [(q, queues.bounded_count(q.scope(user, visible))) for q in queues.QUEUES.values()]
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    return render(
+        request,
+        "tickets/queue.html",
+        {
+            "queue": queue,
+            "queue_counts": counts,
+            "count_bound": queues.COUNT_BOUND,
+            "form": form,
+            "tickets": page.tickets,
+            "next_cursor": page.next_cursor,
+            "base_query": params.urlencode(),
+            "is_first_page": not request.GET.get("cursor"),
+            "filtering": any(k not in ("queue", "cursor") for k in request.GET),
+        },
+        status=status,
     )
 
 

@@ -39,7 +39,14 @@ def test_agent_logs_in_and_sees_team_queue(
     page.get_by_label("E-mail").fill(agent.email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="My teams' tickets").wait_for()
+    page.get_by_role("heading", name="My open tickets").wait_for()
+    page.get_by_role("link", name="Unassigned in my teams").click()
+    page.get_by_role("heading", name="Unassigned in my teams").wait_for()
+    assert page.get_by_role("link", name=ticket.key).is_visible()
+    page.get_by_text("Filters and sort").click()
+    page.get_by_label("Priority").select_option("normal")
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url("**priority=normal**")
     assert page.get_by_role("link", name=ticket.key).is_visible()
     page.screenshot(path=screenshot_dir / "landing-agent.png", full_page=True)
 
@@ -65,6 +72,7 @@ def test_agent_works_a_ticket_page(page, agent, customer, access_team, password,
     page.get_by_label("E-mail").fill(agent.email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="My open tickets").wait_for()
     page.goto(ticket.get_absolute_url())
 
     page.get_by_label("Message").fill("Checked the auth logs: 5 failed attempts, account locked.")

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.factories import make_ticket
-from tickets import services
+from tickets import queues, services
 from tickets.models import Attachment, Status, Ticket
 
 
@@ -80,28 +80,51 @@ def test_password_reset_for_unknown_address_reveals_nothing(client, db):
 # --- landing list -------------------------------------------------------------
 
 
-def test_list_runs_constant_queries(
-    client, agent, customer, access_team, password, django_assert_num_queries
+def test_customer_list_runs_constant_queries(client, customer, django_assert_num_queries):
+    client.force_login(customer)
+    make_ticket(requester=customer, subject="first")
+    # session, user, group permissions, user permissions, the page of tickets
+    with django_assert_num_queries(5):
+        small = client.get(reverse("tickets:list"))
+    for i in range(30):
+        make_ticket(requester=customer, subject=f"u{i}")
+    with django_assert_num_queries(5):
+        large = client.get(reverse("tickets:list"))
+    assert small.status_code == large.status_code == 200
+    assert large.content.count(b'class="key"') == 31
+
+
+def test_agent_queue_runs_constant_queries(
+    client, agent, customer, access_team, django_assert_num_queries
 ):
     client.force_login(agent)
     for i in range(3):
-        make_ticket(requester=customer, subject=f"t{i}", team=access_team)
-
-    # session, user, user's groups perms, user's own perms, teams, the page of
-    # tickets (one query with its joins)
-    with django_assert_num_queries(6):
-        small = client.get(reverse("tickets:list"))
+        services.ticket_assign(
+            ticket=make_ticket(requester=customer, subject=f"t{i}", team=access_team),
+            assignee=agent,
+            actor=agent,
+        )
+    # session, user, group permissions, user permissions, teams (access helper),
+    # teams (queues), the page, one bounded count per queue (6), categories
+    # and teams for the filter selects
+    expected = 7 + len(queues.QUEUES) + 2
+    with django_assert_num_queries(expected):
+        small = client.get(reverse("tickets:list"), {"queue": "mine"})
     for i in range(30):
-        make_ticket(requester=customer, subject=f"u{i}", team=access_team)
-    with django_assert_num_queries(6):
-        large = client.get(reverse("tickets:list"))
+        services.ticket_assign(
+            ticket=make_ticket(requester=customer, subject=f"u{i}", team=access_team),
+            assignee=agent,
+            actor=agent,
+        )
+    with django_assert_num_queries(expected):
+        large = client.get(reverse("tickets:list"), {"queue": "mine", "status": ["new"]})
     assert small.status_code == large.status_code == 200
     assert large.content.count(b'class="key"') == 33
 
 
-def test_list_paginates_by_keyset(client, agent, customer, access_team, monkeypatch):
+def test_customer_list_paginates_by_keyset(client, customer, access_team, monkeypatch):
     monkeypatch.setattr("tickets.views.PAGE_SIZE", 5)
-    client.force_login(agent)
+    client.force_login(customer)
     made = [make_ticket(requester=customer, subject=f"t{i}", team=access_team) for i in range(7)]
     first = client.get(reverse("tickets:list"))
     assert first.context["next_before"] == made[2].pk
@@ -110,8 +133,8 @@ def test_list_paginates_by_keyset(client, agent, customer, access_team, monkeypa
     assert second.context["next_before"] is None
 
 
-def test_list_filters_by_status(client, agent, customer, access_team):
-    client.force_login(agent)
+def test_customer_list_filters_by_status(client, agent, customer, access_team):
+    client.force_login(customer)
     open_ticket = make_ticket(requester=customer, team=access_team)
     solved = make_ticket(requester=customer, team=access_team)
     services.ticket_change_status(ticket=solved, status=Status.SOLVED, actor=agent)

@@ -1,0 +1,186 @@
+"""The agent workspace's queues and list filters.
+
+A queue is a named, permission-checked slice of `tickets_visible_to(user)`;
+filters and sorts narrow it further. Every filter and sort here is served by
+an index on Ticket (see Ticket.Meta.indexes), and pages are keyset-paginated
+on (sort value, id), so a deep page costs what the first page costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tickets.models import OPEN_STATUSES, Status, Ticket, User
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Counts above this are shown as "1,000+": an exact COUNT(*) over a million
+# rows costs far more than the page itself.
+COUNT_BOUND = 1000
+
+
+@dataclass(frozen=True)
+class Queue:
+    slug: str
+    title: str
+    scope: Callable[[User, QuerySet[Ticket]], QuerySet[Ticket]]
+
+
+def _team_ids(user: User) -> list[int]:
+    # Cached on the instance: one query however many queues are counted.
+    if not hasattr(user, "_queue_team_ids"):
+        user._queue_team_ids = list(user.teams.values_list("id", flat=True))
+    return user._queue_team_ids
+
+
+def _mine(user, qs):
+    return qs.filter(assignee_id=user.pk, status__in=[Status.NEW, Status.OPEN, Status.ON_HOLD])
+
+
+def _unassigned(user, qs):
+    return qs.filter(
+        Q(team_id__in=_team_ids(user)) | Q(team__isnull=True),
+        assignee__isnull=True,
+        status__in=OPEN_STATUSES,
+    )
+
+
+def _team(user, qs):
+    return qs.filter(team_id__in=_team_ids(user), status__in=OPEN_STATUSES)
+
+
+def _waiting(user, qs):
+    return qs.filter(Q(assignee_id=user.pk) | Q(team_id__in=_team_ids(user)), status=Status.PENDING)
+
+
+def _recently_solved(user, qs):
+    since = timezone.now() - timedelta(days=7)
+    return qs.filter(
+        Q(assignee_id=user.pk) | Q(team_id__in=_team_ids(user)),
+        status=Status.SOLVED,
+        updated_at__gte=since,
+    )
+
+
+def _all_open(user, qs):
+    return qs.filter(status__in=OPEN_STATUSES)
+
+
+QUEUES: dict[str, Queue] = {
+    q.slug: q
+    for q in (
+        Queue("mine", "My open tickets", _mine),
+        Queue("unassigned", "Unassigned in my teams", _unassigned),
+        Queue("team", "My team", _team),
+        Queue("waiting", "Waiting on customer", _waiting),
+        Queue("solved", "Recently solved", _recently_solved),
+        Queue("all", "All open tickets", _all_open),
+    )
+}
+DEFAULT_QUEUE = "mine"
+
+# sort key -> (model field, descending?)
+SORTS: dict[str, tuple[str, bool]] = {
+    "newest": ("id", True),
+    "oldest": ("id", False),
+    "updated": ("updated_at", True),
+    "least_updated": ("updated_at", False),
+}
+DEFAULT_SORT = "newest"
+
+
+def bounded_count(qs: QuerySet) -> int:
+    """COUNT over at most COUNT_BOUND + 1 rows (a LIMITed subquery)."""
+    return qs.order_by()[: COUNT_BOUND + 1].count()
+
+
+def apply_sort(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
+    field, descending = SORTS[sort]
+    if field == "id":
+        return qs.order_by("-id" if descending else "id")
+    return qs.order_by(f"-{field}", "-id") if descending else qs.order_by(field, "id")
+
+
+def encode_cursor(ticket: Ticket, sort: str) -> str:
+    field, _ = SORTS[sort]
+    if field == "id":
+        return str(ticket.pk)
+    value: datetime = getattr(ticket, field)
+    # Whole microseconds since the epoch: exact, unlike a float timestamp.
+    return f"{(value - EPOCH) // timedelta(microseconds=1)}_{ticket.pk}"
+
+
+def apply_cursor(qs: QuerySet[Ticket], sort: str, cursor: str) -> QuerySet[Ticket] | None:
+    """Rows after `cursor` in `sort` order; None when the cursor is malformed."""
+    field, descending = SORTS[sort]
+    try:
+        if field == "id":
+            pk = int(cursor)
+            return qs.filter(id__lt=pk) if descending else qs.filter(id__gt=pk)
+        micros_text, pk_text = cursor.split("_", 1)
+        value = EPOCH + timedelta(microseconds=int(micros_text))
+        pk = int(pk_text)
+    except (ValueError, OverflowError, OSError):
+        return None
+    if descending:
+        return qs.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": pk}))
+    return qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk}))
+
+
+def _day_start(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def apply_filters(qs: QuerySet[Ticket], data: dict, user: User) -> QuerySet[Ticket]:
+    """Narrow a queue by the cleaned QueueFilterForm data."""
+    if data.get("status"):
+        qs = qs.filter(status__in=data["status"])
+    if data.get("priority"):
+        qs = qs.filter(priority__in=data["priority"])
+    for field in ("category", "team", "organization"):
+        if data.get(field):
+            qs = qs.filter(**{field: data[field]})
+    if data.get("tier"):
+        qs = qs.filter(tier=data["tier"])
+    if data.get("channel"):
+        qs = qs.filter(channel=data["channel"])
+    assignee = data.get("assignee")
+    if assignee == "me":
+        qs = qs.filter(assignee_id=user.pk)
+    elif assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif isinstance(assignee, int):
+        qs = qs.filter(assignee_id=assignee)
+    for field in ("created", "updated"):
+        start, end = data.get(f"{field}_from"), data.get(f"{field}_to")
+        if start:
+            qs = qs.filter(**{f"{field}_at__gte": _day_start(start)})
+        if end:
+            qs = qs.filter(**{f"{field}_at__lt": _day_start(end) + timedelta(days=1)})
+    return qs
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    tickets: list[Ticket]
+    next_cursor: str | None
+
+
+def queue_page(qs: QuerySet[Ticket], *, sort: str, cursor: str, size: int) -> QueuePage | None:
+    """One page of a queue after `cursor`; None for a malformed cursor."""
+    qs = apply_sort(qs, sort)
+    if cursor:
+        qs = apply_cursor(qs, sort, cursor)
+        if qs is None:
+            return None
+    rows = list(
+        qs.select_related("requester", "organization", "assignee", "team", "category")[: size + 1]
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    return QueuePage(rows, encode_cursor(rows[-1], sort) if more and rows else None)

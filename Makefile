@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEPS_STAMP := $(VENV)/.deps-installed
 
-.PHONY: run test lint format venv bench-seed clean
+.PHONY: run test lint format venv bench-seed clean assets
 
 venv: $(DEPS_STAMP)
 
@@ -39,3 +39,8 @@ bench-seed: venv
 
 clean:
 	rm -rf var test-artifacts .pytest_cache .ruff_cache
+
+## make assets: refresh static/vendor/ from the versions pinned in package-lock.json
+## (needs npm; the vendored copies are committed, so `make run` does not).
+assets:
+	bash scripts/vendor_assets.sh

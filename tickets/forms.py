@@ -38,6 +38,13 @@ class TicketCreateForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    """Reply or internal note. Its ids start with "reply_" because the ticket
+    page also has a status form with a "status" field."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "reply_%s")
+        super().__init__(*args, **kwargs)
+
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 5}))
     is_internal = forms.BooleanField(label="Internal note (staff only)", required=False)
     status = forms.ChoiceField(
@@ -46,6 +53,9 @@ class ReplyForm(forms.Form):
         required=False,
     )
     attachments = MultipleFileField()
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Set by the page when the agent chose to send despite a newer change.
+    confirm_stale = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
 
 class StatusForm(forms.Form):
@@ -118,3 +128,40 @@ class QueueFilterForm(forms.Form):
             if data.get(start) and data.get(end) and data[start] > data[end]:
                 self.add_error(end, "The end date is before the start date.")
         return data
+
+
+class PropertiesForm(forms.Form):
+    """The ticket page's properties panel, edited in place."""
+
+    version = forms.CharField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(choices=Status.choices)
+    priority = forms.ChoiceField(choices=Priority.choices)
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.all(), required=False, empty_label="— none —"
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, empty_label="— none —"
+    )
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="— unassigned —"
+    )
+    tags = forms.CharField(required=False, max_length=500, help_text="Comma-separated")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "prop_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = User.objects.filter(
+            is_active=True, role__in=["agent", "manager"]
+        ).order_by("full_name")
+        self.fields["assignee"].label_from_instance = lambda user: user.full_name
+
+
+class TicketKeyForm(forms.Form):
+    """A form that names another ticket by its key (link to parent, merge into)."""
+
+    key = forms.CharField(max_length=30)
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(max_length=80)
+    query = forms.CharField(max_length=1000, widget=forms.HiddenInput)

@@ -172,6 +172,18 @@ class Category(models.Model):
         return self.name
 
 
+class Tag(models.Model):
+    """A free label agents put on tickets ("refund", "outage-2026-03")."""
+
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Status(models.TextChoices):
     NEW = "new", "New"
     OPEN = "open", "Open"
@@ -237,10 +249,18 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
     )
+    # A parent incident (children are the related reports), or for a merged
+    # ticket the ticket it was merged into.
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     created_at = models.DateTimeField(default=timezone.now)
+    # Every service that changes the ticket bumps it; forms carry it back as
+    # the version they were rendered from (optimistic concurrency).
     updated_at = models.DateTimeField(default=timezone.now)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
@@ -264,6 +284,23 @@ class Ticket(models.Model):
             models.Index(fields=["organization", "-id"], name="ticket_org"),
             # All-tickets view for agents who see every team, by status.
             models.Index(fields=["status", "-id"], name="ticket_status"),
+            # Queues sorted by last update (tickets.queues.SORTS "updated").
+            models.Index(fields=["status", "-updated_at", "-id"], name="ticket_status_updated"),
+            models.Index(
+                fields=["team", "status", "-updated_at", "-id"], name="ticket_team_status_updated"
+            ),
+            models.Index(
+                fields=["assignee", "status", "-updated_at", "-id"], name="ticket_assignee_updated"
+            ),
+            # Filters of the queue page.
+            models.Index(fields=["category", "-id"], name="ticket_category"),
+            models.Index(fields=["priority", "status", "-id"], name="ticket_priority"),
+            models.Index(fields=["channel", "-id"], name="ticket_channel"),
+            models.Index(fields=["tier", "status", "-id"], name="ticket_tier"),
+            models.Index(fields=["updated_at"], name="ticket_updated"),
+            models.Index(
+                fields=["parent"], name="ticket_parent", condition=Q(parent__isnull=False)
+            ),
             # Analytics scans by creation time.
             models.Index(fields=["created_at"], name="ticket_created"),
             # acknowledge_missed_tickets: the few tickets not yet acknowledged.
@@ -320,6 +357,59 @@ def parse_ticket_key(key: str) -> int | None:
     return int(text)
 
 
+class CannedResponse(models.Model):
+    """A reusable reply. Team responses are shared with the team; personal ones
+    (owner set) only with their owner. Placeholders: see tickets.canned."""
+
+    title = models.CharField(max_length=120)
+    body = models.TextField()
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="canned_responses"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="canned_responses",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                name="canned_is_team_or_personal",
+                condition=Q(team__isnull=True, owner__isnull=False)
+                | Q(team__isnull=False, owner__isnull=True),
+                violation_error_message="A canned response belongs to a team or to one person.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SavedView(models.Model):
+    """An agent's named queue + filters, kept as the list page's query string."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Message(models.Model):
     """One entry in a ticket's conversation: a public reply or an internal note."""
 
@@ -334,6 +424,8 @@ class Message(models.Model):
     body = models.TextField()
     # RFC 5322 Message-ID for e-mail threading (set for mail in and out).
     email_message_id = models.CharField(max_length=255, blank=True, default="")
+    # When a public staff message was e-mailed to the requester (claimed once).
+    emailed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -413,6 +414,7 @@ def ticket_reply(
     status: str | None = None,
     attachments: Sequence[UploadedFile] = (),
     email_message_id: str = "",
+    expected_version: str | None = None,
 ) -> Message:
     """Add a public reply or an internal note, optionally moving the status in
     the same step ("reply and set pending").
@@ -434,6 +436,7 @@ def ticket_reply(
     ticket = _locked(ticket)
     if ticket.status == Status.CLOSED:
         raise DomainError("This ticket is closed; please open a new ticket.", field="body")
+    _check_version(ticket, expected_version, author)
 
     now = timezone.now()
     message = Message.objects.create(
@@ -457,6 +460,9 @@ def ticket_reply(
     ticket.updated_at = now
     ticket.save(update_fields=["updated_at"])
     if is_staff and not is_internal:
+        from tickets.tasks import send_message_email
+
+        enqueue_on_commit(send_message_email, message.pk)
         if ticket.first_response_at is None:
             ticket.first_response_at = now
             ticket.save(update_fields=["first_response_at"])
@@ -508,6 +514,274 @@ def ticket_acknowledge(*, ticket_id: int) -> bool:
                 f"We have received your request and logged it as {ticket.key}.\n"
                 "An agent will get back to you soon.\n\n"
                 f"Follow it here: {settings.HELPDESK_SITE_URL}{ticket.get_absolute_url()}\n"
+            ),
+            from_email=None,
+            recipient_list=[ticket.requester.email],
+        )
+    return True
+
+
+# --- optimistic concurrency ---------------------------------------------------
+
+
+def ticket_version(ticket: Ticket) -> str:
+    """The version a form was rendered from: updated_at in whole microseconds."""
+    return str((ticket.updated_at - _EPOCH) // timedelta(microseconds=1))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class StaleTicket(DomainError):
+    """The ticket changed (by someone else) after the form was rendered."""
+
+
+def _check_version(ticket: Ticket, expected_version: str | None, actor: User | None) -> None:
+    """Refuse when people other than `actor` changed the ticket after the version
+    the form was rendered from. The actor's own changes (another tab) and the
+    system's (acknowledgements) do not count as a conflict."""
+    if not expected_version or ticket_version(ticket) == expected_version:
+        return
+    try:
+        since = int(expected_version)
+    except ValueError as exc:
+        raise DomainError("The form was damaged; reload the page.", field="version") from exc
+    seen_at = _EPOCH + timedelta(microseconds=since)
+    others = (
+        ticket.events.filter(created_at__gt=seen_at, actor__isnull=False)
+        .exclude(actor=actor)
+        .select_related("actor")
+        .order_by("created_at")
+    )
+    changes = [f"{e.actor.full_name} ({e.action.removeprefix('ticket.')})" for e in others[:5]]
+    if changes:
+        raise StaleTicket(
+            f"{ticket.key} changed while you were working on it: {', '.join(changes)}. "
+            "Review the latest version, then send again.",
+            code="stale",
+        )
+
+
+# --- tags -------------------------------------------------------------------
+
+
+def _tag_names(raw: str | Iterable[str]) -> list[str]:
+    items = raw.split(",") if isinstance(raw, str) else raw
+    names = []
+    for item in items:
+        name = " ".join(item.strip().lower().split())[:50]
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+@transaction.atomic
+def ticket_set_tags(*, ticket: Ticket, tags: str | Iterable[str], actor: User) -> Ticket:
+    """Make the ticket's tags exactly `tags`, recording what was added/removed."""
+    from tickets.models import Tag
+
+    _require_staff(actor, "tag tickets")
+    ticket = _locked(ticket)
+    wanted = _tag_names(tags)
+    current = {t.name: t for t in ticket.tags.all()}
+    added = [n for n in wanted if n not in current]
+    removed = [n for n in current if n not in wanted]
+    if not added and not removed:
+        return ticket
+    now = timezone.now()
+    for name in added:
+        tag, _ = Tag.objects.get_or_create(name=name)
+        ticket.tags.add(tag)
+        _record(ticket, actor=actor, action="ticket.tagged", field="tags", new=name, at=now)
+    for name in removed:
+        ticket.tags.remove(current[name])
+        _record(ticket, actor=actor, action="ticket.untagged", field="tags", old=name, at=now)
+    ticket.updated_at = now
+    ticket.save(update_fields=["updated_at"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_add_tag(*, ticket: Ticket, tag: str, actor: User) -> Ticket:
+    names = _tag_names([tag])
+    if not names:
+        raise DomainError("The tag is empty.", field="tag")
+    current = list(ticket.tags.values_list("name", flat=True))
+    return ticket_set_tags(ticket=ticket, tags=[*current, names[0]], actor=actor)
+
+
+# --- properties edited in place -------------------------------------------------
+
+
+@transaction.atomic
+def ticket_set_properties(
+    *,
+    ticket: Ticket,
+    actor: User,
+    expected_version: str | None = None,
+    status: str | None = None,
+    assignee: User | None | bool = False,
+    tags: str | None = None,
+    **changes,
+) -> Ticket:
+    """Apply the ticket page's properties panel in one step. `assignee=False`
+    means "not in the form"; None means unassigned."""
+    _require_staff(actor, "change ticket properties")
+    locked = _locked(ticket)
+    _check_version(locked, expected_version, actor)
+    if changes:
+        locked = ticket_update(ticket=locked, actor=actor, **changes)
+    if assignee is not False:
+        locked = ticket_assign(ticket=locked, assignee=assignee, actor=actor)
+    if tags is not None:
+        locked = ticket_set_tags(ticket=locked, tags=tags, actor=actor)
+    if status is not None and status != locked.status:
+        locked = ticket_change_status(ticket=locked, status=status, actor=actor)
+    return locked
+
+
+# --- links and merges -----------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_link(*, child: Ticket, parent: Ticket | None, actor: User) -> Ticket:
+    """Make `parent` the parent incident of `child` (None removes the link)."""
+    _require_staff(actor, "link tickets")
+    child = _locked(child)
+    if parent is not None:
+        if parent.pk == child.pk:
+            raise DomainError("A ticket cannot be its own parent.", field="parent")
+        # Walk up from the new parent: finding the child there means a cycle.
+        ancestor_id, hops = parent.parent_id, 0
+        while ancestor_id is not None and hops < 100:
+            if ancestor_id == child.pk:
+                raise DomainError(f"{parent.key} is already below {child.key}.", field="parent")
+            ancestor_id = (
+                Ticket.objects.filter(pk=ancestor_id).values_list("parent_id", flat=True).first()
+            )
+            hops += 1
+    if child.parent_id == (parent.pk if parent else None):
+        return child
+    old = child.parent
+    now = timezone.now()
+    child.parent = parent
+    child.updated_at = now
+    child.save(update_fields=["parent", "updated_at"])
+    _record(
+        child,
+        actor=actor,
+        action="ticket.linked" if parent else "ticket.unlinked",
+        field="parent",
+        old=old.key if old else "",
+        new=parent.key if parent else "",
+        at=now,
+    )
+    if parent is not None:
+        _record(
+            parent,
+            actor=actor,
+            action="ticket.child_linked",
+            field="children",
+            new=child.key,
+            at=now,
+        )
+    return child
+
+
+@transaction.atomic
+def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
+    """Merge the duplicate `source` into `target`: its conversation moves to
+    the target, the source is closed and points at the target, and the source's
+    requester is told (a public message on their ticket, e-mailed)."""
+    _require_staff(actor, "merge tickets")
+    if source.pk == target.pk:
+        raise DomainError("A ticket cannot be merged into itself.", field="target")
+    # Lock both rows in id order so two opposite merges cannot deadlock.
+    first, second = sorted([source, target], key=lambda t: t.pk)
+    locked = {t.pk: _locked(t) for t in (first, second)}
+    source, target = locked[source.pk], locked[target.pk]
+    if source.merged_into_id:
+        raise DomainError(f"{source.key} was already merged.", field="source")
+    if source.status == Status.CLOSED:
+        raise DomainError(f"{source.key} is closed and cannot be merged.", field="source")
+    if target.status == Status.CLOSED or target.merged_into_id:
+        raise DomainError(f"{target.key} is closed; merge into an open ticket.", field="target")
+
+    now = timezone.now()
+    moved = Message.objects.filter(ticket=source).update(ticket=target)
+    Message.objects.create(
+        ticket=target,
+        author=actor,
+        is_internal=True,
+        channel=Channel.AGENT,
+        body=(
+            f"{source.key} \u201c{source.subject}\u201d from {source.requester.full_name} "
+            f"was merged into this ticket ({moved} messages moved)."
+        ),
+        created_at=now,
+    )
+    notice = Message.objects.create(
+        ticket=source,
+        author=actor,
+        channel=Channel.AGENT,
+        body=(
+            f"Your request {source.key} has been merged into {target.key} "
+            f"\u201c{target.subject}\u201d, where we continue to work on it."
+        ),
+        created_at=now,
+    )
+    source.merged_into = target
+    source.status = Status.CLOSED
+    source.solved_at = source.solved_at or now
+    source.closed_at = now
+    source.updated_at = now
+    source.save(update_fields=["merged_into", "status", "solved_at", "closed_at", "updated_at"])
+    target.updated_at = now
+    target.save(update_fields=["updated_at"])
+    _record(
+        source,
+        actor=actor,
+        action="ticket.merged_into",
+        field="merged_into",
+        new=target.key,
+        at=now,
+    )
+    _record(
+        target,
+        actor=actor,
+        action="ticket.merged",
+        field="merged_from",
+        new=source.key,
+        note=f"{moved} messages moved",
+        at=now,
+    )
+    from tickets.tasks import send_message_email
+
+    enqueue_on_commit(send_message_email, notice.pk)
+    return target
+
+
+# --- e-mailing public staff messages --------------------------------------------
+
+
+def message_email(*, message_id: int) -> bool:
+    """E-mail a public staff message to the ticket's requester, once."""
+    from django.core.mail import send_mail
+
+    with transaction.atomic():
+        claimed = Message.objects.filter(
+            pk=message_id, emailed_at__isnull=True, is_internal=False
+        ).update(emailed_at=timezone.now())
+        if not claimed:
+            return False
+        message = Message.objects.select_related("ticket__requester", "author").get(pk=message_id)
+        ticket = message.ticket
+        # Inside the transaction for the same reason as ticket_acknowledge.
+        send_mail(
+            subject=f"[{ticket.key}] {ticket.subject}",
+            message=(
+                f"{message.body}\n\n-- \n{message.author.full_name}, Helpdesk\n"
+                f"{settings.HELPDESK_SITE_URL}{ticket.get_absolute_url()}\n"
             ),
             from_email=None,
             recipient_list=[ticket.requester.email],

@@ -36,3 +36,14 @@ def acknowledge_missed_tickets() -> int:
     for ticket_id in ids:
         send_ticket_acknowledgement.delay(ticket_id)
     return len(ids)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def send_message_email(message_id: int) -> bool:
+    return services.message_email(message_id=message_id)

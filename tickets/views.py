@@ -18,6 +18,7 @@ from tickets.forms import (
     TicketListFilter,
 )
 from tickets.models import OPEN_STATUSES, Attachment, Channel, Role
+from tickets.workspace_views import workspace_context
 
 PAGE_SIZE = 50
 
@@ -140,22 +141,15 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 def _detail_context(request, ticket, **forms):
     user = request.user
     is_staff = user.has_perm("tickets.work_tickets")
+    version = services.ticket_version(ticket)
     context = {
         "ticket": ticket,
         "conversation": selectors.messages_visible_to(user, ticket),
         "is_staff": is_staff,
-        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "reply_form": forms.get("reply_form") or ReplyForm(initial={"version": version}),
     }
     if is_staff:
-        context["events"] = ticket.events.select_related("actor").order_by("-created_at", "-id")[
-            :100
-        ]
-        context["status_form"] = forms.get("status_form") or StatusForm(
-            initial={"status": ticket.status}
-        )
-        context["assign_form"] = forms.get("assign_form") or AssignForm(
-            initial={"assignee": ticket.assignee_id}
-        )
+        context.update(workspace_context(request, ticket, version=version, **forms))
     return context
 
 
@@ -187,7 +181,19 @@ def ticket_reply(request: HttpRequest, key: str) -> HttpResponse:
             status=form.cleaned_data["status"] or None,
             channel=Channel.PORTAL if request.user.role == Role.CUSTOMER else Channel.AGENT,
             attachments=form.cleaned_data["attachments"],
+            expected_version=None
+            if form.cleaned_data["confirm_stale"]
+            else form.cleaned_data["version"],
         )
+    except services.StaleTicket as exc:
+        # Keep what the agent typed; the next submit sends it anyway.
+        data = request.POST.copy()
+        data["confirm_stale"] = "1"
+        data["version"] = services.ticket_version(ticket)
+        stale_form = ReplyForm(data)
+        stale_form.is_valid()
+        stale_form.add_error(None, exc.message)
+        return _rerender(request, ticket, reply_form=stale_form, stale=True)
     except DomainError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return _rerender(request, ticket, reply_form=form)

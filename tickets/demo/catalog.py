@@ -83,6 +83,30 @@ CATEGORIES: tuple[CategorySpec, ...] = (
 
 
 @dataclass(frozen=True)
+class PersonSpec:
+    """A fixed demo login (the agent among them also has an AgentSpec)."""
+
+    full_name: str
+    email: str
+    role: str
+    # Customers only: the organisation (by name) and the organisation-wide view.
+    organization: str = ""
+    sees_organization_tickets: bool = False
+    # What the login is for, printed next to it at the end of seed_demo.
+    purpose: str = ""
+
+
+# The fixed demo agent: Tier 1 in Frontline Support, with the login skill
+# (JOURNEYS.md journey 1).
+AGENT_LOGIN = PersonSpec(
+    "Alex Rivera",
+    "agent@" + DEMO_DOMAIN,
+    "agent",
+    purpose="Tier 1 agent, Frontline Support (login, account verification, UI bugs)",
+)
+
+
+@dataclass(frozen=True)
 class AgentSpec:
     full_name: str
     email: str
@@ -129,8 +153,8 @@ def _agent(
 # ratings (highest quality), so the manager's scatter plot has a story.
 AGENTS: tuple[AgentSpec, ...] = (
     AgentSpec(
-        full_name="Alex Rivera",
-        email="agent@" + DEMO_DOMAIN,
+        full_name=AGENT_LOGIN.full_name,
+        email=AGENT_LOGIN.email,
         team="frontline",
         tier=1,
         extra_skills=(),
@@ -161,78 +185,40 @@ AGENTS: tuple[AgentSpec, ...] = (
 # Open tickets an agent holds at once, by tier: first line juggles more.
 CAPACITY_BY_TIER = {1: 25, 2: 15, 3: 10}
 
+
+MANAGER = PersonSpec(
+    "Jordan Blake", "manager@" + DEMO_DOMAIN, "manager", purpose="dashboards, SLA policies"
+)
+ADMIN = PersonSpec("Casey Nguyen", "admin@" + DEMO_DOMAIN, "admin", purpose="Django admin")
+# A plain member of a standard-tier account: sees only their own tickets.
+DEMO_CUSTOMER = PersonSpec(
+    "Robin Ellis",
+    "customer@" + DEMO_DOMAIN,
+    "customer",
+    organization="Brightwave Studios",
+    purpose="customer portal (Brightwave Studios, standard tier)",
+)
+# Another account's administrator, for showing that accounts are isolated.
+OTHER_CUSTOMER = PersonSpec(
+    "Kim Lachance",
+    "other.customer@" + DEMO_DOMAIN,
+    "customer",
+    organization="Globex Retail",
+    sees_organization_tickets=True,
+    purpose="another account (Globex Retail, VIP, sees all its tickets)",
+)
+
+# Everybody who logs in with the demo password, in the order seed_demo lists them.
+DEMO_LOGINS = (AGENT_LOGIN, MANAGER, ADMIN, DEMO_CUSTOMER, OTHER_CUSTOMER)
+
 # Names for the generated customers.
 FIRST_NAMES = (
-    "Amelia",
-    "Noah",
-    "Olivia",
-    "Liam",
-    "Emma",
-    "Mateo",
-    "Ava",
-    "Lucas",
-    "Mia",
-    "Ethan",
-    "Isla",
-    "Leo",
-    "Zoe",
-    "Arjun",
-    "Chloe",
-    "Daniel",
-    "Freya",
-    "Hugo",
-    "Ines",
-    "Jack",
-    "Keiko",
-    "Luca",
-    "Maya",
-    "Nico",
-    "Oscar",
-    "Paula",
-    "Quinn",
-    "Rosa",
-    "Samir",
-    "Tara",
-    "Uma",
-    "Victor",
-    "Wen",
-    "Yara",
-    "Zane",
-    "Aaliyah",
-    "Bruno",
-    "Carmen",
-    "Dmitri",
-    "Elena",
-)
+    "Amelia Noah Olivia Liam Emma Mateo Ava Lucas Mia Ethan Isla Leo Zoe Arjun Chloe Daniel "
+    "Freya Hugo Ines Jack Keiko Luca Maya Nico Oscar Paula Quinn Rosa Samir Tara Uma Victor "
+    "Wen Yara Zane Aaliyah Bruno Carmen Dmitri Elena"
+).split()
 LAST_NAMES = (
-    "Smith",
-    "Garcia",
-    "Chen",
-    "Müller",
-    "Okafor",
-    "Rossi",
-    "Nakamura",
-    "Silva",
-    "Novak",
-    "Johansson",
-    "Dubois",
-    "Kowalski",
-    "Haddad",
-    "O'Brien",
-    "Fischer",
-    "Moreau",
-    "Singh",
-    "Andersen",
-    "Costa",
-    "Yilmaz",
-    "Kaur",
-    "Lindqvist",
-    "Murphy",
-    "Tanaka",
-    "Ivanova",
-    "Herrera",
-    "Baker",
-    "Nguyen",
-    "Schmidt",
-    "Walsh",
-)
+    "Smith Garcia Chen Müller Okafor Rossi Nakamura Silva Novak Johansson Dubois Kowalski "
+    "Haddad O'Brien Fischer Moreau Singh Andersen Costa Yilmaz Kaur Lindqvist Murphy Tanaka "
+    "Ivanova Herrera Baker Nguyen Schmidt Walsh"
+).split()

@@ -1,0 +1,57 @@
+"""python manage.py seed_demo --tickets N [--seed S] [--if-empty] [--print-logins]"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from tickets.demo.catalog import DEMO_LOGINS
+from tickets.demo.people import DEMO_PASSWORD
+from tickets.demo.runner import seed_demo
+from tickets.models import Ticket
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill the database with a demo helpdesk: organisations, teams, agents, customers "
+        "and N tickets with conversations and history over the past 90 days, then print "
+        "the demo logins. Never run it on a database real people use."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tickets", type=int, default=2_000, help="How many tickets.")
+        parser.add_argument(
+            "--seed", type=int, default=1, help="Random seed: the same seed makes the same data."
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing when the database already has tickets (for `make run`).",
+        )
+        parser.add_argument(
+            "--print-logins", action="store_true", help="Only print the demo logins."
+        )
+
+    def handle(
+        self, *args, tickets: int, seed: int, if_empty: bool, print_logins: bool, **options
+    ) -> None:
+        if print_logins:
+            self._print_logins()
+            return
+        if tickets < 0:
+            raise CommandError("--tickets must be zero or more.")
+        if if_empty and Ticket.objects.exists():
+            self.stdout.write("The database already has tickets; not seeding demo data.")
+            return
+        result = seed_demo(tickets=tickets, seed=seed, progress=options["verbosity"] > 0)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {result.tickets:,} tickets, {result.messages:,} messages and "
+                f"{result.events:,} events in {result.seconds:.1f} s."
+            )
+        )
+        self._print_logins()
+
+    def _print_logins(self) -> None:
+        self.stdout.write(f"Demo logins (password {DEMO_PASSWORD!r}, demo only):")
+        for login in DEMO_LOGINS:
+            self.stdout.write(f"  {login.email:<36} {login.purpose}")

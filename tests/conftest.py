@@ -124,6 +124,19 @@ def password():
     return DEFAULT_PASSWORD
 
 
+@pytest.fixture
+def celery_eager():
+    """Run tasks sent with .delay() in this process, for tests that check a
+    task's effect without a worker (the worker tests cover the broker path)."""
+    from helpdesk.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+    app.conf.task_eager_propagates = False
+
+
 # --- a real Celery worker -----------------------------------------------------
 
 

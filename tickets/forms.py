@@ -100,6 +100,7 @@ class QueueFilterForm(forms.Form):
         choices=[("", "Any"), *AgentTier.choices], coerce=int, required=False, empty_value=None
     )
     channel = forms.ChoiceField(choices=[("", "Any"), *Channel.choices], required=False)
+    tag = forms.CharField(required=False, max_length=50)
     created_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     created_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     updated_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

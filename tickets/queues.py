@@ -149,6 +149,9 @@ def apply_filters(qs: QuerySet[Ticket], data: dict, user: User) -> QuerySet[Tick
         qs = qs.filter(tier=data["tier"])
     if data.get("channel"):
         qs = qs.filter(channel=data["channel"])
+    if data.get("tag"):
+        # Tag names are stored lower-case (services._tag_names).
+        qs = qs.filter(tags__name=data["tag"].strip().lower())
     assignee = data.get("assignee")
     if assignee == "me":
         qs = qs.filter(assignee_id=user.pk)
@@ -163,6 +166,32 @@ def apply_filters(qs: QuerySet[Ticket], data: dict, user: User) -> QuerySet[Tick
         if end:
             qs = qs.filter(**{f"{field}_at__lt": _day_start(end) + timedelta(days=1)})
     return qs
+
+
+@dataclass(frozen=True)
+class AgentLoad:
+    open: int
+    pending: int
+    on_hold: int
+    capacity: int
+
+
+def agent_load(user: User) -> AgentLoad:
+    """The agent's own load, in one grouped query over their assigned tickets."""
+    from django.db.models import Count
+
+    rows = dict(
+        Ticket.objects.filter(assignee_id=user.pk, status__in=OPEN_STATUSES)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return AgentLoad(
+        open=rows.get(Status.NEW, 0) + rows.get(Status.OPEN, 0),
+        pending=rows.get(Status.PENDING, 0),
+        on_hold=rows.get(Status.ON_HOLD, 0),
+        capacity=user.capacity,
+    )
 
 
 @dataclass(frozen=True)

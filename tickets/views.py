@@ -99,6 +99,9 @@ def _agent_queues(request: HttpRequest) -> HttpResponse:
     counts = [(q, queues.bounded_count(q.scope(user, visible))) for q in queues.QUEUES.values()]
     params = request.GET.copy()
     params.pop("cursor", None)
+    from tickets.models import Priority, SavedView, Status, User
+
+    saved_views = list(SavedView.objects.filter(owner=user).order_by("name"))
     return render(
         request,
         "tickets/queue.html",
@@ -112,6 +115,14 @@ def _agent_queues(request: HttpRequest) -> HttpResponse:
             "base_query": params.urlencode(),
             "is_first_page": not request.GET.get("cursor"),
             "filtering": any(k not in ("queue", "cursor") for k in request.GET),
+            "saved_views": saved_views,
+            "load": queues.agent_load(user),
+            "current_query": params.urlencode(),
+            "bulk_statuses": Status.choices,
+            "bulk_priorities": Priority.choices,
+            "bulk_agents": User.objects.filter(is_active=True, role__in=["agent", "manager"])
+            .order_by("full_name")
+            .only("id", "full_name"),
         },
         status=status,
     )

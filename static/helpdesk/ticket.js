@@ -45,3 +45,14 @@
     navigator.sendBeacon(presence.getAttribute("hx-post"), data);
   });
 })();
+
+// Queue page: the header checkbox selects every row.
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  if (!box.matches || !box.matches("input[data-select-all]")) return;
+  var form = box.closest("form");
+  if (!form) return;
+  form.querySelectorAll("input[name=ticket]").forEach(function (row) {
+    row.checked = box.checked;
+  });
+});

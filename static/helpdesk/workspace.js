@@ -19,9 +19,10 @@
   // How long "g" waits for its second key.
   var PREFIX_TIMEOUT_MS = 1500;
   var QUEUE_HOME = "/tickets/";
-  // The queue's filter form has an #id_status too (a GET form): only the
-  // ticket page's status form posts.
-  var TICKET_STATUS = 'form[method="post"] select#id_status';
+  // The ticket's status select: #prop_status in the properties panel, or
+  // #id_status in a plain status form. The queue's filter form has an
+  // #id_status too, but it is a GET form: only the ticket page's one posts.
+  var TICKET_STATUS = 'select#prop_status, form[method="post"] select#id_status';
 
   // --- small helpers ----------------------------------------------------------
 

@@ -106,8 +106,8 @@ def test_agent_queue_runs_constant_queries(
         )
     # session, user, group permissions, user permissions, teams (access helper),
     # teams (queues), the page, one bounded count per queue (6), categories
-    # and teams for the filter selects
-    expected = 7 + len(queues.QUEUES) + 2
+    # and teams for the filter selects, saved views, my load, agents for bulk assign
+    expected = 7 + len(queues.QUEUES) + 2 + 3
     with django_assert_num_queries(expected):
         small = client.get(reverse("tickets:list"), {"queue": "mine"})
     for i in range(30):

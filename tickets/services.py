@@ -38,6 +38,7 @@ from tickets.models import (
     User,
 )
 from tickets.roles import role_group_name
+from tickets.search import search_index_tickets
 
 # --- people -----------------------------------------------------------------
 
@@ -268,6 +269,7 @@ def ticket_create(
     )
     _store_attachments(message, files)
     _record(ticket, actor=actor or requester, action="ticket.created", new=channel, at=now)
+    search_index_tickets([ticket.pk])
 
     from tickets.tasks import send_ticket_acknowledgement
 
@@ -314,6 +316,8 @@ def ticket_update(*, ticket: Ticket, actor: User, **changes) -> Ticket:
         _validate(ticket)
         ticket.updated_at = now
         ticket.save(update_fields=[*changed, "updated_at"])
+        if "subject" in changed:
+            search_index_tickets([ticket.pk])
     return ticket
 
 
@@ -459,6 +463,8 @@ def ticket_reply(
 
     ticket.updated_at = now
     ticket.save(update_fields=["updated_at"])
+    if not is_internal:
+        search_index_tickets([ticket.pk])
     if is_staff and not is_internal:
         from tickets.tasks import send_message_email
 
@@ -755,6 +761,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
         note=f"{moved} messages moved",
         at=now,
     )
+    search_index_tickets([source.pk, target.pk])
     from tickets.tasks import send_message_email
 
     enqueue_on_commit(send_message_email, notice.pk)

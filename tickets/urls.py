@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("tickets/", views.ticket_list, name="list"),
     path("tickets/new/", views.ticket_new, name="new"),
+    path("search/", views.ticket_search, name="search"),
     path("tickets/bulk/", workspace_views.bulk_action, name="bulk"),
     path("views/", workspace_views.saved_view_create, name="view_create"),
     path("views/<int:pk>/delete/", workspace_views.saved_view_delete, name="view_delete"),

@@ -17,7 +17,7 @@ from tickets.forms import (
     TicketCreateForm,
     TicketListFilter,
 )
-from tickets.models import OPEN_STATUSES, Attachment, Channel, Role
+from tickets.models import OPEN_STATUSES, Attachment, Channel, Role, Ticket
 from tickets.workspace_views import workspace_context
 
 PAGE_SIZE = 50
@@ -125,6 +125,31 @@ def _agent_queues(request: HttpRequest) -> HttpResponse:
             .only("id", "full_name"),
         },
         status=status,
+    )
+
+
+@login_required
+def ticket_search(request: HttpRequest) -> HttpResponse:
+    """Search the tickets this user may see by key, subject and conversation."""
+    from tickets.search import search_tickets
+
+    query = request.GET.get("q", "").strip()
+    if query and not request.GET.get("all"):
+        # a key on its own goes straight to the ticket
+        from tickets.models import parse_ticket_key
+
+        pk = parse_ticket_key(query)
+        if pk is not None and selectors.tickets_visible_to(request.user).filter(pk=pk).exists():
+            return redirect(Ticket(pk=pk))
+    results = search_tickets(selectors.tickets_visible_to(request.user), query) if query else []
+    return render(
+        request,
+        "tickets/search.html",
+        {
+            "query": query,
+            "tickets": results,
+            "is_staff_view": request.user.has_perm("tickets.work_tickets"),
+        },
     )
 
 

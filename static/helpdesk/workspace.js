@@ -72,11 +72,16 @@
     return typeof href === "string" && href.charAt(0) === "/" && href.charAt(1) !== "/";
   }
 
+  // Inputs that take no typed text (a queue row's bulk-select checkbox, say)
+  // keep the shortcuts working: clicking one must not silence j/k.
+  var NON_TEXT_INPUTS = ["checkbox", "radio", "button", "submit", "reset", "image", "file"];
+
   function isEditable(el) {
     if (!el || el === document.body) return false;
     if (el.isContentEditable) return true;
     var tag = el.tagName;
-    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+    if (tag === "INPUT") return NON_TEXT_INPUTS.indexOf((el.type || "").toLowerCase()) === -1;
+    return tag === "TEXTAREA" || tag === "SELECT";
   }
 
   // Enter on a focused link or button must keep its native meaning.

@@ -33,8 +33,20 @@ def _wait_for_draft_saved(page, ticket, user):
     )
 
 
-def test_question_mark_opens_the_help_and_escape_closes_it(page, agent, password, screenshot_dir):
+def test_question_mark_opens_the_help_and_escape_closes_it(
+    page, live_server, agent, password, screenshot_dir
+):
+    # No CDN at run time: every request stays on the live server.
+    elsewhere = []
+
+    def note_foreign(request):
+        if not request.url.startswith(live_server.url):
+            elsewhere.append(request.url)
+
+    page.on("request", note_foreign)
     _log_in(page, agent, password)
+    # The vendored htmx is the one that runs.
+    assert page.evaluate("window.htmx && window.htmx.version").startswith("2.0.")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
     assert not dialog.is_visible()
 
@@ -55,6 +67,7 @@ def test_question_mark_opens_the_help_and_escape_closes_it(page, agent, password
     page.keyboard.press("?")
     dialog.get_by_role("button", name="Close").click()
     dialog.wait_for(state="hidden")
+    assert elsewhere == []
 
 
 def test_customer_gets_no_help_overlay(page, customer, password):

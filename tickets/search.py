@@ -1,0 +1,106 @@
+"""Ticket search: PostgreSQL full-text search, ranked over a bounded set.
+
+The `search_vector` column (migration 0003, PostgreSQL only) holds the key and
+subject (weight A) and the public conversation (weight B; internal notes are
+left out so a customer's search cannot reveal them). Services refresh it on
+every write that changes that text, so a new ticket is searchable as soon as
+its transaction commits.
+
+Ranking every match of a common word costs seconds at a million tickets, so
+the query first takes the newest SEARCH_CANDIDATES matches from the GIN index,
+then ranks only those. On SQLite (the demo) search falls back to the subject.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import BooleanField, FloatField, QuerySet
+from django.db.models.expressions import RawSQL
+
+from tickets.models import Ticket, parse_ticket_key
+
+SEARCH_CANDIDATES = 1000
+SEARCH_CONFIG = "english"
+MAX_INDEXED_CHARS = 100_000
+
+_VECTOR_SQL = f"""
+    setweight(to_tsvector('{SEARCH_CONFIG}', %s || '-' || t.id || ' ' || t.subject), 'A') ||
+    setweight(to_tsvector('{SEARCH_CONFIG}', coalesce((
+        SELECT left(string_agg(m.body, ' ' ORDER BY m.id), {MAX_INDEXED_CHARS})
+        FROM tickets_message m WHERE m.ticket_id = t.id AND NOT m.is_internal
+    ), '')), 'B')
+"""
+
+
+def is_supported() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def search_index_tickets(ticket_ids: list[int]) -> None:
+    """Recompute the search vector of these tickets (PostgreSQL only)."""
+    if not ticket_ids or not is_supported():
+        return
+    from django.conf import settings
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE tickets_ticket t SET search_vector = {_VECTOR_SQL} WHERE t.id = ANY(%s)",  # noqa: S608 - constants only
+            [settings.HELPDESK_TICKET_KEY_PREFIX, list(ticket_ids)],
+        )
+
+
+def search_index_rebuild(*, batch_size: int = 5000, only_missing: bool = False, progress=None):
+    """Recompute vectors for all tickets in id batches; yields tickets done."""
+    if not is_supported():
+        return
+    qs = Ticket.objects.order_by("id")
+    if only_missing:
+        qs = qs.extra(where=["search_vector IS NULL"])  # noqa: S610 - constant SQL
+    last = 0
+    while True:
+        ids = list(qs.filter(id__gt=last).values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return
+        search_index_tickets(ids)
+        last = ids[-1]
+        if progress is not None:
+            progress(len(ids))
+
+
+def _tsquery(text: str) -> RawSQL:
+    return RawSQL(f"websearch_to_tsquery('{SEARCH_CONFIG}', %s)", [text])
+
+
+def search_tickets(visible: QuerySet[Ticket], text: str, *, limit: int = 50) -> list[Ticket]:
+    """The best matches for `text` among `visible` tickets (already limited to
+    what the user may see), best first."""
+    text = (text or "").strip()[:200]
+    if not text:
+        return []
+    related = ("requester", "organization", "assignee", "team", "category")
+    pk = parse_ticket_key(text)
+    if pk is not None:
+        exact = list(visible.filter(pk=pk).select_related(*related))
+        if exact:
+            return exact
+    if not is_supported():
+        return list(
+            visible.filter(subject__icontains=text).select_related(*related).order_by("-id")[:limit]
+        )
+    match = RawSQL(
+        f"tickets_ticket.search_vector @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s)",
+        [text],
+        output_field=BooleanField(),
+    )
+    candidates = visible.filter(match).order_by("-id").values("id")[:SEARCH_CANDIDATES]
+    rank = RawSQL(
+        f"ts_rank_cd(tickets_ticket.search_vector, websearch_to_tsquery('{SEARCH_CONFIG}', %s))",
+        [text],
+        output_field=FloatField(),
+    )
+    return list(
+        Ticket.objects.filter(id__in=candidates)
+        .annotate(rank=rank)
+        .select_related(*related)
+        .order_by("-rank", "-id")[:limit]
+    )

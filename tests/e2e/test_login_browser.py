@@ -44,7 +44,7 @@ def test_agent_logs_in_and_sees_team_queue(
     page.get_by_role("heading", name="Unassigned in my teams").wait_for()
     assert page.get_by_role("link", name=ticket.key).is_visible()
     page.get_by_text("Filters and sort").click()
-    page.get_by_label("Priority").select_option("normal")
+    page.get_by_label("Priority", exact=True).select_option("normal")
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url("**priority=normal**")
     assert page.get_by_role("link", name=ticket.key).is_visible()

@@ -140,6 +140,13 @@ def test_n_and_r_choose_note_or_reply(page, agent, customer, access_team, passwo
     # The ticket's own status select (not the reply form's "then set status").
     assert _focused_id(page) in {"id_status", "prop_status"}
 
+    # "/" jumps to the header search box without typing the slash into it.
+    page.keyboard.press("Escape")
+    page.keyboard.press("/")
+    search = page.get_by_role("searchbox", name="Search tickets")
+    assert search.evaluate("el => el === document.activeElement")
+    assert search.input_value() == ""
+
 
 def test_draft_survives_leaving_the_page_and_goes_once_sent(
     page, agent, customer, access_team, password, screenshot_dir

@@ -5,6 +5,7 @@ helper; every write through tickets.services."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +17,15 @@ from tickets.forms import PropertiesForm, SavedViewForm, TicketKeyForm
 from tickets.models import OPEN_STATUSES, SavedView, Status, Ticket
 
 staff_required = permission_required("tickets.work_tickets", raise_exception=True)
+
+
+def _staff_ticket(request: HttpRequest, key: str) -> Ticket:
+    """The ticket for a staff-only action: 404 when the user cannot see it (so
+    nobody learns it exists), then 403 when they can see it but not work it."""
+    ticket = selectors.ticket_get_for_user(request.user, key)
+    if not request.user.has_perm("tickets.work_tickets"):
+        raise PermissionDenied("Only helpdesk staff can do this.")
+    return ticket
 
 
 def _properties_form(ticket: Ticket, version: str, data=None) -> PropertiesForm:
@@ -83,10 +93,9 @@ def _rerender(request, ticket, **forms) -> HttpResponse:
 
 
 @login_required
-@staff_required
 @require_POST
 def ticket_properties(request: HttpRequest, key: str) -> HttpResponse:
-    ticket = selectors.ticket_get_for_user(request.user, key)
+    ticket = _staff_ticket(request, key)
     form = _properties_form(ticket, services.ticket_version(ticket), request.POST)
     htmx = request.headers.get("HX-Request") == "true"
     if form.is_valid():
@@ -136,10 +145,9 @@ def _other_ticket(request: HttpRequest, form: TicketKeyForm) -> Ticket | None:
 
 
 @login_required
-@staff_required
 @require_POST
 def ticket_link(request: HttpRequest, key: str) -> HttpResponse:
-    ticket = selectors.ticket_get_for_user(request.user, key)
+    ticket = _staff_ticket(request, key)
     if request.POST.get("unlink"):
         services.ticket_link(child=ticket, parent=None, actor=request.user)
         messages.success(request, "Link removed.")
@@ -158,10 +166,9 @@ def ticket_link(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @login_required
-@staff_required
 @require_POST
 def ticket_merge(request: HttpRequest, key: str) -> HttpResponse:
-    source = selectors.ticket_get_for_user(request.user, key)
+    source = _staff_ticket(request, key)
     form = _merge_form(request.POST)
     target = _other_ticket(request, form) if form.is_valid() else None
     if target is not None:
@@ -176,11 +183,10 @@ def ticket_merge(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @login_required
-@staff_required
 @require_POST
 def ticket_presence(request: HttpRequest, key: str) -> HttpResponse:
     """Polled by the ticket page: report this agent, show the others."""
-    ticket = selectors.ticket_get_for_user(request.user, key)
+    ticket = _staff_ticket(request, key)
     if request.POST.get("state") == "left":
         presence.presence_leave(ticket_id=ticket.pk, user=request.user)
         return HttpResponse(status=204)

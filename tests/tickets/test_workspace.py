@@ -364,3 +364,22 @@ def test_tag_filter(client, agent, customer, access_team):
 
 def test_make_user_manager_for_bulk(db):
     assert make_user(Role.MANAGER).has_perm("tickets.work_tickets")
+
+
+WORKSPACE_URLS = ("tickets:properties", "tickets:link", "tickets:merge", "tickets:presence")
+
+
+@pytest.mark.parametrize("name", WORKSPACE_URLS)
+def test_workspace_urls_are_404_for_other_team_and_other_org(
+    client, ticket, other_agent, other_customer, name
+):
+    for intruder in (other_agent, other_customer):
+        client.force_login(intruder)
+        response = client.post(reverse(name, args=[ticket.key]), {"key": ticket.key})
+        assert response.status_code == 404, (intruder, name)
+
+
+@pytest.mark.parametrize("name", WORKSPACE_URLS)
+def test_workspace_urls_are_403_for_the_requester(client, ticket, customer, name):
+    client.force_login(customer)
+    assert client.post(reverse(name, args=[ticket.key]), {}).status_code == 403

@@ -377,7 +377,8 @@ def _apply_status(ticket: Ticket, new_status: str, *, actor: User | None, now, n
         fields.append("solved_at")
     ticket.updated_at = now
     ticket.save(update_fields=fields)
-    action = "ticket.reopened" if old_status == Status.SOLVED else "ticket.status_changed"
+    reopened = old_status == Status.SOLVED and new_status == Status.OPEN
+    action = "ticket.reopened" if reopened else "ticket.status_changed"
     _record(
         ticket,
         actor=actor,

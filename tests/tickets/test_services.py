@@ -215,6 +215,8 @@ def test_status_lifecycle_sets_timestamps_and_history(customer, agent):
         ("pending", "solved"),
         ("solved", "closed"),
     ]
+    # closing a solved ticket is not a reopen
+    assert not ticket.events.filter(action="ticket.reopened").exists()
 
 
 @pytest.mark.parametrize(

@@ -116,8 +116,8 @@ class AgentSpec:
     extra_skills: tuple[str, ...]
     # Multiplier on how long the agent takes (below 1 is faster).
     speed: float
-    # 0..1: how well customers rate the agent's help; drives reopen rates here
-    # and CSAT where analytics seeds surveys.
+    # 0..1: how satisfied the agent's customers are: fewer reopens and more
+    # thank-you replies (the score a seeded CSAT rating would follow).
     quality: float
     is_lead: bool = False
     # The fixed demo agent keeps a demo password; the others cannot log in.

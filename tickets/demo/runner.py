@@ -7,12 +7,13 @@ import random
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from tickets import search
+from tickets.demo.canned import create_canned_responses
 from tickets.demo.history import HistoryGenerator
 from tickets.demo.people import build_cast
 from tickets.demo.timeline import Stamper, epoch, history_start
@@ -30,18 +31,11 @@ class SeedResult:
     seconds: float
 
 
-def seed_demo(
-    *,
-    tickets: int,
-    seed: int,
-    now: datetime | None = None,
-    chunk_size: int = CHUNK_SIZE,
-    progress: bool = True,
-) -> SeedResult:
+def seed_demo(*, tickets: int, seed: int, progress: bool = True) -> SeedResult:
     """Create the demo cast (or reuse it) and `tickets` tickets with their
-    conversations and history over the 90 days before `now`."""
+    conversations and history over the last 90 days."""
     started = time.monotonic()
-    now_seconds = epoch(now or timezone.now())
+    now_seconds = epoch(timezone.now())
     messages = events = 0
     with transaction.atomic():
         cast = build_cast()
@@ -56,12 +50,18 @@ def seed_demo(
         with tqdm(
             total=tickets, unit=" tickets", file=sys.stderr, disable=not progress, smoothing=0.1
         ) as bar:
-            for chunk in generator.chunks(tickets, chunk_size):
+            for chunk in generator.chunks(tickets, CHUNK_SIZE):
                 sink.write(chunk)
                 messages += len(chunk.messages)
                 events += len(chunk.events)
                 bar.update(len(chunk.tickets))
         sink.finish()
+        create_canned_responses()
+        if search.is_supported():
+            # Search vectors are computed by PostgreSQL from the rows just
+            # loaded, in id batches (tickets.search).
+            with tqdm(total=tickets, unit=" indexed", file=sys.stderr, disable=not progress) as bar:
+                search.search_index_rebuild(only_missing=True, progress=bar.update)
     return SeedResult(
         tickets=tickets,
         messages=messages,

@@ -30,21 +30,22 @@ HOUR_WEIGHTS = (
 WEEKDAY_WEIGHTS = (1.15, 1.0, 1.0, 0.95, 0.85, 0.3, 0.25)
 
 
-def weekday(t: int) -> int:
-    """Monday is 0. The epoch (1970-01-01) was a Thursday."""
-    return (t // DAY + 3) % 7
+def weekday(day: int) -> int:
+    """The weekday (Monday is 0) of a day counted from the epoch, 1970-01-01,
+    which was a Thursday."""
+    return (day + 3) % 7
 
 
 def next_working_time(t: int) -> int:
     """`t` if the office is open then, else the moment it next opens."""
     day, sec = divmod(t, DAY)
-    if (day + 3) % 7 < 5:
+    if weekday(day) < 5:
         if sec < WORK_START:
             return day * DAY + WORK_START
         if sec < WORK_END:
             return t
     day += 1
-    while (day + 3) % 7 >= 5:
+    while weekday(day) >= 5:
         day += 1
     return day * DAY + WORK_START
 
@@ -98,7 +99,7 @@ def arrivals(rng: random.Random, now: int, count: int) -> Iterator[int]:
         share = 1.0 if day < today else _elapsed_weight(now) / full_day
         # Some days are busier than others beyond the weekday pattern.
         noise = rng.uniform(0.85, 1.15)
-        weights.append(WEEKDAY_WEIGHTS[(day + 3) % 7] * share * noise)
+        weights.append(WEEKDAY_WEIGHTS[weekday(day)] * share * noise)
     for offset, day_count in enumerate(_apportion(count, weights)):
         if not day_count:
             continue

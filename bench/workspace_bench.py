@@ -1,0 +1,831 @@
+"""Agent workspace benchmark: queue pages, deep pages, filtered lists, ticket
+pages and search, served by gunicorn from a seeded PostgreSQL database.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpdesk_bench \\
+        python bench/workspace_bench.py [--requests N] [--port P] [--max-seconds S]
+
+What it does, in order (bench/README.md, "Agent workspace", has the figures):
+
+1. starts gunicorn (2 sync workers) on 127.0.0.1:P and waits until it answers;
+2. logs in over HTTP as the demo manager and the demo agent;
+3. builds the URL of every page kind from the data (ORM, in-process);
+4. per kind: a few warm-up requests, then N timed sequential requests spread
+   over the kind's URLs; p50 / p95 / max of the server time (gunicorn's
+   access log, %(D)s) against the targets: 50 ms for pages, 300 ms for search;
+5. counts the SQL queries of each kind in-process (django.test.Client);
+6. creates a ticket in-process and polls the HTTP search until it is found;
+7. prints EXPLAIN (ANALYZE, BUFFERS) summaries of the slowest queries of the
+   slowest kind (and of any kind that missed its target);
+8. writes bench/results/workspace.json and stops gunicorn, also on error.
+
+Only 127.0.0.1 is ever contacted, over HTTP; the database must be local too,
+because step 6 writes (and then deletes) one ticket.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import platform
+import random
+import re
+import signal
+import socket
+import statistics
+import string
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
+HOST = "127.0.0.1"
+REDIS_URL = "redis://127.0.0.1:6379/12"
+# The environment both gunicorn and this process run Django with: plain-HTTP
+# cookies (no TLS on loopback), and the Redis cache a production server has.
+BENCH_ENV = {
+    "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+    "DJANGO_SECRET_KEY": "bench-only",
+    "HELPDESK_SECURE_COOKIES": "0",
+    "DJANGO_ALLOWED_HOSTS": HOST,
+    "REDIS_URL": REDIS_URL,
+}
+PAGE_TARGET_MS = 50.0
+SEARCH_TARGET_MS = 300.0
+SEARCHABLE_TARGET_S = 5.0
+WORKERS = 2
+HTTP_TIMEOUT_S = 30
+WARMUP = 6  # > WORKERS: every worker has opened its DB connection before timing
+MAX_REQUESTS = 2000
+# A word no seeded text contains: the extreme of "rare" (a typo, say).
+NO_MATCH_WORD = "quokkaflux"
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+# --- Setup -------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--requests", type=int, default=200, help="timed requests per page kind (default 200)"
+    )
+    parser.add_argument("--port", type=int, default=8765, help="gunicorn port on 127.0.0.1")
+    parser.add_argument(
+        "--max-seconds",
+        type=int,
+        default=1200,
+        help="wall-clock budget for the timed requests; kinds not reached are skipped",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the URL sets")
+    args = parser.parse_args()
+    if not 1 <= args.requests <= MAX_REQUESTS:
+        parser.error(f"--requests must be between 1 and {MAX_REQUESTS}")
+    if not 1 <= args.max_seconds <= 3600:
+        parser.error("--max-seconds must be between 1 and 3600")
+    return args
+
+
+def check_database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
+        sys.exit("DATABASE_URL must name the PostgreSQL bench database (postgres://...)")
+    # Step 6 writes a ticket: refuse anything but a database on this machine.
+    if parsed.hostname not in (None, "", "127.0.0.1", "localhost", "::1"):
+        sys.exit(f"refusing a non-local database host {parsed.hostname!r}")
+    return url
+
+
+def setup_django():
+    os.environ.update(BENCH_ENV)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # Bounds every in-process query (URL building, counting, EXPLAIN).
+        cursor.execute("SET statement_timeout = '120s'")
+    return connection
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    access_log: Path
+    error_log: Path
+
+
+def start_gunicorn(port: int, database_url: str) -> Server:
+    if not port_is_free(port):
+        raise BenchError(f"port {port} on {HOST} is taken; pass --port")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    access_log = RESULTS_DIR / "workspace-gunicorn-access.log"
+    error_log = RESULTS_DIR / "workspace-gunicorn-error.log"
+    access_log.write_text("")
+    env = {**os.environ, **BENCH_ENV, "DATABASE_URL": database_url}
+    # When gunicorn kills a worker stuck past its 30 s timeout, PostgreSQL
+    # would go on running the query and slow every later measurement: end
+    # such queries at 30 s too (libpq reads PGOPTIONS).
+    env["PGOPTIONS"] = "-c statement_timeout=30000"
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "helpdesk.wsgi:application",
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        str(WORKERS),
+        "--graceful-timeout",
+        "5",
+        # %(D)s is the time gunicorn spent on the request, in microseconds:
+        # the "server time" the targets are about, without client overhead.
+        "--access-logfile",
+        str(access_log),
+        "--access-logformat",
+        '%(D)s %(s)s "%(r)s"',
+        "--error-logfile",
+        str(error_log),
+    ]
+    # Its own session (process group), so stop_gunicorn reaches the workers
+    # through the master's id and nothing else.
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    server = Server(proc, access_log, error_log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"gunicorn exited with {proc.returncode}; see {error_log}")
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/accounts/login/", timeout=2) as r:  # noqa: S310 - fixed http://127.0.0.1 URL
+                if r.status == 200:
+                    return server
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    stop_gunicorn(server)
+    raise BenchError("gunicorn did not answer within 30 s")
+
+
+def stop_gunicorn(server: Server | None) -> None:
+    if server is None or server.proc.poll() is not None:
+        return
+    try:
+        os.killpg(server.proc.pid, signal.SIGTERM)
+        server.proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.proc.pid, signal.SIGKILL)
+        server.proc.wait(timeout=15)
+    except ProcessLookupError:
+        pass
+
+
+# --- HTTP --------------------------------------------------------------------
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A redirect in a timed request means something is wrong (a lost session
+    # sends to the log-in page): report it as the status, do not follow it.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+class Session:
+    """One logged-in browser: a cookie jar over urllib, 127.0.0.1 only."""
+
+    def __init__(self, port: int):
+        self.base = f"http://{HOST}:{port}"
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
+        )
+
+    def request(self, path: str, data: bytes | None = None) -> tuple[int, bytes, float]:
+        if not path.startswith("/"):
+            raise BenchError(f"not a local path: {path!r}")
+        req = urllib.request.Request(  # noqa: S310 - always http://127.0.0.1
+            self.base + path, data=data, headers={"Referer": self.base + path}
+        )
+        started = time.perf_counter()
+        try:
+            with self.opener.open(req, timeout=HTTP_TIMEOUT_S) as response:
+                body, status = response.read(), response.status
+        except urllib.error.HTTPError as exc:
+            body, status = exc.read(), exc.code
+        except (TimeoutError, urllib.error.URLError, ConnectionError):
+            # Status 0: no answer within HTTP_TIMEOUT_S (or the worker died).
+            body, status = b"", 0
+        return status, body, time.perf_counter() - started
+
+    def cookie(self, name: str) -> str | None:
+        return next((c.value for c in self.jar if c.name == name), None)
+
+    def login(self, email: str, password: str) -> None:
+        self.request("/accounts/login/")
+        token = self.cookie("csrftoken")
+        if not token:
+            raise BenchError("no CSRF cookie from /accounts/login/")
+        form = {"username": email, "password": password, "csrfmiddlewaretoken": token}
+        status, _, _ = self.request("/accounts/login/", urllib.parse.urlencode(form).encode())
+        if status != 302 or not self.cookie("sessionid"):
+            raise BenchError(f"log-in as {email} failed (HTTP {status}); is seed_demo run?")
+
+
+# --- URL sets ------------------------------------------------------------------
+
+
+@dataclass
+class Kind:
+    name: str
+    target_ms: float
+    # (user, path): "manager" or "agent", and the path to GET.
+    urls: list[tuple[str, str]]
+    note: str = ""
+    result: dict = field(default_factory=dict)
+
+
+def _list_url(**params) -> str:
+    return "/tickets/?" + urllib.parse.urlencode(params, doseq=True)
+
+
+def _deep_urls(user, slug: str, sorts: tuple[str, ...], fractions) -> list[str]:
+    """Cursors at these fractions of a queue: the page a user reaches after
+    paging that far. The queues hold open tickets only, so the OFFSET used here
+    (in-process, once) walks at most the open tickets' index entries."""
+    from tickets import queues, selectors
+
+    scoped = queues.QUEUES[slug].scope(user, selectors.tickets_visible_to(user))
+    size = scoped.count()
+    urls = []
+    for sort in sorts:
+        ordered = queues.apply_sort(scoped, sort).only("id", "updated_at")
+        for fraction in fractions:
+            position = min(size - 1, int(size * fraction))
+            if position < 1:
+                continue
+            ticket = ordered[position]
+            cursor = queues.encode_cursor(ticket, sort)
+            urls.append(_list_url(queue=slug, sort=sort, cursor=cursor))
+    return urls
+
+
+def _random_ticket_ids(qs, rng: random.Random, wanted: int) -> list[int]:
+    """Random existing ids by probing the id range (ids have gaps: merges,
+    deletions), instead of ORDER BY random() over a million rows."""
+    from django.db.models import Max, Min
+
+    bounds = qs.aggregate(lo=Min("id"), hi=Max("id"))
+    found: list[int] = []
+    for _ in range(20):
+        probe = [rng.randint(bounds["lo"], bounds["hi"]) for _ in range(wanted * 4)]
+        found += list(qs.filter(id__in=probe).values_list("id", flat=True))
+        if len(set(found)) >= wanted:
+            break
+    ids = sorted(set(found))
+    rng.shuffle(ids)
+    return ids[:wanted]
+
+
+@dataclass(frozen=True)
+class SearchWord:
+    word: str
+    matches: int
+    share: float
+
+
+def pick_search_words(n_tickets: int) -> dict[str, list[SearchWord]]:
+    """Words by how many tickets they match: words of the seeded texts matching
+    about half of them and 1-10 % of them, and rare words (names, places: any
+    alphabetic lexeme seen once or twice in the sample). Frequencies come from
+    ts_stat over a ~50,000 ticket sample (cheap); the chosen words are then
+    counted exactly (a few seconds for the common ones, once)."""
+    from django.db import connection
+
+    source = (ROOT / "tickets" / "demo" / "texts.py").read_text()
+    words = sorted(set(re.findall(r"[a-z]{4,}", source.lower())))
+    percent = min(100.0, 50_000 * 100.0 / max(n_tickets, 1))
+    sample_sql = (
+        f"SELECT search_vector FROM tickets_ticket TABLESAMPLE SYSTEM ({percent:.4f}) "  # noqa: S608 - a number
+        "REPEATABLE (42) WHERE search_vector IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({sample_sql}) s")  # noqa: S608 - constant
+        sample_size = cursor.fetchone()[0]
+        if not sample_size:
+            raise BenchError("no search vectors: run manage.py rebuild_search_index")
+        cursor.execute("SELECT word, ndoc FROM ts_stat(%s)", [sample_sql])
+        ndoc = dict(cursor.fetchall())
+        # A word to type for each lexeme: a template word that stems to it, or
+        # the lexeme itself when searching for it gives it back unchanged.
+        cursor.execute(
+            "SELECT w, plainto_tsquery('english', w)::text FROM unnest(%s::text[]) AS w",
+            [words + [lx for lx, n in ndoc.items() if n <= 2 and re.fullmatch("[a-z]{5,}", lx)]],
+        )
+        word_of: dict[str, str] = {}
+        for word, query in cursor.fetchall():
+            lexeme = query.strip("'")
+            if query.count("'") == 2 and lexeme in ndoc and lexeme not in word_of:
+                word_of[lexeme] = word
+    share = {lexeme: ndoc[lexeme] / sample_size for lexeme in word_of}
+    by_share = sorted(share, key=lambda lx: (share[lx], lx))
+
+    def spread(candidates: list[str], k: int) -> list[str]:
+        if len(candidates) <= k:
+            return candidates
+        step = (len(candidates) - 1) / (k - 1)
+        return [candidates[round(i * step)] for i in range(k)]
+
+    template_lexemes = [lx for lx in by_share if word_of[lx] in words]
+    common = sorted(template_lexemes, key=lambda lx: (abs(share[lx] - 0.5), lx))[:3]
+    mid = spread([lx for lx in template_lexemes if 0.01 <= share[lx] <= 0.10], 4)
+    rare = spread([lx for lx in by_share if ndoc[lx] <= 2], 4)
+
+    def counted(lexemes: list[str]) -> list[SearchWord]:
+        out = []
+        with connection.cursor() as cursor:
+            for lexeme in lexemes:
+                word = word_of[lexeme]
+                cursor.execute(
+                    "SELECT count(*) FROM tickets_ticket "
+                    "WHERE search_vector @@ plainto_tsquery('english', %s)",
+                    [word],
+                )
+                matches = cursor.fetchone()[0]
+                out.append(SearchWord(word, matches, matches / max(n_tickets, 1)))
+        return out
+
+    return {
+        "common": counted(common),
+        "mid": counted(mid),
+        "rare": counted(rare) + [SearchWord(NO_MATCH_WORD, 0, 0.0)],
+    }
+
+
+def build_kinds(users: dict, rng: random.Random) -> tuple[list[Kind], dict]:
+    from django.db.models import Max
+
+    from tickets import queues, selectors
+    from tickets.models import (
+        OPEN_STATUSES,
+        Category,
+        Organization,
+        Role,
+        Tag,
+        Team,
+        Ticket,
+        User,
+    )
+
+    manager, agent = users["manager"], users["agent"]
+    n_tickets = Ticket.objects.count()
+    kinds: list[Kind] = []
+
+    def first_pages(user_name: str) -> list[tuple[str, str]]:
+        return [
+            (user_name, _list_url(queue=slug, sort=sort))
+            for slug in queues.QUEUES
+            for sort in queues.SORTS
+        ]
+
+    kinds.append(Kind("queue_first_manager", PAGE_TARGET_MS, first_pages("manager")))
+    kinds.append(Kind("queue_first_agent", PAGE_TARGET_MS, first_pages("agent")))
+
+    fractions = (0.5, 0.75, 0.9, 0.95, 0.99)
+    for name, sorts in (
+        ("deep_page_id_sorts", ("newest", "oldest")),
+        ("deep_page_updated_sorts", ("updated", "least_updated")),
+    ):
+        urls = [("manager", u) for u in _deep_urls(manager, "all", sorts, fractions)]
+        urls += [("agent", u) for u in _deep_urls(agent, "team", sorts, fractions)]
+        kinds.append(Kind(name, PAGE_TARGET_MS, urls, "cursors at 50-99 % of the all/team queues"))
+
+    # Filters over the largest queue ("all": every open ticket), with both sorts.
+    last = Ticket.objects.aggregate(c=Max("created_at"), u=Max("updated_at"))
+    newest_day, updated_day = last["c"].date(), last["u"].date()
+    middle_day = newest_day - timedelta(days=45)
+    categories = list(Category.objects.order_by("id").values_list("id", flat=True))
+    teams = list(Team.objects.order_by("id").values_list("id", flat=True))
+    some_agent = (
+        User.objects.filter(role=Role.AGENT, is_active=True).exclude(pk=agent.pk).order_by("id")
+    ).first()
+    org = Organization.objects.order_by("id").values_list("id", flat=True).first()
+    tag = Tag.objects.filter(tickets__isnull=False).values_list("name", flat=True).first()
+    week = {
+        "created_last_week": {
+            "created_from": newest_day - timedelta(days=6),
+            "created_to": newest_day,
+        },
+        "created_week_45_days_ago": {
+            "created_from": middle_day - timedelta(days=6),
+            "created_to": middle_day,
+        },
+        "updated_last_week": {
+            "updated_from": updated_day - timedelta(days=6),
+            "updated_to": updated_day,
+        },
+    }
+    manager_filters: list[dict] = [
+        {"priority": "urgent"},
+        {"status": "pending"},
+        {"status": ["new", "open"]},
+        {"assignee": "me"},
+        {"assignee": "none"},
+        {"channel": "email"},
+        {"tier": 2},
+        *({"category": c} for c in categories[:3]),
+        *({"team": t} for t in teams),
+        *week.values(),
+    ]
+    if some_agent:
+        manager_filters.append({"assignee": some_agent.pk})
+    if org:
+        manager_filters.append({"organization": org})
+    if teams:
+        manager_filters.append({"priority": "high", "team": teams[0]})
+    if tag:
+        manager_filters.append({"tag": tag})
+    urls = [
+        ("manager", _list_url(queue="all", sort=sort, **f))
+        for f in manager_filters
+        for sort in ("newest", "updated")
+    ]
+    kinds.append(Kind("filtered_manager", PAGE_TARGET_MS, urls, "queue=all + one filter"))
+    agent_filters = [
+        {"priority": "urgent"},
+        {"status": "pending"},
+        {"assignee": "me"},
+        {"category": categories[0]} if categories else {},
+        week["created_last_week"],
+        week["created_week_45_days_ago"],
+    ]
+    urls = [
+        ("agent", _list_url(queue=slug, sort=sort, **f))
+        for f in agent_filters
+        for slug in ("team", "all")
+        for sort in ("newest", "updated")
+    ]
+    kinds.append(Kind("filtered_agent", PAGE_TARGET_MS, urls, "queue=team/all + one filter"))
+
+    manager_ids = _random_ticket_ids(Ticket.objects.all(), rng, 150)
+    agent_ids = _random_ticket_ids(selectors.tickets_visible_to(agent), rng, 50)
+    urls = [("manager", Ticket(pk=pk).get_absolute_url()) for pk in manager_ids]
+    urls += [("agent", Ticket(pk=pk).get_absolute_url()) for pk in agent_ids]
+    rng.shuffle(urls)
+    kinds.append(Kind("ticket_page", PAGE_TARGET_MS, urls, "random tickets"))
+
+    words = pick_search_words(n_tickets)
+
+    def search_urls(user_name: str, group: str) -> list[tuple[str, str]]:
+        return [
+            (user_name, "/search/?" + urllib.parse.urlencode({"q": w.word})) for w in words[group]
+        ]
+
+    for name, user_name, group in (
+        ("search_common", "manager", "common"),
+        ("search_common_agent", "agent", "common"),
+        ("search_mid", "manager", "mid"),
+        ("search_rare", "manager", "rare"),
+    ):
+        note = ", ".join(f"{w.word} {w.share:.2%}" for w in words[group])
+        kinds.append(Kind(name, SEARCH_TARGET_MS, search_urls(user_name, group), note))
+    open_count = Ticket.objects.filter(status__in=OPEN_STATUSES).count()
+    data = {
+        "tickets": n_tickets,
+        "open_tickets": open_count,
+        "search_words": {g: [w.__dict__ for w in ws] for g, ws in words.items()},
+    }
+    return kinds, data
+
+
+# --- Timing --------------------------------------------------------------------
+
+
+def percentile(values: list[float], p: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def _read_access_log(server: Server, offset: int) -> tuple[list[tuple[float, str]], int]:
+    """(server ms, path) of the requests logged after `offset`."""
+    with server.access_log.open("rb") as log:
+        log.seek(offset)
+        chunk = log.read()
+    rows = []
+    for line in chunk.decode("utf-8", "replace").splitlines():
+        match = re.match(r'(\d+) \d+ "\S+ (\S+) ', line)
+        if match:
+            rows.append((int(match.group(1)) / 1000.0, match.group(2)))
+    return rows, offset + len(chunk)
+
+
+def run_kind(kind: Kind, sessions: dict, server: Server, n: int, deadline: float) -> None:
+    order = list(kind.urls)
+    random.Random(kind.name).shuffle(order)
+    for i in range(WARMUP):
+        user, path = order[i % len(order)]
+        if sessions[user].request(path)[0] == 0:
+            break  # timed out: the timed loop will say so, no need to wait more
+    # Gunicorn logs a request after sending it; let the warm-ups' lines land.
+    time.sleep(0.3)
+    offset = server.access_log.stat().st_size
+    client_ms: list[float] = []
+    errors: list[str] = []
+    for i in range(n):
+        if time.monotonic() > deadline:
+            kind.note += " (stopped early: --max-seconds reached)"
+            break
+        user, path = order[i % len(order)]
+        status, _, seconds = sessions[user].request(path)
+        client_ms.append(seconds * 1000)
+        if status != 200:
+            errors.append(f"{status} {path}")
+        if sum(e.startswith("0 ") for e in errors) >= 3:
+            # Three requests without an answer: the kind fails either way, and
+            # 200 more would take up to 200 x HTTP_TIMEOUT_S.
+            kind.note += " (stopped early: 3 requests timed out)"
+            break
+    time.sleep(0.3)
+    logged, _ = _read_access_log(server, offset)
+    # Sequential requests from this process only, so the log holds exactly
+    # ours; if not (a line lost), fall back to the client's clock.
+    if len(logged) == len(client_ms):
+        times, source = [ms for ms, _ in logged], "server"
+    else:
+        times, source = client_ms, "client"
+        logged = [(ms, path) for ms, (_, path) in zip(client_ms, order, strict=False)]
+    per_url: dict[str, list[float]] = {}
+    for ms, path in logged:
+        per_url.setdefault(path, []).append(ms)
+    slowest = sorted(per_url.items(), key=lambda kv: -statistics.median(kv[1]))[:3]
+    kind.result = {
+        "requests": len(times),
+        "distinct_urls": len(kind.urls),
+        "timing": source,
+        "p50_ms": round(statistics.median(times), 1) if times else None,
+        "p95_ms": round(percentile(times, 95), 1) if times else None,
+        "max_ms": round(max(times), 1) if times else None,
+        "client_p95_ms": round(percentile(client_ms, 95), 1) if client_ms else None,
+        "target_ms": kind.target_ms,
+        "errors": errors[:10],
+        "error_count": len(errors),
+        "slowest_urls": [
+            {"path": path, "median_ms": round(statistics.median(v), 1), "max_ms": round(max(v), 1)}
+            for path, v in slowest
+        ],
+        "note": kind.note.strip(),
+    }
+    kind.result["pass"] = bool(
+        times and not errors and kind.result["p95_ms"] < kind.target_ms and len(times) == n
+    )
+
+
+# --- In-process checks ------------------------------------------------------------
+
+
+def count_queries(kinds: list[Kind], users: dict) -> tuple[dict, dict]:
+    """SQL queries per request, per kind, through the same views in-process;
+    also returns the logged-in test clients for explain_slowest."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    clients = {}
+    for name, user in users.items():
+        client = Client(HTTP_HOST=HOST)
+        client.force_login(user)
+        clients[name] = client
+    counts = {}
+    for kind in kinds:
+        sample = kind.urls[:: max(1, len(kind.urls) // 6)][:6]
+        per_url = []
+        for user, path in sample:
+            clients[user].get(path)  # warm: caches, like the HTTP warm-ups
+            with CaptureQueriesContext(connection) as ctx:
+                response = clients[user].get(path)
+            per_url.append({"path": path, "queries": len(ctx), "status": response.status_code})
+        numbers = [u["queries"] for u in per_url]
+        counts[kind.name] = {"min": min(numbers), "max": max(numbers), "urls": per_url}
+    return counts, clients
+
+
+def explain_slowest(kind: Kind, clients: dict, top: int = 3) -> list[dict]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the slowest queries behind the kind's
+    slowest URL: the plan's top line, its scans (which index), the time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    slow_path = (kind.result.get("slowest_urls") or [{"path": kind.urls[0][1]}])[0]["path"]
+    user = next((u for u, p in kind.urls if p == slow_path), kind.urls[0][0])
+    with CaptureQueriesContext(connection) as ctx:
+        clients[user].get(slow_path)
+    queries = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:top]
+    out = []
+    with connection.cursor() as cursor:
+        for query in queries:
+            if not query["sql"].lstrip().upper().startswith("SELECT"):
+                continue
+            # The captured SQL is what psycopg2 sent, parameters inlined; run
+            # without params so no "%" in it is taken for a placeholder.
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            plan = [row[0] for row in cursor.fetchall()]
+            scans = [
+                line.strip().lstrip("-> ").split("  (")[0]
+                for line in plan
+                if re.search(r"Scan|Sort|Limit|Nested Loop|Hash Join", line)
+            ]
+            execution = next((line for line in plan if line.startswith("Execution Time")), "")
+            out.append(
+                {
+                    "path": slow_path,
+                    "sql": query["sql"][:600],
+                    "top": plan[0],
+                    "scans": scans[:8],
+                    "execution": execution,
+                    "plan": plan,
+                }
+            )
+    return out
+
+
+def measure_searchable(session: Session, requester) -> dict:
+    """Seconds from a new ticket's commit until the HTTP search finds it."""
+    from django.db import transaction
+
+    from tickets import services, tasks
+    from tickets.models import Ticket
+
+    word = "benchprobe" + "".join(random.choices(string.ascii_lowercase, k=10))
+    # The acknowledgement e-mail task is not part of what is measured, and no
+    # worker drains the bench broker: keep it from being enqueued at all.
+    with mock.patch.object(tasks.send_ticket_acknowledgement, "delay"):
+        started = time.perf_counter()
+        with transaction.atomic():
+            ticket = services.ticket_create(
+                requester=requester,
+                subject=f"Benchmark probe {word}",
+                description=f"Created by bench/workspace_bench.py to time search ({word}).",
+            )
+        committed = time.perf_counter()
+    path = "/search/?" + urllib.parse.urlencode({"q": word})
+    found_after = None
+    polls = 0
+    try:
+        while time.perf_counter() - committed < 2 * SEARCHABLE_TARGET_S:
+            polls += 1
+            status, body, _ = session.request(path)
+            if status == 200 and ticket.key.encode() in body:
+                found_after = time.perf_counter() - committed
+                break
+            time.sleep(0.05)
+    finally:
+        # Leave the seeded data as it was, so runs stay comparable.
+        Ticket.objects.filter(pk=ticket.pk).delete()
+    return {
+        "create_ms": round((committed - started) * 1000, 1),
+        "searchable_after_s": None if found_after is None else round(found_after, 3),
+        "polls": polls,
+        "target_s": SEARCHABLE_TARGET_S,
+        "pass": found_after is not None and found_after < SEARCHABLE_TARGET_S,
+    }
+
+
+# --- Main -----------------------------------------------------------------------------
+
+
+def _raise_exit(signum, frame):
+    # SIGTERM/SIGHUP go through the same `finally` as an error: gunicorn stops.
+    raise SystemExit(128 + signum)
+
+
+def main() -> int:
+    args = parse_args()
+    database_url = check_database_url()
+    signal.signal(signal.SIGTERM, _raise_exit)
+    signal.signal(signal.SIGHUP, _raise_exit)
+    connection = setup_django()
+
+    from tickets.demo import catalog
+    from tickets.demo.people import DEMO_PASSWORD
+    from tickets.models import User
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg_version = cursor.fetchone()[0]
+    users = {
+        "manager": User.objects.get(email=catalog.MANAGER.email),
+        "agent": User.objects.get(email=catalog.AGENT_LOGIN.email),
+    }
+    customer = User.objects.get(email=catalog.DEMO_CUSTOMER.email)
+    rng = random.Random(args.seed)
+
+    t0 = time.monotonic()
+    print("building URL sets from the data ...", flush=True)
+    kinds, data = build_kinds(users, rng)
+    print(f"  {time.monotonic() - t0:.1f} s; {data['tickets']:,} tickets", flush=True)
+    for group, words in data["search_words"].items():
+        listed = ", ".join(f"{w['word']} ({w['matches']:,} = {w['share']:.1%})" for w in words)
+        print(f"  search {group}: {listed}")
+
+    server = None
+    try:
+        server = start_gunicorn(args.port, database_url)
+        sessions = {name: Session(args.port) for name in users}
+        sessions["manager"].login(catalog.MANAGER.email, DEMO_PASSWORD)
+        sessions["agent"].login(catalog.AGENT_LOGIN.email, DEMO_PASSWORD)
+
+        deadline = time.monotonic() + args.max_seconds
+        header = f"{'kind':26} {'n':>5} {'p50':>7} {'p95':>7} {'max':>7} {'target':>7}  result"
+        print(f"\nserver time in ms, {args.requests} timed requests per kind\n{header}")
+        for kind in kinds:
+            run_kind(kind, sessions, server, args.requests, deadline)
+            r = kind.result
+            verdict = "PASS" if r["pass"] else "FAIL"
+            extra = f" errors={r['error_count']}" if r["error_count"] else ""
+            extra += " (client clock)" if r["timing"] == "client" else ""
+            print(
+                f"{kind.name:26} {r['requests']:>5} {r['p50_ms']:>7} {r['p95_ms']:>7} "
+                f"{r['max_ms']:>7} {kind.target_ms:>7.0f}  {verdict}{extra}",
+                flush=True,
+            )
+
+        print("\nnew ticket searchable ...", flush=True)
+        searchable = measure_searchable(sessions["manager"], customer)
+        print(
+            f"  created in {searchable['create_ms']} ms; found by HTTP search after "
+            f"{searchable['searchable_after_s']} s ({searchable['polls']} polls)  "
+            f"{'PASS' if searchable['pass'] else 'FAIL'}"
+        )
+    finally:
+        stop_gunicorn(server)
+
+    print("\nSQL queries per request (in-process, same database)")
+    counts, clients = count_queries(kinds, users)
+    for name, c in counts.items():
+        shown = c["min"] if c["min"] == c["max"] else f"{c['min']}-{c['max']}"
+        print(f"  {name:26} {shown}")
+
+    def load(kind: Kind) -> float:
+        return (kind.result.get("p95_ms") or 0) / kind.target_ms
+
+    timed = [k for k in kinds if k.result]
+    to_explain = [max(timed, key=load)] + [k for k in timed if not k.result["pass"]]
+    explains = {}
+    for kind in {k.name: k for k in to_explain}.values():
+        print(f"\nEXPLAIN (ANALYZE, BUFFERS), {kind.name} (p95 {kind.result['p95_ms']} ms)")
+        explains[kind.name] = explain_slowest(kind, clients)
+        for entry in explains[kind.name]:
+            print(f"  {entry['path']}\n    {entry['top']}")
+            for scan in entry["scans"]:
+                print(f"      {scan}")
+            print(f"    {entry['execution']}")
+
+    passed = all(k.result.get("pass") for k in kinds) and searchable["pass"]
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "postgresql": pg_version,
+            "gunicorn_workers": WORKERS,
+        },
+        "requests_per_kind": args.requests,
+        "data": data,
+        "kinds": {k.name: {"note": k.note, **k.result} for k in kinds},
+        "query_counts": counts,
+        "searchable": searchable,
+        "explain": explains,
+        "pass": passed,
+    }
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = RESULTS_DIR / "workspace.json"
+    out.write_text(json.dumps(report, indent=2, default=str))
+    print(f"\n{'PASS' if passed else 'FAIL'}; results in {out.relative_to(ROOT)}")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -66,6 +66,7 @@ WORKERS = 2
 HTTP_TIMEOUT_S = 30
 WARMUP = 6  # > WORKERS: every worker has opened its DB connection before timing
 MAX_REQUESTS = 2000
+STATEMENT_TIMEOUT_MS = 10_000
 # A word no seeded text contains: the extreme of "rare" (a typo, say).
 NO_MATCH_WORD = "quokkaflux"
 
@@ -119,7 +120,7 @@ def setup_django():
 
     with connection.cursor() as cursor:
         # Bounds every in-process query (URL building, counting, EXPLAIN).
-        cursor.execute("SET statement_timeout = '120s'")
+        cursor.execute("SET statement_timeout = %s", [STATEMENT_TIMEOUT_MS])
     return connection
 
 
@@ -147,10 +148,11 @@ def start_gunicorn(port: int, database_url: str) -> Server:
     error_log = RESULTS_DIR / "workspace-gunicorn-error.log"
     access_log.write_text("")
     env = {**os.environ, **BENCH_ENV, "DATABASE_URL": database_url}
-    # When gunicorn kills a worker stuck past its 30 s timeout, PostgreSQL
-    # would go on running the query and slow every later measurement: end
-    # such queries at 30 s too (libpq reads PGOPTIONS).
-    env["PGOPTIONS"] = "-c statement_timeout=30000"
+    # A query still running after STATEMENT_TIMEOUT_MS has failed its target
+    # 30 times over; ending it keeps the run short, and keeps it from slowing
+    # later measurements after gunicorn gives up on the worker (libpq reads
+    # PGOPTIONS).
+    env["PGOPTIONS"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
     cmd = [
         sys.executable,
         "-m",
@@ -173,7 +175,11 @@ def start_gunicorn(port: int, database_url: str) -> Server:
     ]
     # Its own session (process group), so stop_gunicorn reaches the workers
     # through the master's id and nothing else.
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    with error_log.open("ab") as log:
+        # Django's own error output goes to the log too, not into the report.
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log
+        )
     server = Server(proc, access_log, error_log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -316,6 +322,12 @@ class SearchWord:
     share: float
 
 
+def _plain_word(lexeme: str) -> bool:
+    # Letters only, and not a fragment of a hex error code ("beadfb"): a rare
+    # word a person would type, such as a name or a place.
+    return bool(re.fullmatch("[a-z]{5,}", lexeme)) and not re.fullmatch("[a-f]+", lexeme)
+
+
 def pick_search_words(n_tickets: int) -> dict[str, list[SearchWord]]:
     """Words by how many tickets they match: words of the seeded texts matching
     about half of them and 1-10 % of them, and rare words (names, places: any
@@ -342,7 +354,7 @@ def pick_search_words(n_tickets: int) -> dict[str, list[SearchWord]]:
         # the lexeme itself when searching for it gives it back unchanged.
         cursor.execute(
             "SELECT w, plainto_tsquery('english', w)::text FROM unnest(%s::text[]) AS w",
-            [words + [lx for lx, n in ndoc.items() if n <= 2 and re.fullmatch("[a-z]{5,}", lx)]],
+            [words + [lx for lx, n in ndoc.items() if n <= 2 and _plain_word(lx)]],
         )
         word_of: dict[str, str] = {}
         for word, query in cursor.fetchall():
@@ -542,12 +554,17 @@ def _read_access_log(server: Server, offset: int) -> tuple[list[tuple[float, str
     return rows, offset + len(chunk)
 
 
+def _failed(status: int) -> bool:
+    """No answer, or a server error (a statement timeout ends as a 500)."""
+    return status == 0 or status >= 500
+
+
 def run_kind(kind: Kind, sessions: dict, server: Server, n: int, deadline: float) -> None:
     order = list(kind.urls)
     random.Random(kind.name).shuffle(order)
     for i in range(WARMUP):
         user, path = order[i % len(order)]
-        if sessions[user].request(path)[0] == 0:
+        if _failed(sessions[user].request(path)[0]):
             break  # timed out: the timed loop will say so, no need to wait more
     # Gunicorn logs a request after sending it; let the warm-ups' lines land.
     time.sleep(0.3)
@@ -563,10 +580,10 @@ def run_kind(kind: Kind, sessions: dict, server: Server, n: int, deadline: float
         client_ms.append(seconds * 1000)
         if status != 200:
             errors.append(f"{status} {path}")
-        if sum(e.startswith("0 ") for e in errors) >= 3:
-            # Three requests without an answer: the kind fails either way, and
-            # 200 more would take up to 200 x HTTP_TIMEOUT_S.
-            kind.note += " (stopped early: 3 requests timed out)"
+        if sum(_failed(int(e.split()[0])) for e in errors) >= 3:
+            # Three requests without an answer (or a statement timeout): the
+            # kind fails either way, and 200 more would take up to 200 x 10 s.
+            kind.note += " (stopped early: 3 requests timed out or failed)"
             break
     time.sleep(0.3)
     logged, _ = _read_access_log(server, offset)
@@ -609,7 +626,7 @@ def run_kind(kind: Kind, sessions: dict, server: Server, n: int, deadline: float
 def count_queries(kinds: list[Kind], users: dict) -> tuple[dict, dict]:
     """SQL queries per request, per kind, through the same views in-process;
     also returns the logged-in test clients for explain_slowest."""
-    from django.db import connection
+    from django.db import DatabaseError, connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
@@ -623,25 +640,37 @@ def count_queries(kinds: list[Kind], users: dict) -> tuple[dict, dict]:
         sample = kind.urls[:: max(1, len(kind.urls) // 6)][:6]
         per_url = []
         for user, path in sample:
-            clients[user].get(path)  # warm: caches, like the HTTP warm-ups
-            with CaptureQueriesContext(connection) as ctx:
-                response = clients[user].get(path)
+            try:
+                clients[user].get(path)  # warm: caches, like the HTTP warm-ups
+                with CaptureQueriesContext(connection) as ctx:
+                    response = clients[user].get(path)
+            except DatabaseError as exc:  # a statement timeout: no count to give
+                per_url.append({"path": path, "queries": None, "error": str(exc).strip()})
+                continue
             per_url.append({"path": path, "queries": len(ctx), "status": response.status_code})
-        numbers = [u["queries"] for u in per_url]
-        counts[kind.name] = {"min": min(numbers), "max": max(numbers), "urls": per_url}
+        numbers = [u["queries"] for u in per_url if u["queries"] is not None]
+        counts[kind.name] = {
+            "min": min(numbers, default=None),
+            "max": max(numbers, default=None),
+            "failed": len(per_url) - len(numbers),
+            "urls": per_url,
+        }
     return counts, clients
 
 
 def explain_slowest(kind: Kind, clients: dict, top: int = 3) -> list[dict]:
     """EXPLAIN (ANALYZE, BUFFERS) of the slowest queries behind the kind's
     slowest URL: the plan's top line, its scans (which index), the time."""
-    from django.db import connection
+    from django.db import DatabaseError, connection
     from django.test.utils import CaptureQueriesContext
 
     slow_path = (kind.result.get("slowest_urls") or [{"path": kind.urls[0][1]}])[0]["path"]
     user = next((u for u, p in kind.urls if p == slow_path), kind.urls[0][0])
     with CaptureQueriesContext(connection) as ctx:
-        clients[user].get(slow_path)
+        try:
+            clients[user].get(slow_path)
+        except DatabaseError:
+            pass  # the timed-out query is captured all the same
     queries = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:top]
     out = []
     with connection.cursor() as cursor:
@@ -650,14 +679,22 @@ def explain_slowest(kind: Kind, clients: dict, top: int = 3) -> list[dict]:
                 continue
             # The captured SQL is what psycopg2 sent, parameters inlined; run
             # without params so no "%" in it is taken for a placeholder.
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            try:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            except DatabaseError:
+                # Too slow to run to the end: the estimated plan still shows
+                # which scans the planner chose.
+                cursor.execute("EXPLAIN " + query["sql"])
             plan = [row[0] for row in cursor.fetchall()]
             scans = [
                 line.strip().lstrip("-> ").split("  (")[0]
                 for line in plan
                 if re.search(r"Scan|Sort|Limit|Nested Loop|Hash Join", line)
             ]
-            execution = next((line for line in plan if line.startswith("Execution Time")), "")
+            execution = next(
+                (line for line in plan if line.startswith("Execution Time")),
+                f"Execution Time: > {STATEMENT_TIMEOUT_MS} ms (statement timeout)",
+            )
             out.append(
                 {
                     "path": slow_path,

@@ -13,7 +13,7 @@ mkdir -p var
 
 python manage.py migrate --noinput -v 0
 python manage.py collectstatic --noinput -v 0
-python manage.py seed_demo --tickets "$DEMO_TICKETS" --seed 42 --if-empty
+python manage.py seed_demo --tickets "$DEMO_TICKETS" --seed 42 --if-empty --morning-queue
 
 # A real worker with beat in the background (embedded broker: no Redis needed).
 python -m celery -A helpdesk worker --beat --pool=solo --loglevel=WARNING \
@@ -21,7 +21,6 @@ python -m celery -A helpdesk worker --beat --pool=solo --loglevel=WARNING \
 WORKER_PID=$!
 trap 'kill $WORKER_PID 2>/dev/null || true' EXIT INT TERM
 
-python manage.py seed_demo --print-logins
 echo
 echo "  Helpdesk is starting on http://127.0.0.1:${PORT}/  (Ctrl-C stops it)"
 echo "  Celery worker + beat log: var/worker.log"

@@ -301,3 +301,20 @@ def test_insert_sink_writes_the_same_rows_as_copy(db, frozen, monkeypatch):
 
     assert ticket_story() == copied
     assert list(Message.objects.order_by("id").values_list("body", "is_internal")) == messages
+
+
+def test_morning_queue_gives_the_demo_agent_open_work(db):
+    from tickets.demo.catalog import AGENT_LOGIN
+    from tickets.demo.runner import seed_demo
+    from tickets.models import OPEN_STATUSES, TicketEvent
+
+    seed_demo(tickets=20, seed=3, progress=False, morning_queue=True)
+    mine = Ticket.objects.filter(assignee__email=AGENT_LOGIN.email, status__in=OPEN_STATUSES)
+    assert mine.count() >= 6
+    # opened through the services: history and a category like any other ticket
+    fresh = mine.filter(subject="Locked out: too many attempts").get()
+    assert fresh.priority == "urgent" and fresh.category.slug == "login"
+    assert set(TicketEvent.objects.filter(ticket=fresh).values_list("action", flat=True)) >= {
+        "ticket.created",
+        "ticket.assigned",
+    }

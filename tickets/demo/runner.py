@@ -15,6 +15,7 @@ from tqdm import tqdm
 from tickets import search
 from tickets.demo.canned import create_canned_responses
 from tickets.demo.history import HistoryGenerator
+from tickets.demo.morning import create_morning_queue
 from tickets.demo.people import build_cast
 from tickets.demo.timeline import Stamper, epoch, history_start
 from tickets.demo.writers import sink_for
@@ -31,7 +32,9 @@ class SeedResult:
     seconds: float
 
 
-def seed_demo(*, tickets: int, seed: int, progress: bool = True) -> SeedResult:
+def seed_demo(
+    *, tickets: int, seed: int, progress: bool = True, morning_queue: bool = False
+) -> SeedResult:
     """Create the demo cast (or reuse it) and `tickets` tickets with their
     conversations and history over the last 90 days."""
     started = time.monotonic()
@@ -57,6 +60,8 @@ def seed_demo(*, tickets: int, seed: int, progress: bool = True) -> SeedResult:
                 bar.update(len(chunk.tickets))
         sink.finish()
         create_canned_responses()
+        if morning_queue:
+            create_morning_queue(seed=seed)
         if search.is_supported():
             # Search vectors are computed by PostgreSQL from the rows just
             # loaded, in id batches (tickets.search).

@@ -30,9 +30,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--print-logins", action="store_true", help="Only print the demo logins."
         )
+        parser.add_argument(
+            "--morning-queue",
+            action="store_true",
+            help="Also open a few fresh tickets for the demo agent through the services "
+            "(`make run` uses it so the agent's queue has work in it).",
+        )
 
     def handle(
-        self, *args, tickets: int, seed: int, if_empty: bool, print_logins: bool, **options
+        self,
+        *args,
+        tickets: int,
+        seed: int,
+        if_empty: bool,
+        print_logins: bool,
+        morning_queue: bool,
+        **options,
     ) -> None:
         if print_logins:
             self._print_logins()
@@ -41,8 +54,14 @@ class Command(BaseCommand):
             raise CommandError("--tickets must be zero or more.")
         if if_empty and Ticket.objects.exists():
             self.stdout.write("The database already has tickets; not seeding demo data.")
+            self._print_logins()
             return
-        result = seed_demo(tickets=tickets, seed=seed, progress=options["verbosity"] > 0)
+        result = seed_demo(
+            tickets=tickets,
+            seed=seed,
+            progress=options["verbosity"] > 0,
+            morning_queue=morning_queue,
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {result.tickets:,} tickets, {result.messages:,} messages and "

@@ -125,8 +125,10 @@ else:
         }
     }
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
-if CELERY_BROKER_URL == "filesystem://":
+# The host part of a filesystem:// URL means nothing; "localhost" keeps kombu
+# from warning that none was given.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost//")
+if CELERY_BROKER_URL.startswith("filesystem://"):
     # Embedded broker for the demo: messages are files in one folder, so a real
     # worker and beat run without Redis.
     _broker_dir = VAR_DIR / "celery-broker"

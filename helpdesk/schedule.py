@@ -11,4 +11,10 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "tickets.tasks.acknowledge_missed_tickets",
         "schedule": 300.0,
     },
+    # Every 30 seconds: tickets that waited for capacity go to agents who now
+    # have room. Cheap when nothing waits (one indexed query).
+    "tickets.assign-waiting": {
+        "task": "tickets.tasks.assign_waiting_tickets",
+        "schedule": 30.0,
+    },
 }

@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tickets",
     "escalation",
     "knowledge_base",
@@ -227,6 +230,11 @@ HELPDESK_ATTACHMENT_TYPES = env_list(
         "application/json",
     ],
 )
+# What happens to every new ticket, in order (tickets/intake.py). Each entry is
+# a callable step(ticket, context).
+HELPDESK_INTAKE_STEPS = [
+    "tickets.routing.route_step",
+]
 HELPDESK_SITE_URL = env_str("HELPDESK_SITE_URL", "http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {

@@ -101,6 +101,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=0, help_text="How many open tickets this agent can hold at once (0 for non-agents)."
     )
     is_available = models.BooleanField(default=True, help_text="On shift and taking new tickets.")
+    # When routing last gave this agent a ticket: the round-robin among agents
+    # with the same spare capacity (tickets.routing).
+    last_routed_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May log in to the Django admin.")
     date_joined = models.DateTimeField(default=timezone.now)
@@ -258,6 +261,13 @@ class Ticket(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    # Set by intake's classifier: how sure it was of the category, the
+    # customer's tone (-1 negative .. 1 positive), and whether a person must
+    # triage the ticket because the classifier was not sure enough.
+    category_confidence = models.FloatField(null=True, blank=True)
+    sentiment = models.FloatField(null=True, blank=True)
+    # db_default: bulk loads (seed_demo COPY) that leave the column out get False.
+    needs_triage = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(default=timezone.now)
     # Every service that changes the ticket bumps it; forms carry it back as
     # the version they were rendered from (optimistic concurrency).
@@ -507,3 +517,90 @@ class TicketEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Ticket history is append-only; events cannot be deleted.")
+
+
+class KeywordRule(models.Model):
+    """A manager's rule: a phrase in a new ticket sets its category (and
+    optionally its priority). Applies when no trained model is sure enough."""
+
+    phrase = models.CharField(max_length=100)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="keyword_rules")
+    priority = models.CharField(max_length=16, choices=Priority.choices, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["phrase"]
+
+    def __str__(self) -> str:
+        return f"\u201c{self.phrase}\u201d \u2192 {self.category}"
+
+
+class ClassifierModel(models.Model):
+    """One trained version of the ticket classifier, with its measured quality.
+    The artifact is stored through Django's storage API."""
+
+    version = models.PositiveIntegerField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=200, help_text="resolved tickets, or the CSV trained on")
+    samples = models.PositiveIntegerField(default=0)
+    accuracy = models.FloatField(null=True, blank=True)
+    macro_f1 = models.FloatField(null=True, blank=True)
+    labels = models.JSONField(default=list)
+    artifact = models.FileField(upload_to="classifier/", max_length=300)
+    is_active = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_classifier"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"classifier v{self.version}"
+
+
+class Mailbox(models.Model):
+    """An address customers write to (support@, billing@): where its mail lands."""
+
+    address = models.EmailField(unique=True)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["address"]
+        verbose_name_plural = "mailboxes"
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class InboundEmail(models.Model):
+    """Every message received, kept with what intake did with it, so nothing is
+    lost and a failure is visible. The Message-ID makes a redelivery harmless."""
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", "Opened a ticket"
+        THREADED = "threaded", "Added to a ticket"
+        IGNORED = "ignored", "Ignored (auto-reply, bounce or loop)"
+        FAILED = "failed", "Failed"
+
+    message_id = models.CharField(max_length=255, unique=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    sender = models.CharField(max_length=254, blank=True, default="")
+    subject = models.CharField(max_length=255, blank=True, default="")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    reason = models.CharField(max_length=255, blank=True, default="")
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_emails"
+    )
+    raw = models.FileField(upload_to="inbound/%Y/%m/", max_length=300)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["outcome", "-received_at"], name="inbound_outcome")]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} ({self.outcome})"

@@ -231,6 +231,7 @@ def ticket_create(
     team: Team | None = None,
     actor: User | None = None,
     attachments: Sequence[UploadedFile] = (),
+    email_message_id: str = "",
 ) -> Ticket:
     """Open a ticket. The description becomes the first message of the
     conversation. Nothing is written unless everything is valid."""
@@ -265,7 +266,12 @@ def ticket_create(
     _validate(ticket)
     ticket.save()
     message = Message.objects.create(
-        ticket=ticket, author=requester, body=description, channel=channel, created_at=now
+        ticket=ticket,
+        author=requester,
+        body=description,
+        channel=channel,
+        email_message_id=email_message_id,
+        created_at=now,
     )
     _store_attachments(message, files)
     _record(ticket, actor=actor or requester, action="ticket.created", new=channel, at=now)
@@ -282,8 +288,9 @@ UPDATABLE_FIELDS = ("subject", "priority", "category", "team", "tier")
 
 
 @transaction.atomic
-def ticket_update(*, ticket: Ticket, actor: User, **changes) -> Ticket:
-    """Change properties of a ticket (staff only). Unchanged values record nothing."""
+def ticket_update(*, ticket: Ticket, actor: User | None, note: str = "", **changes) -> Ticket:
+    """Change properties of a ticket (staff, or the system with actor=None).
+    Unchanged values record nothing; `note` says why (e.g. a routing reason)."""
     _require_staff(actor, "change ticket properties")
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
@@ -310,6 +317,7 @@ def ticket_update(*, ticket: Ticket, actor: User, **changes) -> Ticket:
             field=field,
             old=old,
             new=new,
+            note=note,
             at=now,
         )
     if changed:
@@ -322,8 +330,11 @@ def ticket_update(*, ticket: Ticket, actor: User, **changes) -> Ticket:
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None) -> Ticket:
-    """Give the ticket to an agent (or take it back to the queue with None)."""
+def ticket_assign(
+    *, ticket: Ticket, assignee: User | None, actor: User | None, note: str = ""
+) -> Ticket:
+    """Give the ticket to an agent (or take it back to the queue with None).
+    `note` records why (routing explains its choice there)."""
     _require_staff(actor, "assign tickets")
     if assignee is not None and (
         not assignee.is_active or not assignee.has_perm("tickets.work_tickets")
@@ -346,6 +357,7 @@ def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None) 
         field="assignee",
         old=old,
         new=assignee,
+        note=note,
         at=now,
     )
     return ticket

@@ -47,3 +47,11 @@ def acknowledge_missed_tickets() -> int:
 )
 def send_message_email(message_id: int) -> bool:
     return services.message_email(message_id=message_id)
+
+
+@shared_task(acks_late=True)
+def assign_waiting_tickets() -> int:
+    """Hand waiting tickets to agents whose capacity freed up."""
+    from tickets.routing import assign_waiting_tickets as assign
+
+    return assign()

@@ -17,6 +17,7 @@ from tickets.forms import (
     TicketCreateForm,
     TicketListFilter,
 )
+from tickets.intake import intake_ticket
 from tickets.models import OPEN_STATUSES, Attachment, Channel, Role, Ticket
 from tickets.workspace_views import workspace_context
 
@@ -158,7 +159,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     form = TicketCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            ticket = services.ticket_create(
+            ticket = intake_ticket(
                 requester=request.user,
                 subject=form.cleaned_data["subject"],
                 description=form.cleaned_data["description"],

@@ -1,0 +1,174 @@
+"""Routing: which tier and team a ticket belongs to, and which agent gets it.
+
+The rules are data managers edit in the admin: each Category names the tier
+and skill it needs and its default team. Within the team the ticket goes to an
+active, available agent who has the skill and a high enough tier, with the most
+spare capacity (open tickets relative to capacity), round-robin among equals
+(the one routed to longest ago first). VIP customers' tickets prefer the higher
+tiers among those agents. When nobody fits, the ticket waits unassigned in the
+team queue; `assign_waiting_tickets` (a Celery beat job) hands it out as soon as
+capacity frees up.
+
+Concurrency: capacity is re-checked after taking a row lock on the chosen agent
+(`SELECT ... FOR UPDATE`), so two tickets arriving at once cannot push one agent
+over capacity; `SKIP LOCKED` first lets simultaneous intakes spread over
+different agents instead of queueing behind one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from tickets import services
+from tickets.models import OPEN_STATUSES, Role, SupportTier, Ticket, User
+
+
+@dataclass(frozen=True)
+class Candidate:
+    agent: User
+    load: int
+
+    @property
+    def spare(self) -> float:
+        """Share of capacity still free (1.0 = idle, 0 = full)."""
+        return 1 - self.load / self.agent.capacity
+
+
+def _candidates(ticket: Ticket) -> list[Candidate]:
+    """Agents who could take the ticket, best first."""
+    if ticket.team_id is None:
+        return []
+    agents = User.objects.filter(
+        teams=ticket.team_id,
+        role__in=[Role.AGENT, Role.MANAGER],
+        is_active=True,
+        is_available=True,
+        capacity__gt=0,
+        tier__gte=ticket.tier,
+    )
+    if ticket.category_id and ticket.category.skill_id:
+        agents = agents.filter(skills=ticket.category.skill_id)
+    agents = agents.annotate(
+        load=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES))
+    ).filter(load__lt=F("capacity"))
+    found = [Candidate(agent=a, load=a.load) for a in agents]
+    vip = ticket.organization_id is not None and (
+        ticket.organization.support_tier == SupportTier.VIP
+    )
+    epoch = timezone.now().replace(year=1970, month=1, day=1)
+
+    def order(c: Candidate):
+        tier_preference = -(c.agent.tier or 0) if vip else 0
+        return (tier_preference, -c.spare, c.agent.last_routed_at or epoch, c.agent.pk)
+
+    return sorted(found, key=order)
+
+
+def _open_load(agent_id: int) -> int:
+    return Ticket.objects.filter(assignee_id=agent_id, status__in=OPEN_STATUSES).count()
+
+
+def _claim(candidates: list[Candidate]) -> Candidate | None:
+    """Lock the first candidate that still has room. Must run in a transaction."""
+    for skip_locked in (True, False):
+        for candidate in candidates:
+            locked = (
+                User.objects.select_for_update(skip_locked=skip_locked)
+                .filter(pk=candidate.agent.pk)
+                .values_list("capacity", flat=True)
+                .first()
+            )
+            if locked is None:
+                continue  # someone else holds this agent right now
+            load = _open_load(candidate.agent.pk)  # re-read under the lock
+            if load < locked:
+                return Candidate(agent=candidate.agent, load=load)
+    return None
+
+
+@transaction.atomic
+def route_ticket(ticket: Ticket) -> User | None:
+    """Assign the ticket to the best agent with room, or leave it waiting.
+    Returns the agent, or None when nobody fits now."""
+    ticket = Ticket.objects.select_related("category", "organization", "team").get(pk=ticket.pk)
+    if ticket.assignee_id or ticket.needs_triage or ticket.status not in OPEN_STATUSES:
+        return None
+    claimed = _claim(_candidates(ticket))
+    if claimed is None:
+        return None
+    agent = claimed.agent
+    reason = (
+        f"Routed to {agent.full_name} (tier {agent.tier}, "
+        f"{claimed.load}/{agent.capacity} open tickets"
+        + (
+            ", VIP prefers higher tier"
+            if ticket.organization_id and ticket.organization.support_tier == SupportTier.VIP
+            else ""
+        )
+        + ")"
+    )
+    services.ticket_assign(ticket=ticket, assignee=agent, actor=None, note=reason)
+    User.objects.filter(pk=agent.pk).update(last_routed_at=timezone.now())
+    return agent
+
+
+def place_ticket(ticket: Ticket, *, explicit_team=None) -> Ticket:
+    """Set the tier and team that the category calls for (an explicit team wins),
+    recording why."""
+    changes = {}
+    reason = ""
+    if ticket.category_id:
+        category = ticket.category
+        changes["tier"] = max(ticket.tier, category.required_tier)
+        if explicit_team is None and category.default_team_id:
+            changes["team"] = category.default_team
+        reason = f"Category {category.name} needs tier {category.required_tier}" + (
+            f" and team {category.default_team.name}" if category.default_team_id else ""
+        )
+    if explicit_team is not None:
+        changes["team"] = explicit_team
+        reason = reason or f"Team {explicit_team.name} chosen at intake"
+    if not changes:
+        return ticket
+    return services.ticket_update(ticket=ticket, actor=None, note=reason, **changes)
+
+
+def route_step(ticket: Ticket, context: dict) -> None:
+    """Intake step: place the ticket (tier, team), then assign an agent."""
+    ticket = Ticket.objects.select_related("category__default_team").get(pk=ticket.pk)
+    place_ticket(ticket, explicit_team=context.get("explicit_team"))
+    route_ticket(ticket)
+
+
+def assign_waiting_tickets(*, limit: int = 200) -> int:
+    """Give waiting tickets (unassigned, placed in a team, not in triage) to
+    agents with room, oldest first. Each ticket is its own transaction."""
+    waiting = list(
+        Ticket.objects.filter(
+            assignee__isnull=True,
+            team__isnull=False,
+            needs_triage=False,
+            status__in=OPEN_STATUSES,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    assigned = 0
+    full_teams: set[int] = set()
+    for ticket_id in waiting:
+        ticket = Ticket.objects.select_related("category", "organization").get(pk=ticket_id)
+        if ticket.team_id in full_teams:
+            continue
+        if route_ticket(ticket) is None:
+            # Nobody in this team has room for this ticket's needs; later
+            # tickets of the team may need other skills, so only a ticket
+            # with no category marks the team as full.
+            if ticket.category_id is None:
+                full_teams.add(ticket.team_id)
+        else:
+            assigned += 1
+    return assigned

@@ -258,8 +258,9 @@ def ticket_create(
         channel=channel,
         priority=priority,
         category=category,
-        tier=category.required_tier if category else 1,
-        team=team or (category.default_team if category else None),
+        # Tier and team follow from the category in intake's routing step,
+        # which records why; here only what the caller said explicitly.
+        team=team,
         created_at=now,
         updated_at=now,
     )

@@ -70,7 +70,7 @@ def test_create_writes_ticket_first_message_and_history(
     assert ticket.subject == "Locked out"
     assert ticket.status == Status.NEW
     assert ticket.organization == customer.organization
-    assert ticket.team == login_category.default_team
+    assert ticket.category == login_category
     first = ticket.messages.get()
     assert first.author == customer and first.body == ticket.description
     assert actions(ticket) == ["ticket.created"]

@@ -37,6 +37,26 @@ class TicketCreateForm(forms.Form):
     attachments = MultipleFileField()
 
 
+class AgentTicketCreateForm(TicketCreateForm):
+    """An agent opening a ticket on a customer's behalf (phone, chat)."""
+
+    requester = forms.EmailField(label="Customer's e-mail")
+    priority = forms.ChoiceField(
+        choices=[("", "Let intake decide"), *Priority.choices], required=False
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.all(), required=False, empty_label="Let intake decide"
+    )
+    field_order = ["requester", "subject", "description", "priority", "category", "attachments"]
+
+    def clean_requester(self):
+        email = self.cleaned_data["requester"].strip().lower()
+        customer = User.objects.filter(email=email, role="customer", is_active=True).first()
+        if customer is None:
+            raise forms.ValidationError("No active customer has this e-mail address.")
+        return customer
+
+
 class ReplyForm(forms.Form):
     """Reply or internal note. Its ids start with "reply_" because the ticket
     page also has a status form with a "status" field."""

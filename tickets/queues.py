@@ -67,6 +67,12 @@ def _recently_solved(user, qs):
     )
 
 
+def _triage(user, qs):
+    # Tickets the classifier was unsure about, waiting for a person to set the
+    # category (served by the partial index ticket_triage).
+    return qs.filter(needs_triage=True, status__in=OPEN_STATUSES)
+
+
 def _all_open(user, qs):
     return qs.filter(status__in=OPEN_STATUSES)
 
@@ -79,6 +85,7 @@ QUEUES: dict[str, Queue] = {
         Queue("team", "My team", _team),
         Queue("waiting", "Waiting on customer", _waiting),
         Queue("solved", "Recently solved", _recently_solved),
+        Queue("triage", "Triage", _triage),
         Queue("all", "All open tickets", _all_open),
     )
 }

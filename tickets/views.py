@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from tickets import queues, selectors, services
 from tickets.errors import DomainError
 from tickets.forms import (
+    AgentTicketCreateForm,
     AssignForm,
     QueueFilterForm,
     ReplyForm,
@@ -156,23 +157,37 @@ def ticket_search(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def ticket_new(request: HttpRequest) -> HttpResponse:
-    form = TicketCreateForm(request.POST or None, request.FILES or None)
+    """Customers submit a request; agents open one on a customer's behalf."""
+    on_behalf = request.user.has_perm("tickets.work_tickets")
+    form_class = AgentTicketCreateForm if on_behalf else TicketCreateForm
+    form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
             ticket = intake_ticket(
-                requester=request.user,
-                subject=form.cleaned_data["subject"],
-                description=form.cleaned_data["description"],
-                channel=Channel.PORTAL if request.user.role == Role.CUSTOMER else Channel.AGENT,
-                attachments=form.cleaned_data["attachments"],
+                requester=data["requester"] if on_behalf else request.user,
+                subject=data["subject"],
+                description=data["description"],
+                channel=Channel.AGENT if on_behalf else Channel.PORTAL,
+                priority=data.get("priority") or None,
+                category=data.get("category"),
+                attachments=data["attachments"],
                 actor=request.user,
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, f"Ticket {ticket.key} created. We'll be in touch soon.")
+            if on_behalf:
+                messages.success(request, f"Ticket {ticket.key} opened for {ticket.requester}.")
+            else:
+                messages.success(request, f"Ticket {ticket.key} created. We'll be in touch soon.")
             return redirect(ticket)
-    return render(request, "tickets/new.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "tickets/new.html",
+        {"form": form, "on_behalf": on_behalf},
+        status=400 if form.errors else 200,
+    )
 
 
 def _detail_context(request, ticket, **forms):

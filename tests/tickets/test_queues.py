@@ -47,7 +47,15 @@ def test_queue_counts_match_queues(client, agent, board):
     client.force_login(agent)
     response = client.get(reverse("tickets:list"))
     counts = {q.slug: n for q, n in response.context["queue_counts"]}
-    assert counts == {"mine": 1, "unassigned": 2, "team": 3, "waiting": 1, "solved": 1, "all": 4}
+    assert counts == {
+        "mine": 1,
+        "unassigned": 2,
+        "team": 3,
+        "waiting": 1,
+        "solved": 1,
+        "triage": 0,
+        "all": 4,
+    }
 
 
 def test_manager_all_queue_sees_every_team(client, manager, board):
@@ -153,3 +161,11 @@ def test_counts_are_bounded(client, agent, customer, access_team, monkeypatch):
     counts = {q.slug: n for q, n in response.context["queue_counts"]}
     assert counts["team"] == 4  # stopped at bound + 1
     assert b'data-queue-count="team">3+' in response.content
+
+
+def test_triage_queue(client, agent, board):
+    from tickets.models import Ticket
+
+    Ticket.objects.filter(pk=board["untriaged"].pk).update(needs_triage=True)
+    client.force_login(agent)
+    assert subjects(client, queue="triage") == {"untriaged"}

@@ -300,3 +300,33 @@ def test_admin_ticket_edit_goes_through_services(client, customer, agent, db):
     assert {"ticket.priority_changed", "ticket.assigned", "ticket.status_changed"} <= set(
         ticket.events.values_list("action", flat=True)
     )
+
+
+def test_agent_opens_ticket_on_behalf_of_customer(client, agent, customer, settings):
+    settings.HELPDESK_INTAKE_STEPS = ["tickets.routing.route_step"]
+    client.force_login(agent)
+    response = client.post(
+        reverse("tickets:new"),
+        {
+            "requester": customer.email,
+            "subject": "Called about invoices",
+            "description": "Customer phoned: invoice PDF is blank.",
+            "priority": "high",
+        },
+    )
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302
+    assert (ticket.requester, ticket.channel, ticket.priority) == (customer, "agent", "high")
+    created = ticket.events.get(action="ticket.created")
+    assert created.actor == agent
+
+
+def test_agent_on_behalf_needs_a_known_customer(client, agent, other_agent):
+    client.force_login(agent)
+    for email in ("nobody@example.test", other_agent.email):
+        response = client.post(
+            reverse("tickets:new"), {"requester": email, "subject": "x", "description": "y"}
+        )
+        assert response.status_code == 400
+        assert b"No active customer has this e-mail address." in response.content
+    assert Ticket.objects.count() == 0

@@ -235,6 +235,9 @@ HELPDESK_ATTACHMENT_TYPES = env_list(
 HELPDESK_INTAKE_STEPS = [
     "tickets.routing.route_step",
 ]
+# Callables suggesting articles while a customer writes a request
+# (tickets/suggestions.py); the knowledge base adds itself here.
+HELPDESK_SUGGESTION_PROVIDERS: list[str] = []
 HELPDESK_SITE_URL = env_str("HELPDESK_SITE_URL", "http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {

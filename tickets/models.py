@@ -604,3 +604,22 @@ class InboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} ({self.outcome})"
+
+
+class Deflection(models.Model):
+    """A customer said a suggested article answered their question while they
+    were writing a request, so no ticket was needed. The article is referenced
+    by the provider's own id (tickets does not import the knowledge base)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    query = models.CharField(max_length=500)
+    article_ref = models.CharField(max_length=100)
+    article_title = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], name="deflection_created")]
+
+    def __str__(self) -> str:
+        return f"{self.article_title} ({self.created_at:%Y-%m-%d})"

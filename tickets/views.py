@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from tickets import queues, selectors, services
+from tickets import queues, selectors, services, suggestions
 from tickets.errors import DomainError
 from tickets.forms import (
     AgentTicketCreateForm,
@@ -188,6 +188,35 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         {"form": form, "on_behalf": on_behalf},
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+def ticket_suggestions(request: HttpRequest) -> HttpResponse:
+    """Articles that may answer what the customer is typing (an htmx fragment)."""
+    text = f"{request.GET.get('subject', '')} {request.GET.get('description', '')}"[:1000]
+    return render(
+        request,
+        "tickets/_suggestions.html",
+        {"suggestions": suggestions.suggest(text, request.user), "query": text.strip()},
+    )
+
+
+@login_required
+@require_POST
+def ticket_deflected(request: HttpRequest) -> HttpResponse:
+    """ "This answered my question": count the deflection, open no ticket."""
+    try:
+        suggestions.deflection_record(
+            user=request.user,
+            query=request.POST.get("query", ""),
+            article_ref=request.POST.get("article_ref", ""),
+            article_title=request.POST.get("article_title", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("tickets:new")
+    messages.success(request, "Glad that helped! No request was opened.")
+    return redirect("tickets:home")
 
 
 def _detail_context(request, ticket, **forms):

@@ -330,3 +330,35 @@ def test_agent_on_behalf_needs_a_known_customer(client, agent, other_agent):
         assert response.status_code == 400
         assert b"No active customer has this e-mail address." in response.content
     assert Ticket.objects.count() == 0
+
+
+def test_portal_suggests_articles_and_records_deflection(client, customer, settings):
+    from tickets.models import Deflection
+
+    settings.HELPDESK_SUGGESTION_PROVIDERS = ["tests.tickets.suggestion_provider.provider"]
+    client.force_login(customer)
+    fragment = client.get(
+        reverse("tickets:suggestions"), {"subject": "forgot password", "description": ""}
+    )
+    assert b"How to reset your password" in fragment.content
+    assert b"This answered my question" in fragment.content
+    response = client.post(
+        reverse("tickets:deflected"),
+        {
+            "query": "forgot password",
+            "article_ref": "kb-1",
+            "article_title": "How to reset your password",
+        },
+        follow=True,
+    )
+    assert b"No request was opened" in response.content
+    deflection = Deflection.objects.get()
+    assert (deflection.user, deflection.article_ref) == (customer, "kb-1")
+    assert Ticket.objects.count() == 0
+
+
+def test_no_provider_no_suggestions(client, customer, settings):
+    settings.HELPDESK_SUGGESTION_PROVIDERS = []
+    client.force_login(customer)
+    fragment = client.get(reverse("tickets:suggestions"), {"subject": "forgot password"})
+    assert fragment.status_code == 200 and fragment.content.strip() == b""

@@ -12,10 +12,17 @@ from tickets import services
 from tickets.errors import DomainError
 from tickets.models import (
     Attachment,
+    CannedResponse,
     Category,
+    ClassifierModel,
+    Deflection,
+    InboundEmail,
+    KeywordRule,
+    Mailbox,
     Message,
     Organization,
     Skill,
+    Tag,
     Team,
     Ticket,
     TicketEvent,
@@ -207,4 +214,84 @@ class TicketEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ("title", "team", "owner")
+    list_filter = ("team",)
+    search_fields = ("title", "body")
+    raw_id_fields = ("owner",)
+
+
+@admin.register(KeywordRule)
+class KeywordRuleAdmin(admin.ModelAdmin):
+    """Managers' keyword rules: they classify while no trained model is sure."""
+
+    list_display = ("phrase", "category", "priority", "is_active")
+    list_filter = ("is_active", "category")
+    search_fields = ("phrase",)
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    list_display = ("address", "category", "team")
+
+
+@admin.register(ClassifierModel)
+class ClassifierModelAdmin(admin.ModelAdmin):
+    list_display = (
+        "version",
+        "created_at",
+        "source",
+        "samples",
+        "accuracy",
+        "macro_f1",
+        "is_active",
+    )
+    readonly_fields = (
+        "version",
+        "created_at",
+        "source",
+        "samples",
+        "accuracy",
+        "macro_f1",
+        "labels",
+        "artifact",
+    )
+
+    def has_add_permission(self, request):
+        # Models are made by `manage.py train_classifier` or the retrain job.
+        return False
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    """Every e-mail received and what intake did with it; failures show here."""
+
+    list_display = ("received_at", "sender", "subject", "outcome", "reason", "ticket")
+    list_filter = ("outcome",)
+    search_fields = ("message_id", "sender", "subject")
+    raw_id_fields = ("ticket",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Deflection)
+class DeflectionAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "article_title", "query")
+    raw_id_fields = ("user",)
+
+    def has_add_permission(self, request):
         return False

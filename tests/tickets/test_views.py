@@ -266,6 +266,14 @@ def test_admin_usable_by_admin(client, db):
         "/admin/tickets/user/",
         "/admin/tickets/organization/",
         "/admin/tickets/ticketevent/",
+        "/admin/tickets/keywordrule/",
+        "/admin/tickets/keywordrule/add/",
+        "/admin/tickets/mailbox/",
+        "/admin/tickets/classifiermodel/",
+        "/admin/tickets/inboundemail/",
+        "/admin/tickets/cannedresponse/",
+        "/admin/tickets/deflection/",
+        "/admin/tickets/category/",
     ):
         assert client.get(url).status_code == 200, url
 

@@ -238,6 +238,12 @@ HELPDESK_INTAKE_STEPS = [
 # Callables suggesting articles while a customer writes a request
 # (tickets/suggestions.py); the knowledge base adds itself here.
 HELPDESK_SUGGESTION_PROVIDERS: list[str] = []
+# E-mail channel (tickets/email). Shared secret of the inbound-mail endpoint
+# (Authorization: Bearer ...); empty switches the endpoint off.
+HELPDESK_INBOUND_EMAIL_TOKEN = env_str("HELPDESK_INBOUND_EMAIL_TOKEN", "")
+HELPDESK_INBOUND_EMAIL_MAX_BYTES = env_int("HELPDESK_INBOUND_EMAIL_MAX_BYTES", 25 * 1024 * 1024)
+# Domain of our Message-IDs; empty = the domain of DEFAULT_FROM_EMAIL.
+HELPDESK_EMAIL_DOMAIN = env_str("HELPDESK_EMAIL_DOMAIN", "")
 HELPDESK_SITE_URL = env_str("HELPDESK_SITE_URL", "http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.enqueue import enqueue_on_commit
+from tickets.email.outgoing import send_ticket_mail
 from tickets.errors import DomainError
 from tickets.models import (
     STATUS_TRANSITIONS,
@@ -505,8 +506,6 @@ def ticket_reply(
 def ticket_acknowledge(*, ticket_id: int) -> bool:
     """Send the automatic acknowledgement once. Returns False when the ticket
     was already acknowledged (a retried or duplicated task)."""
-    from django.core.mail import send_mail
-
     with transaction.atomic():
         now = timezone.now()
         # The conditional UPDATE claims the acknowledgement: of two workers
@@ -527,16 +526,18 @@ def ticket_acknowledge(*, ticket_id: int) -> bool:
         # Sent inside the transaction on purpose: if the mail server refuses,
         # the claim rolls back and the task's retry tries again. (A queued
         # outbox replaces this once notifications are rows of their own.)
-        send_mail(
+        # Threaded onto the customer's mail and marked Auto-Submitted, so
+        # their autoresponder does not answer it (tickets/email/outgoing.py).
+        send_ticket_mail(
+            ticket=ticket,
             subject=f"[{ticket.key}] We received your request: {ticket.subject}",
-            message=(
+            body=(
                 f"Hello {ticket.requester.get_short_name()},\n\n"
                 f"We have received your request and logged it as {ticket.key}.\n"
                 "An agent will get back to you soon.\n\n"
                 f"Follow it here: {settings.HELPDESK_SITE_URL}{ticket.get_absolute_url()}\n"
             ),
-            from_email=None,
-            recipient_list=[ticket.requester.email],
+            auto_reply=True,
         )
     return True
 
@@ -787,8 +788,6 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
 
 def message_email(*, message_id: int) -> bool:
     """E-mail a public staff message to the ticket's requester, once."""
-    from django.core.mail import send_mail
-
     with transaction.atomic():
         claimed = Message.objects.filter(
             pk=message_id, emailed_at__isnull=True, is_internal=False
@@ -798,13 +797,15 @@ def message_email(*, message_id: int) -> bool:
         message = Message.objects.select_related("ticket__requester", "author").get(pk=message_id)
         ticket = message.ticket
         # Inside the transaction for the same reason as ticket_acknowledge.
-        send_mail(
+        # Stores the Message-ID on the message, so the customer's reply
+        # threads back onto this ticket.
+        send_ticket_mail(
+            ticket=ticket,
             subject=f"[{ticket.key}] {ticket.subject}",
-            message=(
+            body=(
                 f"{message.body}\n\n-- \n{message.author.full_name}, Helpdesk\n"
                 f"{settings.HELPDESK_SITE_URL}{ticket.get_absolute_url()}\n"
             ),
-            from_email=None,
-            recipient_list=[ticket.requester.email],
+            message=message,
         )
     return True

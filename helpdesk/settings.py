@@ -246,11 +246,64 @@ HELPDESK_INBOUND_EMAIL_MAX_BYTES = env_int("HELPDESK_INBOUND_EMAIL_MAX_BYTES", 2
 HELPDESK_EMAIL_DOMAIN = env_str("HELPDESK_EMAIL_DOMAIN", "")
 HELPDESK_SITE_URL = env_str("HELPDESK_SITE_URL", "http://127.0.0.1:8000")
 
+# --- REST API (tickets/api) ---------------------------------------------------
+
+
+def _api_rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as "120/min" (per second, minute, hour or day)."""
+    rate = env_str(name, default).strip()
+    count, _, period = rate.partition("/")
+    if not count.isdigit() or period[:1] not in ("s", "m", "h", "d"):
+        raise ImproperlyConfigured(f'{name} must look like "120/min", got {rate!r}')
+    return rate
+
+
+# Requests allowed per signed-in API user, and per client address for requests
+# without credentials (the schema and the docs page).
+HELPDESK_API_RATE = _api_rate("HELPDESK_API_RATE", "120/min")
+HELPDESK_API_ANON_RATE = _api_rate("HELPDESK_API_ANON_RATE", "30/min")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "tickets.api.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"anon": HELPDESK_API_ANON_RATE, "user": HELPDESK_API_RATE},
+    # The client address the anonymous rate counts: behind the proxy, the one
+    # the proxy saw (last X-Forwarded-For entry); otherwise the socket's, so a
+    # forged header cannot buy a fresh allowance.
+    "NUM_PROXIES": 1 if env_bool("HELPDESK_BEHIND_PROXY", False) else 0,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Helpdesk API",
+    "DESCRIPTION": (
+        "Tickets, their conversation, categories, teams and agents. Authenticate with "
+        "`Authorization: Token <key>` (`python manage.py api_token EMAIL`) or a "
+        "signed-in session."
+    ),
+    "VERSION": "1.0.0",
+    # Tags come from the path after /api/v1 ("tickets", "agents"...).
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Request and response components apart: uploads show as files, and output
+    # fields are not listed as input.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Agent tiers appear as `tier` and `required_tier`: one enum under one name.
+    "ENUM_NAME_OVERRIDES": {"AgentTierEnum": "tickets.models.AgentTier"},
+    # Docs work offline: Swagger UI from drf_spectacular_sidecar's static files,
+    # without the online validator badge (it calls validator.swagger.io).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 LOGGING = {

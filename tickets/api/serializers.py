@@ -1,0 +1,297 @@
+"""Input and output shapes of the REST API.
+
+Input serializers check the shape of a request (types, choices, lengths) and
+look up the objects it names; the services decide what is allowed and do the
+work. Output serializers read rows the views loaded with their relations
+(select_related / prefetch_related), so they never query per row.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tickets import services
+from tickets.models import AgentTier, Category, Channel, Priority, Role, Status, Team, User
+
+# Largest value of a bigint primary key: a longer number cannot name a row.
+MAX_ID = 2**63 - 1
+
+STAFF_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
+
+
+def absolute_url(request, name: str, **kwargs) -> str:
+    return request.build_absolute_uri(reverse(name, kwargs=kwargs))
+
+
+@extend_schema_field({"type": "string", "description": 'An id ("3") or a slug ("billing").'})
+class SlugOrIdField(serializers.Field):
+    """A category or team named by its id or its slug, whichever the client has."""
+
+    default_error_messages = {
+        "invalid": "Give an id or a slug.",
+        "does_not_exist": "No {model} has the id or slug \u201c{value}\u201d.",
+    }
+
+    def __init__(self, *, queryset, **kwargs):
+        self.queryset = queryset
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
+        text = str(data).strip()
+        if text.isdigit() and int(text) <= MAX_ID:
+            lookup = {"pk": int(text)}
+        else:
+            lookup = {"slug": text}
+        found = self.queryset.filter(**lookup).first()
+        if found is None:
+            self.fail(
+                "does_not_exist", model=self.queryset.model._meta.verbose_name, value=text[:100]
+            )
+        return found
+
+    def to_representation(self, value):
+        return value.slug
+
+
+# --- errors (for the schema: tickets.api.exceptions writes these shapes) --------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error the API answers (written by tickets.api.exceptions)."""
+
+    error = serializers.CharField(help_text="What went wrong, for a person to read.")
+    fields = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Invalid input: the messages per input field or query parameter.",
+    )
+    field = serializers.CharField(
+        allow_null=True,
+        required=False,
+        help_text="A refused operation: the input at fault, when there is one.",
+    )
+    code = serializers.CharField(
+        required=False,
+        help_text='A refused operation: "invalid" (400), "permission_denied" (403) or '
+        '"stale" (409: the ticket changed since `version`).',
+    )
+
+
+# --- references to related objects ----------------------------------------------
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="full_name")
+
+
+class RequesterSerializer(PersonSerializer):
+    email = serializers.EmailField()
+
+
+class OrganizationRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TeamSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class CategoryRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+# --- tickets ----------------------------------------------------------------------
+
+
+class TicketOutputSerializer(serializers.Serializer):
+    # The classifier's reading of the customer (tone, certainty, triage flag) is
+    # for the helpdesk's eyes: customers get the ticket without these fields.
+    STAFF_ONLY_FIELDS = ("needs_triage", "category_confidence", "sentiment")
+
+    key = serializers.CharField()
+    subject = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    category = CategoryRefSerializer(allow_null=True)
+    team = TeamSerializer(allow_null=True)
+    assignee = PersonSerializer(allow_null=True)
+    requester = RequesterSerializer()
+    organization = OrganizationRefSerializer(allow_null=True)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    tier = serializers.ChoiceField(choices=AgentTier.choices)
+    tags = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    first_response_at = serializers.DateTimeField(allow_null=True)
+    solved_at = serializers.DateTimeField(allow_null=True)
+    needs_triage = serializers.BooleanField(required=False, help_text="Staff only.")
+    category_confidence = serializers.FloatField(
+        allow_null=True, required=False, help_text="Staff only."
+    )
+    sentiment = serializers.FloatField(
+        allow_null=True, required=False, help_text="Staff only; -1 negative to 1 positive."
+    )
+    version = serializers.SerializerMethodField(
+        help_text="Send it back as `version` when changing the ticket: a change by "
+        "someone else since then answers 409 instead of being overwritten."
+    )
+    url = serializers.SerializerMethodField()
+
+    def get_tags(self, ticket) -> list[str]:
+        # Reads the prefetched tags (the views prefetch them with the page).
+        return sorted(tag.name for tag in ticket.tags.all())
+
+    def get_version(self, ticket) -> str:
+        return services.ticket_version(ticket)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, ticket) -> str:
+        return absolute_url(self.context["request"], "api:ticket", key=ticket.key)
+
+    def to_representation(self, ticket):
+        data = super().to_representation(ticket)
+        if not self.context["is_staff"]:
+            for name in self.STAFF_ONLY_FIELDS:
+                data.pop(name)
+        return data
+
+
+class TicketPageSerializer(serializers.Serializer):
+    next = serializers.URLField(
+        allow_null=True, help_text="The next page (same filters), or null on the last page."
+    )
+    results = TicketOutputSerializer(many=True)
+
+
+class TicketCreateInputSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=250)
+    description = serializers.CharField(help_text="Becomes the first message of the ticket.")
+    priority = serializers.ChoiceField(
+        choices=Priority.choices,
+        required=False,
+        help_text="Leave it out to let intake decide (classification, keyword rules).",
+    )
+    category = SlugOrIdField(queryset=Category.objects.all(), required=False)
+    team = SlugOrIdField(queryset=Team.objects.all(), required=False)
+    requester = serializers.CharField(
+        required=False,
+        max_length=254,
+        help_text="Staff only: the customer (id or e-mail) the ticket is opened for, e.g. "
+        "on the phone; the ticket's channel is then \u201cagent\u201d. Customers always open "
+        "tickets for themselves (channel \u201capi\u201d).",
+    )
+    attachments = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text="Files (multipart/form-data, one `attachments` part per file).",
+    )
+
+
+class TicketUpdateInputSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=250, required=False)
+    status = serializers.ChoiceField(
+        choices=Status.choices,
+        required=False,
+        help_text="Customers may only solve their ticket or reopen a solved one.",
+    )
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    category = SlugOrIdField(queryset=Category.objects.all(), required=False, allow_null=True)
+    team = SlugOrIdField(queryset=Team.objects.all(), required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True, role__in=STAFF_ROLES),
+        required=False,
+        allow_null=True,
+        help_text="An agent's id, or null to put the ticket back in its queue.",
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50),
+        required=False,
+        help_text="The ticket's tags afterwards (replaces them all).",
+    )
+    version = serializers.CharField(
+        required=False, max_length=40, help_text="The ticket's `version` the change is based on."
+    )
+
+    def validate(self, data):
+        if not data:
+            raise serializers.ValidationError("Send at least one field to change.")
+        return data
+
+
+# --- messages ---------------------------------------------------------------------
+
+
+class AttachmentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    filename = serializers.CharField()
+    size = serializers.IntegerField(help_text="Bytes.")
+    content_type = serializers.CharField()
+    url = serializers.SerializerMethodField(help_text="Download it with the same credentials.")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, attachment) -> str:
+        return absolute_url(self.context["request"], "api:attachment", pk=attachment.pk)
+
+
+class MessageOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = PersonSerializer()
+    is_internal = serializers.BooleanField(
+        help_text="An internal note; only helpdesk staff ever receive these."
+    )
+    body = serializers.CharField()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    created_at = serializers.DateTimeField()
+    attachments = AttachmentOutputSerializer(many=True)
+
+
+class MessagePageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    results = MessageOutputSerializer(many=True)
+
+
+class MessageCreateInputSerializer(serializers.Serializer):
+    body = serializers.CharField()
+    is_internal = serializers.BooleanField(
+        default=False, help_text="Staff only: an internal note the customer never sees."
+    )
+    status = serializers.ChoiceField(
+        choices=Status.choices,
+        required=False,
+        help_text="Staff: move the ticket in the same step (e.g. reply and set pending).",
+    )
+    attachments = serializers.ListField(child=serializers.FileField(), required=False)
+    version = serializers.CharField(required=False, max_length=40)
+
+
+# --- reference data ---------------------------------------------------------------
+
+
+class CategoryOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    required_tier = serializers.ChoiceField(choices=AgentTier.choices)
+    default_team = TeamSerializer(allow_null=True)
+
+
+class AgentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="full_name")
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    tier = serializers.ChoiceField(choices=AgentTier.choices, allow_null=True)
+    teams = TeamSerializer(many=True)
+    is_available = serializers.BooleanField()
+    capacity = serializers.IntegerField()

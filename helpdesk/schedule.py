@@ -17,4 +17,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "tickets.tasks.assign_waiting_tickets",
         "schedule": 30.0,
     },
+    # Every 24 hours: retrain the ticket classifier on resolved tickets. It skips
+    # when there are fewer than HELPDESK_CLASSIFIER_MIN_TRAINING_TICKETS or nothing
+    # changed since the last version, and activates the new one only if it is not worse.
+    "tickets.retrain-classifier": {
+        "task": "tickets.classification.tasks.retrain_classifier",
+        "schedule": 24 * 3600.0,
+    },
 }

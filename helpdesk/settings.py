@@ -233,8 +233,12 @@ HELPDESK_ATTACHMENT_TYPES = env_list(
 # What happens to every new ticket, in order (tickets/intake.py). Each entry is
 # a callable step(ticket, context).
 HELPDESK_INTAKE_STEPS = [
+    "tickets.classification.steps.classify_step",
     "tickets.routing.route_step",
 ]
+# Below this confidence the classifier's category is not used (keyword rules, then
+# the triage queue). Given in percent because helpdesk/env.py has no float reader.
+HELPDESK_CLASSIFIER_MIN_CONFIDENCE = env_int("HELPDESK_CLASSIFIER_MIN_CONFIDENCE_PCT", 60) / 100
 # Callables suggesting articles while a customer writes a request
 # (tickets/suggestions.py); the knowledge base adds itself here.
 HELPDESK_SUGGESTION_PROVIDERS: list[str] = []

@@ -72,21 +72,35 @@ def _open_load(agent_id: int) -> int:
     return Ticket.objects.filter(assignee_id=agent_id, status__in=OPEN_STATUSES).count()
 
 
+class _Full(Exception):
+    """The locked agent has no room: roll back to the savepoint to let go of it."""
+
+
 def _claim(candidates: list[Candidate]) -> Candidate | None:
-    """Lock the first candidate that still has room. Must run in a transaction."""
+    """Lock the first candidate that still has room. Must run in a transaction.
+
+    Each attempt runs in a savepoint; a full agent's row lock is released by
+    rolling back to it (PostgreSQL releases locks taken after a savepoint),
+    so a transaction never holds one agent while waiting for another — no
+    deadlocks between simultaneous intakes."""
     for skip_locked in (True, False):
         for candidate in candidates:
-            locked = (
-                User.objects.select_for_update(skip_locked=skip_locked)
-                .filter(pk=candidate.agent.pk)
-                .values_list("capacity", flat=True)
-                .first()
-            )
-            if locked is None:
-                continue  # someone else holds this agent right now
-            load = _open_load(candidate.agent.pk)  # re-read under the lock
-            if load < locked:
-                return Candidate(agent=candidate.agent, load=load)
+            try:
+                with transaction.atomic():
+                    capacity = (
+                        User.objects.select_for_update(skip_locked=skip_locked)
+                        .filter(pk=candidate.agent.pk)
+                        .values_list("capacity", flat=True)
+                        .first()
+                    )
+                    if capacity is None:
+                        continue  # someone else holds this agent right now
+                    load = _open_load(candidate.agent.pk)  # re-read under the lock
+                    if load >= capacity:
+                        raise _Full
+                    return Candidate(agent=candidate.agent, load=load)
+            except _Full:
+                continue
     return None
 
 

@@ -7,6 +7,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from tickets import services
+from tickets.classification.tasks import retrain_classifier  # noqa: F401  (registers the task)
 from tickets.models import Ticket
 
 

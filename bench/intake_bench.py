@@ -138,7 +138,9 @@ def report(name: str, latencies: list[float], elapsed: float, statuses: dict) ->
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8766)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="threads per worker (gthread: keeps connections alive)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--sustain-seconds", type=float, default=30)
     parser.add_argument("--sustain-requests", type=int, default=6000)

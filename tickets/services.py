@@ -24,6 +24,7 @@ from tickets.email.outgoing import send_ticket_mail
 from tickets.errors import DomainError
 from tickets.models import (
     STATUS_TRANSITIONS,
+    AgentTier,
     Attachment,
     Category,
     Channel,
@@ -265,7 +266,8 @@ def ticket_create(
         created_at=now,
         updated_at=now,
     )
-    _validate(ticket)
+    # Inputs were checked above; the database enforces the rest (full_clean
+    # would cost a query per constraint and foreign key on every intake).
     ticket.save()
     message = Message.objects.create(
         ticket=ticket,
@@ -304,6 +306,10 @@ def ticket_update(*, ticket: Ticket, actor: User | None, note: str = "", **chang
         changes["subject"] = (changes["subject"] or "").strip()
         if not changes["subject"]:
             raise DomainError("A subject is required.", field="subject")
+        if len(changes["subject"]) > 250:
+            raise DomainError("The subject is longer than 250 characters.", field="subject")
+    if "tier" in changes and changes["tier"] not in AgentTier.values:
+        raise DomainError(f"Unknown tier {changes['tier']!r}.", field="tier")
     now = timezone.now()
     changed = []
     for field, new in changes.items():
@@ -323,7 +329,6 @@ def ticket_update(*, ticket: Ticket, actor: User | None, note: str = "", **chang
             at=now,
         )
     if changed:
-        _validate(ticket)
         ticket.updated_at = now
         ticket.save(update_fields=[*changed, "updated_at"])
         if "subject" in changed:

@@ -100,17 +100,31 @@ async def post_tickets(port: int, token: str, count: int, seconds: float, concur
                 writer.write(request)
                 await writer.drain()
                 status_line = await reader.readline()
+                if not status_line:
+                    # The server closed the keep-alive connection before
+                    # answering (idle timeout): count it and reconnect.
+                    statuses[0] = statuses.get(0, 0) + 1
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    continue
                 length = 0
+                close = False
                 while True:
                     line = await reader.readline()
                     if line in (b"\r\n", b""):
                         break
-                    if line.lower().startswith(b"content-length:"):
+                    lower = line.lower()
+                    if lower.startswith(b"content-length:"):
                         length = int(line.split(b":")[1])
+                    if lower.startswith(b"connection:") and b"close" in lower:
+                        close = True
                 await reader.readexactly(length)
                 latencies.append((time.perf_counter() - started) * 1000)
                 status = int(status_line.split()[1])
                 statuses[status] = statuses.get(status, 0) + 1
+                if close:
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
         finally:
             writer.close()
 
@@ -139,8 +153,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=4,
-                        help="threads per worker (gthread: keeps connections alive)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=4,
+        help="threads per worker (gthread: keeps connections alive)",
+    )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--sustain-seconds", type=float, default=30)
     parser.add_argument("--sustain-requests", type=int, default=6000)

@@ -549,6 +549,9 @@ def build_kinds(users: dict, rng: random.Random) -> tuple[list[Kind], dict]:
         ("search_common", "manager", "common"),
         ("search_common_agent", "agent", "common"),
         ("search_mid", "manager", "mid"),
+        # Words of one team's categories: an agent of another team sees few
+        # or none of their matches, the worst case for "newest N matches".
+        ("search_mid_agent", "agent", "mid"),
         ("search_rare", "manager", "rare"),
     ):
         note = ", ".join(f"{w.word} {w.share:.2%}" for w in words[group])
@@ -799,8 +802,8 @@ def measure_searchable(session: Session, requester) -> dict:
 
 def source_revision() -> str:
     """The code measured: BENCH_REVISION when set (a snapshot made with
-    `git archive` has no .git), else the git commit, marked when the tree
-    has uncommitted changes."""
+    `git archive` has no .git), else the git commit, marked when the code
+    outside bench/ has uncommitted changes."""
     if os.environ.get("BENCH_REVISION"):
         return os.environ["BENCH_REVISION"]
     try:
@@ -808,7 +811,8 @@ def source_revision() -> str:
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            # bench/ itself (this script, results) is not the code measured.
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench"],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -14,6 +14,11 @@ mkdir -p var
 python manage.py migrate --noinput -v 0
 python manage.py collectstatic --noinput -v 0
 python manage.py seed_demo --tickets "$DEMO_TICKETS" --seed 42 --if-empty --morning-queue
+# Train the ticket classifier on the demo's resolved tickets once, so new
+# requests are classified and routed instead of all waiting in triage.
+if ! python manage.py shell -v 0 -c "import sys; from tickets.models import ClassifierModel as C; sys.exit(0 if C.objects.filter(is_active=True).exists() else 1)" >/dev/null 2>&1; then
+    python manage.py train_classifier
+fi
 
 # A real worker with beat in the background (embedded broker: no Redis needed).
 python -m celery -A helpdesk worker --beat --pool=solo --loglevel=WARNING \

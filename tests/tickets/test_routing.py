@@ -162,3 +162,13 @@ def test_concurrent_intake_never_exceeds_capacity(customer, login, frontline, lo
     assert loads == [3, 3]
     assert Ticket.objects.filter(assignee__isnull=True).count() == 2
     assert connection.vendor == "postgresql"
+
+
+def test_routing_reason_is_shown_on_the_ticket_page(
+    client, customer, login, frontline, login_skill, manager
+):
+    agent_in(frontline, name="Has Skill", skills=[login_skill])
+    ticket = new_ticket(customer, login)
+    client.force_login(manager)
+    page = client.get(ticket.get_absolute_url())
+    assert b"Routed to Has Skill" in page.content

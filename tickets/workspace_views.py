@@ -122,13 +122,13 @@ def ticket_properties(request: HttpRequest, key: str) -> HttpResponse:
             form = _properties_form(ticket, services.ticket_version(ticket))
             return render(
                 request,
-                "tickets/_properties.html",
+                "tickets/_properties_fields.html",
                 {"ticket": ticket, "properties_form": form, "saved": True},
             )
     if htmx:
         return render(
             request,
-            "tickets/_properties.html",
+            "tickets/_properties_fields.html",
             {"ticket": ticket, "properties_form": form},
             status=400,
         )

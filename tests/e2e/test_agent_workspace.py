@@ -72,6 +72,8 @@ def test_agent_works_queue_ticket_and_merge(
             page.locator("#properties").get_by_label(field, exact=True).select_option(**option)
         assert response.value.status == 200
         page.locator("#properties .saved").wait_for()
+        # the fields were swapped in place: the form is still the one on the page
+        assert page.locator("form#properties").count() == 1
 
     saved_after("Status", value="pending")
     saved_after("Assignee", label=agent.full_name)

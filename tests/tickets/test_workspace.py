@@ -114,7 +114,7 @@ def test_properties_view_in_place_returns_fragment(client, ticket, agent):
         reverse("tickets:properties", args=[ticket.key]), data, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
-    assert b'id="properties"' in response.content and b"Saved" in response.content
+    assert b'name="priority"' in response.content and b"Saved" in response.content
     assert b"<html" not in response.content
     # the header badges are refreshed out of band
     assert b'id="ticket-badges" hx-swap-oob="true"' in response.content

@@ -87,7 +87,9 @@ def search_tickets(visible: QuerySet[Ticket], text: str, *, limit: int = 50) -> 
         )
     # The SQL text is constant; the user's words travel as a parameter.
     match = RawSQL(  # noqa: S611
-        f"tickets_ticket.search_vector @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s)",
+        # Unqualified: inside the id__in subquery Django aliases the table (U0), and
+        # a qualified name would point at the outer row instead.
+        f"search_vector @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s)",
         [text],
         output_field=BooleanField(),
     )

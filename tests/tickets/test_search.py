@@ -116,3 +116,12 @@ def test_search_page_constant_queries(
     # session, user, group perms, user perms, teams (access helper), search
     with django_assert_num_queries(6):
         client.get(reverse("tickets:search"), {"q": "laptop"})
+
+
+def test_old_match_outside_the_newest_tickets_is_found(agent, customer, access_team, monkeypatch):
+    """Regression: the candidate bound applies to matches, not to all tickets."""
+    monkeypatch.setattr("tickets.search.SEARCH_CANDIDATES", 2)
+    old = make_ticket(requester=customer, subject="Error E1011 on export", team=access_team)
+    for i in range(3):
+        make_ticket(requester=customer, subject=f"Unrelated {i}", team=access_team)
+    assert [t.pk for t in search_tickets(tickets_visible_to(agent), "E1011")] == [old.pk]

@@ -735,8 +735,9 @@ def explain_slowest(kind: Kind, clients: dict) -> dict:
     with CaptureQueriesContext(connection) as ctx:
         try:
             clients[user].get(slow_path)
-        except DatabaseError:
-            pass  # the timed-out query is captured all the same
+        except DatabaseError as exc:
+            # The timed-out query is captured all the same; keep why it failed.
+            kind.result["explain_error"] = str(exc).splitlines()[0]
     selects = [q for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
     query = max(selects, key=lambda q: float(q["time"]))
     with connection.cursor() as cursor:

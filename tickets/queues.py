@@ -12,10 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tickets.models import OPEN_STATUSES, Status, Ticket, User
+from tickets.selectors import user_team_ids
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -32,10 +34,7 @@ class Queue:
 
 
 def _team_ids(user: User) -> list[int]:
-    # Cached on the instance: one query however many queues are counted.
-    if not hasattr(user, "_queue_team_ids"):
-        user._queue_team_ids = list(user.teams.values_list("id", flat=True))
-    return user._queue_team_ids
+    return user_team_ids(user)
 
 
 def _mine(user, qs):
@@ -104,6 +103,30 @@ DEFAULT_SORT = "newest"
 def bounded_count(qs: QuerySet) -> int:
     """COUNT over at most COUNT_BOUND + 1 rows (a LIMITed subquery)."""
     return qs.order_by()[: COUNT_BOUND + 1].count()
+
+
+# Queue counts are cached per user for this long: counting seven queues on
+# every page view costs more than the page itself. The user's own writes clear
+# their entry (QueueCountsMiddleware), so only other people's changes can be up
+# to this many seconds late in the sidebar; the lists themselves are always live.
+COUNT_CACHE_SECONDS = 20
+
+
+def _counts_key(user_id: int) -> str:
+    return f"queue-counts:{user_id}"
+
+
+def queue_counts(user: User, visible: QuerySet[Ticket]) -> list[tuple[Queue, int]]:
+    """(queue, bounded count) for every queue, from the cache when fresh."""
+    counts = cache.get(_counts_key(user.pk))
+    if counts is None or counts.keys() != QUEUES.keys():
+        counts = {slug: bounded_count(q.scope(user, visible)) for slug, q in QUEUES.items()}
+        cache.set(_counts_key(user.pk), counts, COUNT_CACHE_SECONDS)
+    return [(q, counts[slug]) for slug, q in QUEUES.items()]
+
+
+def forget_queue_counts(user_id: int) -> None:
+    cache.delete(_counts_key(user_id))
 
 
 def apply_sort(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:

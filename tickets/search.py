@@ -7,19 +7,30 @@ every write that changes that text, so a new ticket is searchable as soon as
 its transaction commits.
 
 Ranking every match of a common word costs seconds at a million tickets, so
-the query first takes the newest SEARCH_CANDIDATES matches from the GIN index,
+the query first takes the newest SEARCH_CANDIDATES matches (_candidate_ids),
 then ranks only those. On SQLite (the demo) search falls back to the subject.
 """
 
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import BooleanField, FloatField, QuerySet
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.expressions import RawSQL
 
 from tickets.models import Ticket, parse_ticket_key
 
 SEARCH_CANDIDATES = 1000
+# The newest this many ticket ids are searched first by walking the primary
+# key backwards; older tickets only through the GIN index (see _candidate_ids).
+SEARCH_RECENT_WINDOW = 100_000
 SEARCH_CONFIG = "english"
 MAX_INDEXED_CHARS = 100_000
 
@@ -93,7 +104,7 @@ def search_tickets(visible: QuerySet[Ticket], text: str, *, limit: int = 50) -> 
         [text],
         output_field=BooleanField(),
     )
-    candidates = visible.filter(match).order_by("-id").values("id")[:SEARCH_CANDIDATES]
+    candidates = _candidate_ids(visible, match)
     rank = RawSQL(  # noqa: S611
         f"ts_rank_cd(tickets_ticket.search_vector, websearch_to_tsquery('{SEARCH_CONFIG}', %s))",
         [text],
@@ -105,3 +116,34 @@ def search_tickets(visible: QuerySet[Ticket], text: str, *, limit: int = 50) -> 
         .select_related(*related)
         .order_by("-rank", "-id")[:limit]
     )
+
+
+def _candidate_ids(visible: QuerySet[Ticket], match: RawSQL) -> RawSQL:
+    """SQL for the ids of the newest SEARCH_CANDIDATES visible matches.
+
+    No single plan suits every word: walking the primary key backwards finds
+    the newest matches of a frequent word after a few rows, but reads the whole
+    table for a frequent word the user cannot see (the planner takes
+    visibility and match as independent), while the GIN index finds a rare
+    word at once but must visit every row of a frequent one. So the statement
+    is two bounded branches under one LIMIT: the walk over the newest
+    SEARCH_RECENT_WINDOW ids, then, only if that left room (a LIMIT over
+    UNION ALL stops pulling once it is full), older tickets through the GIN
+    index, ordered by an expression (`id + 0`) so the planner cannot turn that
+    branch back into a walk. One statement, whatever the word.
+    """
+    newest = Subquery(Ticket.objects.order_by("-id").values("id")[:1])
+    floor = ExpressionWrapper(newest - SEARCH_RECENT_WINDOW, output_field=IntegerField())
+    matching = visible.filter(match).alias(floor=floor)
+    recent = matching.filter(id__gt=F("floor")).order_by("-id").values("id")
+    older = (
+        matching.filter(id__lte=F("floor"))
+        .alias(id_order=F("id") + 0)
+        .order_by("-id_order")
+        .values("id")
+    )
+    recent_sql, recent_params = recent[:SEARCH_CANDIDATES].query.sql_with_params()
+    older_sql, older_params = older[:SEARCH_CANDIDATES].query.sql_with_params()
+    # Both parts are SQL Django compiled; every value stays a parameter.
+    sql = f"SELECT c.id FROM (({recent_sql}) UNION ALL ({older_sql})) AS c LIMIT %s"  # noqa: S608
+    return RawSQL(sql, (*recent_params, *older_params, SEARCH_CANDIDATES))  # noqa: S611

@@ -7,6 +7,14 @@ from django.http import Http404
 from tickets.models import Role, Ticket, User, parse_ticket_key
 
 
+def user_team_ids(user: User) -> list[int]:
+    """The ids of the user's teams, read once per user object (a request's
+    user is loaded afresh each request, so this never outlives one)."""
+    if not hasattr(user, "_team_ids_cache"):
+        user._team_ids_cache = list(user.teams.values_list("id", flat=True))
+    return user._team_ids_cache
+
+
 def tickets_visible_to(user: User) -> QuerySet[Ticket]:
     """The tickets `user` may see.
 
@@ -23,7 +31,7 @@ def tickets_visible_to(user: User) -> QuerySet[Ticket]:
     if user.has_perm("tickets.view_all_tickets"):
         return qs
     if user.has_perm("tickets.work_tickets"):
-        team_ids = list(user.teams.values_list("id", flat=True))
+        team_ids = user_team_ids(user)
         return qs.filter(Q(team_id__in=team_ids) | Q(assignee_id=user.pk) | Q(team__isnull=True))
     if user.role == Role.CUSTOMER:
         if user.sees_organization_tickets and user.organization_id:

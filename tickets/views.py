@@ -22,7 +22,7 @@ from tickets.intake import intake_ticket
 from tickets.models import OPEN_STATUSES, Attachment, Channel, Role, Ticket
 from tickets.workspace_views import workspace_context
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 
 
 @login_required
@@ -98,7 +98,7 @@ def _agent_queues(request: HttpRequest) -> HttpResponse:
         form.add_error(None, "That page link is no longer valid; showing the first page.")
         page = queues.queue_page(filtered, sort=sort, cursor="", size=PAGE_SIZE)
         status = 400
-    counts = [(q, queues.bounded_count(q.scope(user, visible))) for q in queues.QUEUES.values()]
+    counts = queues.queue_counts(user, visible)
     params = request.GET.copy()
     params.pop("cursor", None)
     from tickets.models import Priority, SavedView, Status, User

@@ -125,3 +125,20 @@ def test_old_match_outside_the_newest_tickets_is_found(agent, customer, access_t
     for i in range(3):
         make_ticket(requester=customer, subject=f"Unrelated {i}", team=access_team)
     assert [t.pk for t in search_tickets(tickets_visible_to(agent), "E1011")] == [old.pk]
+
+
+def test_search_reaches_past_the_recent_window(agent, customer, access_team, monkeypatch):
+    """The newest ids are walked first, older tickets come from the GIN index,
+    and the candidate bound holds across both."""
+    monkeypatch.setattr("tickets.search.SEARCH_RECENT_WINDOW", 2)
+    monkeypatch.setattr("tickets.search.SEARCH_CANDIDATES", 3)
+    made = [
+        make_ticket(requester=customer, subject=f"Printer jam {i}", team=access_team)
+        for i in range(5)
+    ]
+    make_ticket(requester=customer, subject="Unrelated", team=access_team)
+    found = {t.pk for t in search_tickets(tickets_visible_to(agent), "printer")}
+    # The newest three matches: one inside the window, two only in the index.
+    assert found == {made[4].pk, made[3].pk, made[2].pk}
+    rare = {t.pk for t in search_tickets(tickets_visible_to(agent), "jam 0")}
+    assert made[0].pk in rare

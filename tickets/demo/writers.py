@@ -134,10 +134,13 @@ class PostgresCopySink:
             self._foreign_keys.append(
                 f"ALTER TABLE {table} ADD CONSTRAINT {self._quote(name)} {definition}"
             )
-        # Indexes that back a constraint (the primary key, unique) stay.
+        # Indexes that back a constraint (the primary key, unique) stay, and so
+        # do partial ones: they cover few rows (the open set, the unacknowledged),
+        # and a predicate re-created from pg_get_indexdef is not always spelt
+        # the way the migration created it.
         cursor.execute(
             "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
-            "WHERE indrelid = %s::regclass AND NOT EXISTS "
+            "WHERE indrelid = %s::regclass AND indpred IS NULL AND NOT EXISTS "
             "(SELECT 1 FROM pg_constraint WHERE conindid = indexrelid) ORDER BY 1",
             [table],
         )

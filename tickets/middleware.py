@@ -15,6 +15,7 @@ class QueueCountsMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if request.method == "POST" and response.status_code < 400 and user and user.is_authenticated:
+        wrote = request.method == "POST" and response.status_code < 400
+        if wrote and user is not None and user.is_authenticated:
             forget_queue_counts(user.pk)
         return response

@@ -3,6 +3,8 @@ the actions behind them (properties in place, link, merge, presence), bulk
 actions on a queue, and saved views. Every ticket goes through the access
 helper; every write through tickets.services."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -41,16 +43,18 @@ def _properties_form(ticket: Ticket, version: str, data=None) -> PropertiesForm:
     return PropertiesForm(data, initial=initial)
 
 
-def _link_form(data=None) -> TicketKeyForm:
-    form = TicketKeyForm(data, auto_id="link_%s")
-    form.fields["key"].label = "Parent ticket"
+def _key_form(data, *, auto_id: str, label: str) -> TicketKeyForm:
+    form = TicketKeyForm(data, auto_id=auto_id)
+    form.fields["key"].label = label
     return form
+
+
+def _link_form(data=None) -> TicketKeyForm:
+    return _key_form(data, auto_id="link_%s", label="Parent ticket")
 
 
 def _merge_form(data=None) -> TicketKeyForm:
-    form = TicketKeyForm(data, auto_id="merge_%s")
-    form.fields["key"].label = "Merge this ticket into"
-    return form
+    return _key_form(data, auto_id="merge_%s", label="Merge this ticket into")
 
 
 def workspace_context(request: HttpRequest, ticket: Ticket, *, version: str, **forms) -> dict:
@@ -144,6 +148,31 @@ def _other_ticket(request: HttpRequest, form: TicketKeyForm) -> Ticket | None:
         return None
 
 
+def _with_other_ticket(
+    request: HttpRequest,
+    ticket: Ticket,
+    form: TicketKeyForm,
+    *,
+    form_name: str,
+    act: Callable[[Ticket], tuple[str, Ticket]],
+) -> HttpResponse:
+    """The flow shared by link and merge: validate the key form, find the
+    ticket it names through the access helper, then `act(other)` calls the
+    service and returns the success message and the ticket to go to. A domain
+    refusal becomes an error on the key field and the page is shown again
+    (400) with the form under `form_name`."""
+    other = _other_ticket(request, form) if form.is_valid() else None
+    if other is not None:
+        try:
+            message, destination = act(other)
+        except DomainError as exc:
+            form.add_error("key", exc.message)
+        else:
+            messages.success(request, message)
+            return redirect(destination)
+    return _rerender(request, ticket, **{form_name: form})
+
+
 @login_required
 @require_POST
 def ticket_link(request: HttpRequest, key: str) -> HttpResponse:
@@ -152,34 +181,26 @@ def ticket_link(request: HttpRequest, key: str) -> HttpResponse:
         services.ticket_link(child=ticket, parent=None, actor=request.user)
         messages.success(request, "Link removed.")
         return redirect(ticket)
+
+    def link(parent: Ticket) -> tuple[str, Ticket]:
+        services.ticket_link(child=ticket, parent=parent, actor=request.user)
+        return f"Linked to parent {parent.key}.", ticket
+
     form = _link_form(request.POST)
-    parent = _other_ticket(request, form) if form.is_valid() else None
-    if parent is not None:
-        try:
-            services.ticket_link(child=ticket, parent=parent, actor=request.user)
-        except DomainError as exc:
-            form.add_error("key", exc.message)
-        else:
-            messages.success(request, f"Linked to parent {parent.key}.")
-            return redirect(ticket)
-    return _rerender(request, ticket, link_form=form)
+    return _with_other_ticket(request, ticket, form, form_name="link_form", act=link)
 
 
 @login_required
 @require_POST
 def ticket_merge(request: HttpRequest, key: str) -> HttpResponse:
     source = _staff_ticket(request, key)
+
+    def merge(target: Ticket) -> tuple[str, Ticket]:
+        services.ticket_merge(source=source, target=target, actor=request.user)
+        return f"{source.key} was merged into {target.key}.", target
+
     form = _merge_form(request.POST)
-    target = _other_ticket(request, form) if form.is_valid() else None
-    if target is not None:
-        try:
-            services.ticket_merge(source=source, target=target, actor=request.user)
-        except DomainError as exc:
-            form.add_error("key", exc.message)
-        else:
-            messages.success(request, f"{source.key} was merged into {target.key}.")
-            return redirect(target)
-    return _rerender(request, source, merge_form=form)
+    return _with_other_ticket(request, source, form, form_name="merge_form", act=merge)
 
 
 @login_required

@@ -3,18 +3,11 @@ note, properties, merge, and the collision warning seen from two sessions."""
 
 import pytest
 
+from tests.e2e.conftest import log_in
 from tests.factories import make_ticket, make_user
 from tickets.models import CannedResponse, Role, Ticket
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page, user, password):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="My open tickets").wait_for()
 
 
 def test_agent_works_queue_ticket_and_merge(

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.e2e.conftest import log_in
 from tests.factories import make_ticket
 
 pytestmark = pytest.mark.browser
@@ -35,11 +36,7 @@ def test_agent_logs_in_and_sees_team_queue(
     ticket = make_ticket(
         requester=customer, subject="Password reset mail never arrives", team=access_team
     )
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill(agent.email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="My open tickets").wait_for()
+    log_in(page, agent, password)
     page.get_by_role("link", name="Unassigned in my teams").click()
     page.get_by_role("heading", name="Unassigned in my teams").wait_for()
     assert page.get_by_role("link", name=ticket.key).is_visible()
@@ -68,11 +65,7 @@ def test_agent_works_a_ticket_page(page, agent, customer, access_team, password,
         "'invalid credentials'.",
         team=access_team,
     )
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill(agent.email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="My open tickets").wait_for()
+    log_in(page, agent, password)
     page.goto(ticket.get_absolute_url())
 
     page.get_by_label("Message").fill("Checked the auth logs: 5 failed attempts, account locked.")

@@ -3,17 +3,10 @@ deflection, then a request submitted with an attachment and routed."""
 
 import pytest
 
+from tests.e2e.conftest import log_in
 from tickets.models import Deflection, Ticket
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page, user, password):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="My tickets").wait_for()
 
 
 def test_customer_is_helped_by_an_article_then_submits_a_request(
@@ -21,7 +14,7 @@ def test_customer_is_helped_by_an_article_then_submits_a_request(
 ):
     settings.HELPDESK_SUGGESTION_PROVIDERS = ["tests.tickets.suggestion_provider.provider"]
     settings.HELPDESK_INTAKE_STEPS = ["tickets.routing.route_step"]
-    log_in(page, customer, password)
+    log_in(page, customer, password, landing_heading="My tickets")
 
     page.get_by_role("link", name="Submit a request").first.click()
     page.get_by_label("Subject").press_sequentially("I forgot my password", delay=20)

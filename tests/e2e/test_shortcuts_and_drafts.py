@@ -3,19 +3,12 @@ driven in a real browser."""
 
 import pytest
 
+from tests.e2e.conftest import log_in
 from tests.factories import make_ticket
 
 pytestmark = pytest.mark.browser
 
 ROWS = "table.tickets tr[data-row]"
-
-
-def _log_in(page, user, password):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="My open tickets").wait_for()
 
 
 def _focused_id(page) -> str:
@@ -44,7 +37,7 @@ def test_question_mark_opens_the_help_and_escape_closes_it(
             elsewhere.append(request.url)
 
     page.on("request", note_foreign)
-    _log_in(page, agent, password)
+    log_in(page, agent, password)
     # The vendored htmx is the one that runs.
     assert page.evaluate("window.htmx && window.htmx.version").startswith("2.0.")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
@@ -71,11 +64,7 @@ def test_question_mark_opens_the_help_and_escape_closes_it(
 
 
 def test_customer_gets_no_help_overlay(page, customer, password):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill(customer.email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="My tickets").wait_for()
+    log_in(page, customer, password, landing_heading="My tickets")
     page.keyboard.press("?")
     assert page.get_by_role("dialog").count() == 0
 
@@ -85,7 +74,7 @@ def test_walking_a_queue_with_the_keyboard(
 ):
     for subject in ("VPN drops every hour", "Cannot reset MFA", "Locked out of SSO"):
         make_ticket(requester=customer, subject=subject, team=access_team)
-    _log_in(page, agent, password)
+    log_in(page, agent, password)
     page.goto("/tickets/?queue=team")
     hrefs = page.locator(ROWS).evaluate_all("rows => rows.map(r => r.dataset.href)")
     assert len(hrefs) == 3
@@ -117,7 +106,7 @@ def test_walking_a_queue_with_the_keyboard(
 
 def test_n_and_r_choose_note_or_reply(page, agent, customer, access_team, password):
     ticket = make_ticket(requester=customer, subject="Printer offline", team=access_team)
-    _log_in(page, agent, password)
+    log_in(page, agent, password)
     page.goto(ticket.get_absolute_url())
     internal = page.locator("#reply_is_internal")
 
@@ -152,7 +141,7 @@ def test_draft_survives_leaving_the_page_and_goes_once_sent(
     page, agent, customer, access_team, password, screenshot_dir
 ):
     ticket = make_ticket(requester=customer, subject="Shared drive is read-only", team=access_team)
-    _log_in(page, agent, password)
+    log_in(page, agent, password)
     page.goto(ticket.get_absolute_url())
 
     page.keyboard.press("n")
@@ -182,7 +171,7 @@ def test_draft_survives_leaving_the_page_and_goes_once_sent(
 
 def test_draft_typed_just_before_leaving_is_kept(page, agent, customer, access_team, password):
     ticket = make_ticket(requester=customer, subject="Laptop will not boot", team=access_team)
-    _log_in(page, agent, password)
+    log_in(page, agent, password)
     page.goto(ticket.get_absolute_url())
     page.locator("#reply_body").fill("Please hold the power button for 10 s.")
     # No wait for the debounced save: leaving the page saves what is pending.
@@ -199,7 +188,7 @@ def test_draft_typed_just_before_leaving_is_kept(page, agent, customer, access_t
 def test_a_assigns_the_ticket_to_me(page, agent, customer, access_team, password):
     ticket = make_ticket(requester=customer, subject="New starter needs access", team=access_team)
     assert ticket.assignee is None
-    _log_in(page, agent, password)
+    log_in(page, agent, password)
     page.goto(ticket.get_absolute_url())
 
     page.keyboard.press("a")

@@ -1,5 +1,6 @@
 from django import forms
 
+from tickets import widgets as fast
 from tickets.models import (
     AgentTier,
     Category,
@@ -10,6 +11,7 @@ from tickets.models import (
     Team,
     User,
 )
+from tickets.reference import workspace_reference
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -89,10 +91,15 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = User.objects.filter(
-            is_active=True, role__in=["agent", "manager"]
-        ).order_by("full_name")
-        self.fields["assignee"].label_from_instance = lambda user: user.full_name
+        self.fields["assignee"].queryset = _assignable_agents()
+        self.fields["assignee"].widget.choices = [
+            ("", "— unassigned —"),
+            *workspace_reference().agents,
+        ]
+
+
+def _assignable_agents():
+    return User.objects.filter(is_active=True, role__in=["agent", "manager"]).order_by("full_name")
 
 
 class TicketListFilter(forms.Form):
@@ -104,27 +111,42 @@ class TicketListFilter(forms.Form):
 
 class QueueFilterForm(forms.Form):
     """Filters and sort of the agent's ticket lists. Every field is optional;
-    bad values are reported on the page instead of being ignored."""
+    bad values are reported on the page instead of being ignored. Rendered on
+    every queue view, hence the Python-rendered widgets (tickets.widgets)."""
 
-    status = forms.MultipleChoiceField(choices=Status.choices, required=False)
-    priority = forms.MultipleChoiceField(choices=Priority.choices, required=False)
-    category = forms.ModelChoiceField(
-        queryset=Category.objects.all(), required=False, empty_label="Any"
+    status = forms.MultipleChoiceField(
+        choices=Status.choices, required=False, widget=fast.SelectMultiple
     )
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="Any")
-    assignee = forms.CharField(required=False, help_text='"me", "none" or an agent id')
+    priority = forms.MultipleChoiceField(
+        choices=Priority.choices, required=False, widget=fast.SelectMultiple
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.all(), required=False, empty_label="Any", widget=fast.Select
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, empty_label="Any", widget=fast.Select
+    )
+    assignee = forms.CharField(
+        required=False, help_text='"me", "none" or an agent id', widget=fast.TextInput
+    )
     organization = forms.ModelChoiceField(
-        queryset=Organization.objects.all(), required=False, widget=forms.NumberInput
+        queryset=Organization.objects.all(), required=False, widget=fast.NumberInput
     )
     tier = forms.TypedChoiceField(
-        choices=[("", "Any"), *AgentTier.choices], coerce=int, required=False, empty_value=None
+        choices=[("", "Any"), *AgentTier.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=fast.Select,
     )
-    channel = forms.ChoiceField(choices=[("", "Any"), *Channel.choices], required=False)
-    tag = forms.CharField(required=False, max_length=50)
-    created_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    created_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    updated_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    updated_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    channel = forms.ChoiceField(
+        choices=[("", "Any"), *Channel.choices], required=False, widget=fast.Select
+    )
+    tag = forms.CharField(required=False, max_length=50, widget=fast.TextInput)
+    created_from = forms.DateField(required=False, widget=fast.DateInput)
+    created_to = forms.DateField(required=False, widget=fast.DateInput)
+    updated_from = forms.DateField(required=False, widget=fast.DateInput)
+    updated_to = forms.DateField(required=False, widget=fast.DateInput)
     sort = forms.ChoiceField(
         choices=[
             ("newest", "Newest"),
@@ -133,7 +155,15 @@ class QueueFilterForm(forms.Form):
             ("least_updated", "Least recently updated"),
         ],
         required=False,
+        widget=fast.Select,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The selects list the cached rows; validation still asks the database.
+        reference = workspace_reference()
+        self.fields["category"].widget.choices = [("", "Any"), *reference.categories]
+        self.fields["team"].widget.choices = [("", "Any"), *reference.teams]
 
     def clean_assignee(self):
         value = (self.cleaned_data.get("assignee") or "").strip().lower()
@@ -155,26 +185,36 @@ class PropertiesForm(forms.Form):
     """The ticket page's properties panel, edited in place."""
 
     version = forms.CharField(widget=forms.HiddenInput)
-    status = forms.ChoiceField(choices=Status.choices)
-    priority = forms.ChoiceField(choices=Priority.choices)
+    status = forms.ChoiceField(choices=Status.choices, widget=fast.Select)
+    priority = forms.ChoiceField(choices=Priority.choices, widget=fast.Select)
     category = forms.ModelChoiceField(
-        queryset=Category.objects.all(), required=False, empty_label="— none —"
+        queryset=Category.objects.all(), required=False, empty_label="— none —", widget=fast.Select
     )
     team = forms.ModelChoiceField(
-        queryset=Team.objects.all(), required=False, empty_label="— none —"
+        queryset=Team.objects.all(), required=False, empty_label="— none —", widget=fast.Select
     )
     assignee = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="— unassigned —"
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="— unassigned —",
+        widget=fast.Select,
     )
-    tags = forms.CharField(required=False, max_length=500, help_text="Comma-separated")
+    tags = forms.CharField(
+        required=False, max_length=500, help_text="Comma-separated", widget=fast.TextInput
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "prop_%s")
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = User.objects.filter(
-            is_active=True, role__in=["agent", "manager"]
-        ).order_by("full_name")
-        self.fields["assignee"].label_from_instance = lambda user: user.full_name
+        self.fields["assignee"].queryset = _assignable_agents()
+        # The selects list the cached rows; validation still asks the database.
+        reference = workspace_reference()
+        for name, rows, empty in (
+            ("category", reference.categories, "— none —"),
+            ("team", reference.teams, "— none —"),
+            ("assignee", reference.agents, "— unassigned —"),
+        ):
+            self.fields[name].widget.choices = [("", empty), *rows]
 
 
 class TicketKeyForm(forms.Form):

@@ -20,6 +20,7 @@ from tickets.forms import (
 )
 from tickets.intake import intake_ticket
 from tickets.models import OPEN_STATUSES, Attachment, Channel, Role, Ticket
+from tickets.reference import workspace_reference
 from tickets.workspace_views import workspace_context
 
 PAGE_SIZE = 25
@@ -101,7 +102,7 @@ def _agent_queues(request: HttpRequest) -> HttpResponse:
     counts = queues.queue_counts(user, visible)
     params = request.GET.copy()
     params.pop("cursor", None)
-    from tickets.models import Priority, SavedView, Status, User
+    from tickets.models import Priority, SavedView, Status
 
     saved_views = list(SavedView.objects.filter(owner=user).order_by("name"))
     return render(
@@ -122,9 +123,7 @@ def _agent_queues(request: HttpRequest) -> HttpResponse:
             "current_query": params.urlencode(),
             "bulk_statuses": Status.choices,
             "bulk_priorities": Priority.choices,
-            "bulk_agents": User.objects.filter(is_active=True, role__in=["agent", "manager"])
-            .order_by("full_name")
-            .only("id", "full_name"),
+            "bulk_agents": workspace_reference().agents,
         },
         status=status,
     )

@@ -405,6 +405,6 @@ def test_select_lists_follow_edits_at_once(client, agent, manager, customer, acc
     Category.objects.create(name="Brand new category", slug="brand-new")
     manager.full_name = "Maggie Renamed"
     manager.save()
-    page = client.get(reverse("tickets:list")).content.decode()
+    page = client.get(reverse("tickets:list"), {"queue": "unassigned"}).content.decode()
     assert "Brand new category" in page
     assert "Maggie Renamed" in page

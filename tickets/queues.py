@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tickets.models import OPEN_STATUSES, Status, Ticket, User
+from tickets.reference import attach_named_relations
 from tickets.selectors import user_team_ids
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -237,9 +238,8 @@ def queue_page(qs: QuerySet[Ticket], *, sort: str, cursor: str, size: int) -> Qu
         qs = apply_cursor(qs, sort, cursor)
         if qs is None:
             return None
-    rows = list(
-        qs.select_related("requester", "organization", "assignee", "team", "category")[: size + 1]
-    )
+    rows = list(qs.select_related("requester", "organization")[: size + 1])
+    attach_named_relations(rows)
     more = len(rows) > size
     rows = rows[:size]
     return QueuePage(rows, encode_cursor(rows[-1], sort) if more and rows else None)

@@ -10,13 +10,15 @@ only bounds how long a missed signal (a raw SQL edit) could linger.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from django.db import models
 
-from tickets.models import Category, Role, Team, User
+from tickets.models import Category, Role, Team, Ticket, User
 
-CACHE_KEY = "workspace-reference:v1"
+CACHE_KEY = "workspace-reference:v2"
 CACHE_SECONDS = 300
 
 
@@ -24,7 +26,10 @@ CACHE_SECONDS = 300
 class Reference:
     categories: list[tuple[int, str]]
     teams: list[tuple[int, str]]
+    # Active agents and managers: who can be picked as an assignee.
     agents: list[tuple[int, str]]
+    # Every staff member's name, inactive ones too: who can appear as one.
+    staff_names: dict[int, str] = field(default_factory=dict)
 
 
 def workspace_reference() -> Reference:
@@ -37,6 +42,9 @@ def workspace_reference() -> Reference:
                 User.objects.filter(is_active=True, role__in=[Role.AGENT, Role.MANAGER])
                 .order_by("full_name")
                 .values_list("id", "full_name")
+            ),
+            staff_names=dict(
+                User.objects.exclude(role=Role.CUSTOMER).values_list("id", "full_name")
             ),
         )
         cache.set(CACHE_KEY, reference, CACHE_SECONDS)
@@ -51,3 +59,30 @@ def forget_reference_unless_login(update_fields=None, **_signal_kwargs) -> None:
     # Logging in saves last_login only: nothing the lists show.
     if update_fields is None or set(update_fields) != {"last_login"}:
         forget_reference()
+
+
+def _named(model: type[models.Model], pk: int, name_field: str, name: str) -> models.Model:
+    # An instance loaded with only id and name: any other field is deferred and
+    # read from the database if something asks for it, never silently empty.
+    return model.from_db("default", ["id", name_field], [pk, name])
+
+
+def attach_named_relations(tickets: Iterable[Ticket]) -> None:
+    """Give list rows their team, category and assignee from the cached lists
+    instead of joining three more tables: with those joins, planning the list
+    query took ~2.7 ms on PostgreSQL against 0.3 ms without (the ticket table
+    carries many indexes), ten times its execution. A row pointing at
+    something the lists lack (just created) keeps the ordinary lazy lookup."""
+    reference = workspace_reference()
+    teams = dict(reference.teams)
+    categories = dict(reference.categories)
+    for ticket in tickets:
+        for field_name, model, name_field, names in (
+            ("team", Team, "name", teams),
+            ("category", Category, "name", categories),
+            ("assignee", User, "full_name", reference.staff_names),
+        ):
+            pk = getattr(ticket, f"{field_name}_id")
+            if pk is not None and pk in names:
+                related = _named(model, pk, name_field, names[pk])
+                Ticket._meta.get_field(field_name).set_cached_value(ticket, related)

@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 
 from tickets.models import Ticket, parse_ticket_key
+from tickets.reference import attach_named_relations
 
 SEARCH_CANDIDATES = 1000
 # The newest this many ticket ids are searched first by walking the primary
@@ -86,14 +87,14 @@ def search_tickets(visible: QuerySet[Ticket], text: str, *, limit: int = 50) -> 
     text = (text or "").strip()[:200]
     if not text:
         return []
-    related = ("requester", "organization", "assignee", "team", "category")
+    related = ("requester", "organization")  # the rest: attach_named_relations
     pk = parse_ticket_key(text)
     if pk is not None:
         exact = list(visible.filter(pk=pk).select_related(*related))
         if exact:
-            return exact
+            return _named(exact)
     if not is_supported():
-        return list(
+        return _named(
             visible.filter(subject__icontains=text).select_related(*related).order_by("-id")[:limit]
         )
     # The SQL text is constant; the user's words travel as a parameter.
@@ -110,12 +111,18 @@ def search_tickets(visible: QuerySet[Ticket], text: str, *, limit: int = 50) -> 
         [text],
         output_field=FloatField(),
     )
-    return list(
+    return _named(
         Ticket.objects.filter(id__in=candidates)
         .annotate(rank=rank)
         .select_related(*related)
         .order_by("-rank", "-id")[:limit]
     )
+
+
+def _named(tickets) -> list[Ticket]:
+    rows = list(tickets)
+    attach_named_relations(rows)
+    return rows
 
 
 def _candidate_ids(visible: QuerySet[Ticket], match: RawSQL) -> RawSQL:

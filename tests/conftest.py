@@ -43,6 +43,21 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture
+def warm_caches(db):
+    """Fill what any earlier request would have cached (the user's permission
+    set, the select lists), so a query-count test measures the steady state."""
+    from tickets.models import User
+    from tickets.reference import workspace_reference
+
+    def warm(*users):
+        workspace_reference()
+        for user in users:
+            User.objects.get(pk=user.pk).has_perm("tickets.work_tickets")
+
+    return warm
+
+
 # --- named people -----------------------------------------------------------
 
 

@@ -14,6 +14,34 @@ class TicketsConfig(AppConfig):
 
         post_migrate.connect(sync_role_groups, sender=self, dispatch_uid="tickets.sync_role_groups")
         self._connect_reference_cache()
+        self._connect_permissions_cache()
+
+    def _connect_permissions_cache(self) -> None:
+        from django.contrib.auth.models import Group, Permission
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from tickets.models import User
+        from tickets.permissions_cache import forget_permissions, forget_permissions_unless_login
+
+        for through in (
+            User.groups.through,
+            User.user_permissions.through,
+            Group.permissions.through,
+        ):
+            m2m_changed.connect(
+                forget_permissions, sender=through, dispatch_uid=f"perms.{through.__name__}"
+            )
+        post_save.connect(
+            forget_permissions_unless_login, sender=User, dispatch_uid="perms.save.User"
+        )
+        for model in (Group, Permission):
+            post_save.connect(
+                forget_permissions, sender=model, dispatch_uid=f"perms.save.{model.__name__}"
+            )
+        for model in (User, Group, Permission):
+            post_delete.connect(
+                forget_permissions, sender=model, dispatch_uid=f"perms.delete.{model.__name__}"
+            )
 
     def _connect_reference_cache(self) -> None:
         # The cached category / team / agent lists (tickets/reference.py)

@@ -25,7 +25,6 @@ from tickets.models import (
     TicketEvent,
     parse_ticket_key,
 )
-from tickets.reference import workspace_reference
 
 pytestmark = [pytest.mark.urls("tests.api.urls"), pytest.mark.django_db]
 
@@ -383,7 +382,7 @@ def test_pages_cover_every_ticket_exactly_once(api_as, agent, customer, access_t
 
 
 def test_ticket_list_runs_constant_queries(
-    api_as, agent, customer, access_team, django_assert_num_queries
+    api_as, agent, customer, access_team, django_assert_num_queries, warm_caches
 ):
     def make_tickets(n):
         for i in range(n):
@@ -393,26 +392,30 @@ def test_ticket_list_runs_constant_queries(
 
     client = api_as(agent)
     make_tickets(3)
-    # token + user, the user's and the groups' permissions, the agent's teams
-    # (access helper), the page with its related rows, the page's tags
-    with django_assert_num_queries(6):
+    warm_caches(agent)
+    # token + user, the agent's teams (access helper), the page with its
+    # related rows, the page's tags (permissions come from the cache)
+    with django_assert_num_queries(4):
         small = client.get(tickets_url(), {"page_size": 100})
     make_tickets(27)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         large = client.get(tickets_url(), {"page_size": 100})
     assert len(small.json()["results"]) == 3
     assert len(large.json()["results"]) == 30
 
 
-def test_customer_list_runs_constant_queries(api_as, customer, django_assert_num_queries):
+def test_customer_list_runs_constant_queries(
+    api_as, customer, django_assert_num_queries, warm_caches
+):
     client = api_as(customer)
     make_ticket(requester=customer)
-    # token + user, the user's and the groups' permissions, the page, its tags
-    with django_assert_num_queries(5):
+    warm_caches(customer)
+    # token + user, the page, its tags (permissions come from the cache)
+    with django_assert_num_queries(3):
         client.get(tickets_url())
     for i in range(29):
         make_ticket(requester=customer, subject=f"u{i}")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(3):
         response = client.get(tickets_url(), {"page_size": 30})
     assert len(response.json()["results"]) == 30
 
@@ -629,14 +632,14 @@ def test_customers_never_see_internal_notes(api_as, customer, agent, access_team
 
 
 def test_conversation_pages_and_constant_queries(
-    api_as, customer, agent, access_team, django_assert_num_queries
+    api_as, customer, agent, access_team, django_assert_num_queries, warm_caches
 ):
     ticket = make_ticket(requester=customer, team=access_team)
     client = api_as(agent)
-    workspace_reference()  # cached team / category / agent names
-    # token + user, the user's and the groups' permissions, the agent's teams,
-    # the ticket, the page of messages with their authors, their attachments
-    with django_assert_num_queries(7):
+    warm_caches(agent)
+    # token + user, the agent's teams, the ticket, the page of messages with
+    # their authors, their attachments (permissions come from the cache)
+    with django_assert_num_queries(5):
         client.get(messages_url(ticket))
     with time_machine.travel(NOON, tick=False):
         # Same instant for all: the id must order messages written together.
@@ -644,7 +647,7 @@ def test_conversation_pages_and_constant_queries(
             services.ticket_reply(
                 ticket=ticket, author=agent, body=f"m{i}", attachments=[upload(f"{i}.txt")]
             )
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         everything = client.get(messages_url(ticket), {"page_size": 100}).json()
     assert len(everything["results"]) == 21 and everything["next"] is None
     seen, url, params = [], messages_url(ticket), {"page_size": 6}
@@ -682,14 +685,15 @@ def test_categories_and_teams_are_listed_for_everyone(
 
 
 def test_agents_are_listed_for_staff_only(
-    api_as, customer, agent, other_agent, manager, django_assert_num_queries
+    api_as, customer, agent, other_agent, manager, django_assert_num_queries, warm_caches
 ):
     refused = api_as(customer).get(reverse("api:agents"))
     assert refused.status_code == 403
     assert refused.json() == {"error": "Only helpdesk staff can see this."}
     client = api_as(agent)
-    # token + user, permissions (user, groups), the agents, their teams
-    with django_assert_num_queries(5):
+    warm_caches(agent)
+    # token + user, the agents, their teams (permissions come from the cache)
+    with django_assert_num_queries(3):
         response = client.get(reverse("api:agents"))
     listed = {a["email"]: a for a in response.json()}
     assert set(listed) == {agent.email, other_agent.email, manager.email}

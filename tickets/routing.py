@@ -108,7 +108,7 @@ def _claim(candidates: list[Candidate]) -> Candidate | None:
 def route_ticket(ticket: Ticket) -> User | None:
     """Assign the ticket to the best agent with room, or leave it waiting.
     Returns the agent, or None when nobody fits now."""
-    ticket = Ticket.objects.select_related("category", "organization", "team").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_related("category", "organization").get(pk=ticket.pk)
     if ticket.assignee_id or ticket.needs_triage or ticket.status not in OPEN_STATUSES:
         return None
     claimed = _claim(_candidates(ticket))

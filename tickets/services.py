@@ -39,6 +39,7 @@ from tickets.models import (
     TicketEvent,
     User,
 )
+from tickets.reference import attach_named_relations
 from tickets.roles import role_group_name
 from tickets.search import search_index_tickets
 
@@ -173,7 +174,14 @@ def _store_attachments(message: Message, files: Sequence[IncomingFile]) -> None:
 # --- history ----------------------------------------------------------------
 
 
-def _record(
+def _record(ticket: Ticket, **event) -> TicketEvent:
+    """Write one history event (see _event for the arguments)."""
+    created = _event(ticket, **event)
+    created.save()
+    return created
+
+
+def _event(
     ticket: Ticket,
     *,
     actor: User | None,
@@ -184,7 +192,8 @@ def _record(
     note: str = "",
     at=None,
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
+    """A history event, not yet saved (several go in with one bulk_create)."""
+    return TicketEvent(
         ticket=ticket,
         actor=actor,
         action=action,
@@ -205,12 +214,17 @@ def _display(value: object) -> str:
 
 
 def _locked(ticket: Ticket) -> Ticket:
-    """Re-read the ticket under a row lock so concurrent writes serialise."""
-    return (
+    """Re-read the ticket under a row lock so concurrent writes serialise.
+    Team, category and assignee come from the cached lists (see
+    reference.attach_named_relations: joining them costs more to plan than to
+    run); their other fields load when first read."""
+    locked = (
         Ticket.objects.select_for_update(of=("self",))
-        .select_related("requester", "organization", "category", "team", "assignee")
+        .select_related("requester", "organization")
         .get(pk=ticket.pk)
     )
+    attach_named_relations([locked])
+    return locked
 
 
 def _require_staff(actor: User | None, what: str) -> None:
@@ -292,9 +306,17 @@ UPDATABLE_FIELDS = ("subject", "priority", "category", "team", "tier")
 
 
 @transaction.atomic
-def ticket_update(*, ticket: Ticket, actor: User | None, note: str = "", **changes) -> Ticket:
+def ticket_update(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    note: str = "",
+    notes: dict[str, str] | None = None,
+    **changes,
+) -> Ticket:
     """Change properties of a ticket (staff, or the system with actor=None).
-    Unchanged values record nothing; `note` says why (e.g. a routing reason)."""
+    Unchanged values record nothing; `note` says why (e.g. a routing reason),
+    `notes` says it per field where the reasons differ."""
     _require_staff(actor, "change ticket properties")
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
@@ -311,26 +333,29 @@ def ticket_update(*, ticket: Ticket, actor: User | None, note: str = "", **chang
     if "tier" in changes and changes["tier"] not in AgentTier.values:
         raise DomainError(f"Unknown tier {changes['tier']!r}.", field="tier")
     now = timezone.now()
-    changed = []
+    changed, events = [], []
     for field, new in changes.items():
         old = getattr(ticket, field)
         if old == new:
             continue
         setattr(ticket, field, new)
         changed.append(field)
-        _record(
-            ticket,
-            actor=actor,
-            action=f"ticket.{field}_changed",
-            field=field,
-            old=old,
-            new=new,
-            note=note,
-            at=now,
+        events.append(
+            _event(
+                ticket,
+                actor=actor,
+                action=f"ticket.{field}_changed",
+                field=field,
+                old=old,
+                new=new,
+                note=(notes or {}).get(field, note),
+                at=now,
+            )
         )
     if changed:
         ticket.updated_at = now
         ticket.save(update_fields=[*changed, "updated_at"])
+        TicketEvent.objects.bulk_create(events)
         if "subject" in changed:
             search_index_tickets([ticket.pk])
     return ticket

@@ -20,6 +20,7 @@ def test_rows_get_names_without_queries(agent, customer, access_team, django_ass
         attach_named_relations(rows)
         assert rows[0].team.name == access_team.name
         assert rows[0].assignee.full_name == agent.full_name
+        assert rows[0].assignee.email == agent.email  # history shows the e-mail
         # Fields the cached list lacks are loaded on demand, never left empty.
         assert rows[0].team.lead_id == agent.pk
 

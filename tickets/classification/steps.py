@@ -163,14 +163,15 @@ def classify_step(ticket: Ticket, context: dict) -> None:
         category_confidence=decision.category_confidence,
         needs_triage=bool(decision.triage_note),
     )
+    # Category and priority in one locked update, each with its own reason.
+    changes, notes = {}, {}
     if decision.category is not None:
-        services.ticket_update(
-            ticket=ticket,
-            actor=None,
-            category=decision.category,
-            note=decision.category_note,
-        )
-    elif decision.triage_note:
+        changes["category"], notes["category"] = decision.category, decision.category_note
+    if decision.priority is not None:
+        changes["priority"], notes["priority"] = decision.priority, decision.priority_note
+    if changes:
+        services.ticket_update(ticket=ticket, actor=None, notes=notes, **changes)
+    if decision.category is None and decision.triage_note:
         services._record(
             ticket,
             actor=None,
@@ -179,8 +180,4 @@ def classify_step(ticket: Ticket, context: dict) -> None:
             old=False,
             new=True,
             note=decision.triage_note,
-        )
-    if decision.priority is not None:
-        services.ticket_update(
-            ticket=ticket, actor=None, priority=decision.priority, note=decision.priority_note
         )

@@ -2,7 +2,21 @@ from django.apps import AppConfig
 
 
 class EscalationConfig(AppConfig):
-    """SLA policies, business-hours clocks and escalation rules (models arrive
-    with the SLA issue; the app is registered now so the layout is fixed)."""
+    """SLA policies, business-hours clocks and escalation rules."""
 
     name = "escalation"
+    verbose_name = "SLA and escalation"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from escalation.calendars import forget_calendars
+        from escalation.models import BusinessCalendar, ClosedDate, OpeningSlot
+        from escalation.receivers import on_ticket_event
+        from tickets.signals import ticket_event
+
+        ticket_event.connect(on_ticket_event, dispatch_uid="escalation.sla_clock")
+        for model in (BusinessCalendar, OpeningSlot, ClosedDate):
+            for name, signal in (("save", post_save), ("delete", post_delete)):
+                uid = f"escalation.calendar.{model.__name__}.{name}"
+                signal.connect(forget_calendars, sender=model, dispatch_uid=uid)

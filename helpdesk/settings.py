@@ -241,6 +241,7 @@ HELPDESK_ATTACHMENT_TYPES = env_list(
 HELPDESK_INTAKE_STEPS = [
     "tickets.classification.steps.classify_step",
     "tickets.routing.route_step",
+    "escalation.steps.start_sla_step",
 ]
 # Below this confidence the classifier's category is not used (keyword rules, then
 # the triage queue). Given in percent because helpdesk/env.py has no float reader.

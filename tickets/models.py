@@ -276,6 +276,9 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # The nearest SLA due time of a running target, kept by the escalation app
+    # (escalation.clock): what "Breaching soon" sorts by.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -339,6 +342,12 @@ class Ticket(models.Model):
                 fields=["created_at"],
                 name="ticket_unacknowledged",
                 condition=Q(acknowledged_at__isnull=True),
+            ),
+            # "Breaching soon": open tickets with a running SLA target, nearest first.
+            models.Index(
+                fields=["sla_due_at", "id"],
+                name="ticket_sla_due",
+                condition=Q(sla_due_at__isnull=False, status__in=OPEN_STATUS_VALUES),
             ),
         ]
         constraints = [

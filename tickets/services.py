@@ -42,6 +42,7 @@ from tickets.models import (
 from tickets.reference import attach_named_relations
 from tickets.roles import role_group_name
 from tickets.search import search_index_tickets
+from tickets.signals import ticket_event
 
 # --- people -----------------------------------------------------------------
 
@@ -175,10 +176,23 @@ def _store_attachments(message: Message, files: Sequence[IncomingFile]) -> None:
 
 
 def _record(ticket: Ticket, **event) -> TicketEvent:
-    """Write one history event (see _event for the arguments)."""
+    """Write one history event (see _event for the arguments) and announce it."""
     created = _event(ticket, **event)
     created.save()
+    ticket_event.send(sender=Ticket, ticket=ticket, event=created)
     return created
+
+
+def _record_many(ticket: Ticket, events: list[TicketEvent]) -> None:
+    TicketEvent.objects.bulk_create(events)
+    for event in events:
+        ticket_event.send(sender=Ticket, ticket=ticket, event=event)
+
+
+def record_event(ticket: Ticket, **event) -> TicketEvent:
+    """Record a history event for something another app did to the ticket
+    (an SLA warning, an escalation): actor, action, field, old, new, note."""
+    return _record(ticket, **event)
 
 
 def _event(
@@ -355,7 +369,7 @@ def ticket_update(
     if changed:
         ticket.updated_at = now
         ticket.save(update_fields=[*changed, "updated_at"])
-        TicketEvent.objects.bulk_create(events)
+        _record_many(ticket, events)
         if "subject" in changed:
             search_index_tickets([ticket.pk])
     return ticket

@@ -209,6 +209,19 @@ class EscalationRule(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def matches(self, ticket: Ticket, target: str, threshold: str, category_ids: set[int]) -> bool:
+        """Does the rule apply? `category_ids` are the rule's categories (read
+        once per sweep, not per ticket)."""
+        tier = ticket.organization.support_tier if ticket.organization_id else SupportTier.BASIC
+        return (
+            self.is_active
+            and self.target == target
+            and self.threshold == threshold
+            and (not self.support_tiers or tier in self.support_tiers)
+            and (not self.priorities or ticket.priority in self.priorities)
+            and (not category_ids or ticket.category_id in category_ids)
+        )
+
 
 class Escalation(models.Model):
     """One escalation of one ticket: automatic (a target reached a threshold;
@@ -243,3 +256,39 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.target} {self.threshold}"
+
+
+class Notification(models.Model):
+    """An e-mail the escalation engine owes somebody, queued as a row in the
+    same transaction as the escalation and sent by a Celery task with retries;
+    a failure stays visible here (admin) with its error, never lost."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.CASCADE, related_name="notifications", null=True, blank=True
+    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_notifications")
+    audience = models.CharField(max_length=20)  # assignee, team_lead, manager, customer
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="notification_unsent", condition=~Q(state="sent")
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.audience} <{self.recipient}>: {self.subject}"

@@ -1,10 +1,22 @@
 """Celery beat schedule: every periodic job of the helpdesk, declared in one place.
 
-Each entry says how often it runs and why. Later issues add the SLA sweep and
-rollups here.
+Each entry says how often it runs and why. Later issues add the rollups here.
 """
 
+from helpdesk.env import env_int
+
+# How often the SLA sweep runs: the delay between a due time and its
+# escalation being recorded is at most this plus the sweep's own time.
+SLA_SWEEP_SECONDS = env_int("HELPDESK_SLA_SWEEP_SECONDS", 5)
+
 BEAT_SCHEDULE: dict[str, dict] = {
+    # Every few seconds: SLA warnings and breaches that came due are recorded
+    # and escalated, each exactly once (escalation.sweep). Finding nothing due
+    # is one index range scan.
+    "escalation.sla-sweep": {
+        "task": "escalation.tasks.sweep_sla",
+        "schedule": float(SLA_SWEEP_SECONDS),
+    },
     # Every 5 minutes: acknowledgements whose on-commit enqueue was lost (a
     # crash between commit and enqueue) are picked up again. Idempotent.
     "tickets.acknowledge-missed": {

@@ -1,0 +1,170 @@
+"""What an escalation rule does to a ticket: notify people (queued
+Notification rows, sent by Celery after the commit), raise the priority, hand
+the ticket to the next support tier. Every change goes through
+tickets.services, so the ticket's history shows it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone
+
+from escalation.models import Escalation, EscalationRule, Notification
+from helpdesk.enqueue import enqueue_on_commit
+from tickets import routing, services
+from tickets.models import AgentTier, Priority, Role, Ticket, User
+
+PRIORITY_UP = {
+    Priority.LOW: Priority.NORMAL,
+    Priority.NORMAL: Priority.HIGH,
+    Priority.HIGH: Priority.URGENT,
+}
+TARGET_WORDS = {
+    "first_response": "first response",
+    "next_response": "next response",
+    "resolution": "resolution",
+}
+
+
+def _ticket_link(ticket: Ticket) -> str:
+    return f"{settings.HELPDESK_SITE_URL.rstrip('/')}{ticket.get_absolute_url()}"
+
+
+def queue_mail(
+    escalation: Escalation | None,
+    ticket: Ticket,
+    audience: str,
+    user: User | None,
+    subject: str,
+    body: str,
+) -> Notification | None:
+    if user is None or not user.email or not user.is_active:
+        return None
+    note = Notification.objects.create(
+        escalation=escalation,
+        ticket=ticket,
+        audience=audience,
+        recipient=user.email,
+        subject=subject[:250],
+        body=body,
+        created_at=timezone.now(),
+    )
+    from escalation.tasks import send_notification
+
+    enqueue_on_commit(send_notification, note.pk)
+    return note
+
+
+def _staff_message(escalation: Escalation, ticket: Ticket) -> tuple[str, str]:
+    what = TARGET_WORDS.get(escalation.target, escalation.target)
+    due = (
+        timezone.localtime(escalation.due_at).strftime("%Y-%m-%d %H:%M %Z")
+        if escalation.due_at
+        else "?"
+    )
+    if escalation.threshold == "warning":
+        subject = f"[{ticket.key}] SLA warning: {what} due {due}"
+        lead = f"The {what} target of {ticket.key} is close: it is due {due}."
+    else:
+        subject = f"[{ticket.key}] SLA breached: {what} was due {due}"
+        lead = f"The {what} target of {ticket.key} was missed: it was due {due}."
+    assignee = ticket.assignee.full_name if ticket.assignee_id else "nobody"
+    body = (
+        f"{lead}\n\nSubject: {ticket.subject}\nPriority: {ticket.get_priority_display()}\n"
+        f"Assignee: {assignee}\n\n{_ticket_link(ticket)}\n"
+    )
+    return subject, body
+
+
+def notify_staff(escalation: Escalation, ticket: Ticket, rule: EscalationRule) -> list[str]:
+    subject, body = _staff_message(escalation, ticket)
+    done = []
+    recipients: list[tuple[str, User | None]] = []
+    if rule.notify_assignee:
+        recipients.append(("assignee", ticket.assignee if ticket.assignee_id else None))
+    if rule.notify_team_lead and ticket.team_id:
+        recipients.append(("team_lead", ticket.team.lead if ticket.team.lead_id else None))
+    if rule.notify_managers:
+        recipients += [
+            ("manager", m) for m in User.objects.filter(role=Role.MANAGER, is_active=True)
+        ]
+    seen = set()
+    for audience, user in recipients:
+        if user is None or user.pk in seen:
+            continue
+        seen.add(user.pk)
+        if queue_mail(escalation, ticket, audience, user, subject, body):
+            done.append(f"notified {audience} {user.email}")
+    return done
+
+
+def notify_customer(escalation: Escalation, ticket: Ticket, new_expectation: str) -> list[str]:
+    subject = f"[{ticket.key}] Your request has been escalated"
+    body = (
+        f"Hello {ticket.requester.full_name or ''},\n\nwe have not answered your request "
+        f"\u201c{ticket.subject}\u201d as fast as we promised, so it has been escalated "
+        f"to a senior team. {new_expectation}\n\n{_ticket_link(ticket)}\n"
+    )
+    if queue_mail(escalation, ticket, "customer", ticket.requester, subject, body):
+        return [f"told customer {ticket.requester.email}"]
+    return []
+
+
+def raise_priority(escalation: Escalation, ticket: Ticket) -> list[str]:
+    higher = PRIORITY_UP.get(ticket.priority)
+    if higher is None:
+        return []
+    services.ticket_update(
+        ticket=ticket,
+        actor=None,
+        priority=higher,
+        note=f"SLA {escalation.threshold}: {escalation.reason}",
+    )
+    return [f"priority {ticket.priority} \u2192 {higher}"]
+
+
+def handover_summary(ticket: Ticket) -> str:
+    """The internal note that goes with a ticket to the next tier: what the
+    customer asked, what was answered, what was decided."""
+    messages = list(ticket.messages.select_related("author").order_by("-created_at", "-id")[:6])
+    events = list(ticket.events.order_by("-created_at", "-id")[:8])
+    lines = [f"Escalated to Tier {ticket.tier + 1} by the SLA rules.", f"Subject: {ticket.subject}"]
+    lines.append(f"Messages so far: {ticket.messages.count()}; latest first:")
+    for m in messages:
+        kind = "note" if m.is_internal else "reply"
+        text = " ".join(m.body.split())[:160]
+        when = timezone.localtime(m.created_at).strftime("%d %b %H:%M")
+        lines.append(f"- {m.author.full_name} ({kind}, {when}): {text}")
+    lines.append("Recent changes:")
+    for e in events:
+        change = f"{e.field}: {e.old_value} \u2192 {e.new_value}" if e.field else e.action
+        lines.append(f"- {e.action} {change}".rstrip())
+    return "\n".join(lines)
+
+
+def escalate_tier(escalation: Escalation, ticket: Ticket, *, reason: str) -> list[str]:
+    """Move the ticket up one support tier: hand-over note, unassign an agent
+    below that tier, and route it to someone who has it."""
+    if ticket.tier >= AgentTier.TIER_3:
+        return []
+    new_tier = ticket.tier + 1
+    summary = handover_summary(ticket)
+    author = (
+        ticket.assignee
+        if ticket.assignee_id
+        else (ticket.team.lead if ticket.team_id and ticket.team.lead_id else None)
+    )
+    if author is not None:
+        services.ticket_reply(
+            ticket=ticket, author=User.objects.get(pk=author.pk), body=summary, is_internal=True
+        )
+    ticket = services.ticket_update(ticket=ticket, actor=None, tier=new_tier, note=reason)
+    if ticket.assignee_id and (User.objects.get(pk=ticket.assignee_id).tier or 0) < new_tier:
+        ticket = services.ticket_assign(
+            ticket=ticket, assignee=None, actor=None, note=f"Needs Tier {new_tier}"
+        )
+    escalation.to_tier = new_tier
+    agent = routing.route_ticket(ticket)
+    done = [f"tier {new_tier - 1} \u2192 {new_tier}"]
+    if agent is not None:
+        done.append(f"routed to {agent.full_name}")
+    return done

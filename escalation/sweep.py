@@ -1,0 +1,153 @@
+"""The SLA sweep: find the clocks whose next warning or breach has come,
+record each escalation once, and apply the matching rules.
+
+Cost grows with what is due, not with the open tickets: due clocks are found
+by a range scan over the partial index on TicketSLA.next_check_at, claimed in
+batches with FOR UPDATE SKIP LOCKED (a second sweep running at the same time
+takes other rows or none), and each escalation is inserted under the unique
+key (ticket, target, threshold, next-response round), so a retried task or a
+restarted beat that reaches the same threshold again records nothing and does
+nothing. The escalation row, the ticket changes and the queued notifications
+commit together: a worker killed mid-batch leaves all of them undone, and the
+next sweep does the batch again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from escalation import actions, clock
+from escalation.models import Escalation, EscalationRule, Threshold, TicketSLA
+from tickets import services
+from tickets.models import Ticket
+
+BATCH = 200
+
+
+@dataclass
+class SweepResult:
+    claimed: int = 0
+    escalations: list[int] = field(default_factory=list)
+
+
+def _rules() -> list[tuple[EscalationRule, set[int]]]:
+    rules = EscalationRule.objects.filter(is_active=True).prefetch_related("categories")
+    return [(rule, {c.pk for c in rule.categories.all()}) for rule in rules]
+
+
+def sweep(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
+    """One batch: at most `batch` due clocks, in one transaction."""
+    now = now or timezone.now()
+    result = SweepResult()
+    with transaction.atomic():
+        due = list(
+            TicketSLA.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("policy")
+            .filter(next_check_at__lte=now)
+            .order_by("next_check_at")[:batch]
+        )
+        result.claimed = len(due)
+        if not due:
+            return result
+        rules = _rules()
+        for sla in due:
+            result.escalations += _process(sla, now, rules)
+    return result
+
+
+def _process(sla: TicketSLA, now: datetime, rules) -> list[int]:
+    ticket = Ticket.objects.select_related("organization", "requester", "team").get(
+        pk=sla.ticket_id
+    )
+    fired = []
+    for pending in clock.pending_thresholds(sla):
+        if pending.at > now:
+            continue
+        escalation = _record_once(sla, ticket, pending, now)
+        if escalation is None:
+            continue
+        fired.append(escalation.pk)
+        done = []
+        for rule, category_ids in rules:
+            if rule.matches(ticket, pending.target, pending.threshold, category_ids):
+                done += _apply(rule, escalation, ticket)
+                ticket = Ticket.objects.select_related("organization", "requester", "team").get(
+                    pk=ticket.pk
+                )
+        escalation.actions = done
+        escalation.save(update_fields=["actions", "to_tier"])
+    # Actions may have changed the priority or tier (the clock's receiver has
+    # recomputed and saved it meanwhile): continue from the stored clock.
+    sla.refresh_from_db()
+    clock.save(sla, ticket)
+    return fired
+
+
+def _record_once(
+    sla: TicketSLA, ticket: Ticket, pending: clock.Pending, now: datetime
+) -> Escalation | None:
+    flag = (
+        f"{pending.target}_{'warned' if pending.threshold == Threshold.WARNING else 'breached'}_at"
+    )
+    setattr(sla, flag, now)
+    TicketSLA.objects.filter(pk=sla.pk).update(**{flag: now})
+    what = actions.TARGET_WORDS[pending.target]
+    reason = (
+        f"{what} {'warning' if pending.threshold == Threshold.WARNING else 'breached'}, "
+        f"due {timezone.localtime(pending.due):%Y-%m-%d %H:%M %Z}"
+    )
+    try:
+        with transaction.atomic():
+            escalation = Escalation.objects.create(
+                ticket=ticket,
+                kind=Escalation.Kind.SLA,
+                target=pending.target,
+                threshold=pending.threshold,
+                cycle=pending.cycle,
+                due_at=pending.due,
+                reason=reason,
+                created_at=now,
+            )
+    except IntegrityError:
+        return None  # recorded before (a retried or concurrent sweep): never twice
+    services.record_event(
+        ticket,
+        actor=None,
+        action=f"sla.{pending.threshold}",
+        field=pending.target,
+        new=timezone.localtime(pending.due).strftime("%Y-%m-%d %H:%M %Z"),
+        note=f"SLA {reason}",
+        at=now,
+    )
+    return escalation
+
+
+def _apply(rule: EscalationRule, escalation: Escalation, ticket: Ticket) -> list[str]:
+    done = [f"rule: {rule.name}"]
+    if rule.notify_assignee or rule.notify_team_lead or rule.notify_managers:
+        done += actions.notify_staff(escalation, ticket, rule)
+    if rule.raise_priority:
+        done += actions.raise_priority(escalation, ticket)
+    if rule.escalate_tier:
+        done += actions.escalate_tier(escalation, ticket, reason=f"SLA {escalation.reason}")
+    if rule.notify_customer:
+        done += actions.notify_customer(
+            escalation, ticket, "A senior agent is now on it and will reply as soon as possible."
+        )
+    return done
+
+
+def sweep_until_done(*, max_batches: int = 50) -> SweepResult:
+    """Batches until nothing is due (bounded, so one task never runs long)."""
+    total = SweepResult()
+    for _ in range(max_batches):
+        result = sweep()
+        total.claimed += result.claimed
+        total.escalations += result.escalations
+        if result.claimed < BATCH:
+            break
+    return total

@@ -1,0 +1,199 @@
+"""The SLA sweep with controlled time: warnings, breaches, every rule action,
+and the exactly-once guarantee (two sweeps at once, a task run twice)."""
+
+import smtplib
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import close_old_connections, connection
+
+from escalation.models import Escalation, EscalationRule, Notification, TicketSLA
+from escalation.sweep import sweep
+from escalation.tasks import send_notification, sweep_sla
+from tests.factories import make_user
+from tickets.models import Message, Priority, Role, Ticket, TicketEvent
+
+MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def tier2_lead(access_team):
+    lead = make_user(
+        Role.AGENT,
+        email="terry@helpdesk.test",
+        full_name="Terry Tier2",
+        tier=2,
+        teams=[access_team],
+    )
+    access_team.lead = lead
+    access_team.save()
+    return lead
+
+
+@pytest.fixture
+def desk(customer, agent, tier2_lead, manager, access_team, open_ticket, time_machine):
+    """A normal-priority ticket of a standard customer, opened Monday 10:00,
+    routed to Alice (Tier 1) in Access, whose lead is Terry (Tier 2)."""
+    time_machine.move_to(MONDAY_10, tick=False)
+    ticket = open_ticket(customer, priority=Priority.NORMAL, team=access_team)
+    # Classified (out of triage), and held by Alice rather than Terry.
+    Ticket.objects.filter(pk=ticket.pk).update(assignee=agent, tier=1, needs_triage=False)
+    return ticket
+
+
+def test_nothing_due_costs_one_query(desk, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):  # savepoint bookkeeping + the range scan
+        result = sweep(now=MONDAY_10 + timedelta(minutes=1))
+    assert result.claimed == 0
+
+
+def test_warning_notifies_assignee_and_team_lead_once(desk, agent, tier2_lead):
+    result = sweep(now=MONDAY_10 + timedelta(hours=3))  # 75 % of 4 h
+    assert len(result.escalations) == 1
+    escalation = Escalation.objects.get()
+    assert (escalation.target, escalation.threshold) == ("first_response", "warning")
+    notes = Notification.objects.order_by("audience")
+    assert [(n.audience, n.recipient) for n in notes] == [
+        ("assignee", agent.email),
+        ("team_lead", tier2_lead.email),
+    ]
+    assert "SLA warning" in notes[0].subject
+    assert TicketEvent.objects.filter(ticket=desk, action="sla.warning").count() == 1
+    # Sweeping again later finds nothing new for the warning.
+    again = sweep(now=MONDAY_10 + timedelta(hours=3, minutes=30))
+    assert again.escalations == []
+    assert Notification.objects.count() == 2
+
+
+def test_breach_escalates_to_the_next_tier_with_a_handover(
+    desk, customer, agent, tier2_lead, manager
+):
+    sweep(now=MONDAY_10 + timedelta(hours=3))
+    result = sweep(now=MONDAY_10 + timedelta(hours=4, seconds=1))
+    assert len(result.escalations) == 1
+    breach = Escalation.objects.get(threshold="breach")
+    assert breach.target == "first_response" and breach.to_tier == 2
+    ticket = Ticket.objects.get(pk=desk.pk)
+    assert ticket.tier == 2
+    assert ticket.assignee_id == tier2_lead.pk  # re-routed to someone with Tier 2
+    handover = Message.objects.get(ticket=ticket, is_internal=True)
+    assert "Escalated to Tier 2" in handover.body and "Printer on fire" in handover.body
+    audiences = set(
+        Notification.objects.filter(escalation=breach).values_list("audience", flat=True)
+    )
+    assert audiences == {"assignee", "team_lead", "manager", "customer"}
+    customer_mail = Notification.objects.get(escalation=breach, audience="customer")
+    assert customer_mail.recipient == customer.email and "escalated" in customer_mail.subject
+    sla = TicketSLA.objects.get(ticket=ticket)
+    assert sla.first_response_breached_at == MONDAY_10 + timedelta(hours=4, seconds=1)
+
+
+def test_resolution_breach_raises_priority(desk, agent):
+    from tickets import services
+
+    services.ticket_reply(ticket=desk, author=agent, body="Looking into it.")
+    # Resolution (24 business hours) is due Wednesday 14:00.
+    result = sweep(now=datetime(2026, 11, 25, 14, 1, tzinfo=UTC))
+    kinds = set(Escalation.objects.values_list("target", "threshold"))
+    assert ("resolution", "breach") in kinds and result.escalations
+    assert Ticket.objects.get(pk=desk.pk).priority == Priority.HIGH
+    # The priority rose, so the clock follows the new (high) policy from the same start.
+    assert TicketSLA.objects.get(ticket=desk).policy.priority == Priority.HIGH
+
+
+def test_rules_filter_by_tier_priority_and_category(desk):
+    EscalationRule.objects.update(is_active=False)
+    vip_only = EscalationRule.objects.create(
+        name="VIP only", target="first_response", threshold="warning", support_tiers=["vip"],
+        notify_managers=True,
+    )  # fmt: skip
+    sweep(now=MONDAY_10 + timedelta(hours=3))
+    escalation = Escalation.objects.get()  # recorded, but no rule matched
+    assert escalation.actions == []
+    assert Notification.objects.count() == 0
+    assert not vip_only.matches(desk, "first_response", "warning", set())
+
+
+def test_a_sweep_task_run_twice_escalates_once(desk):
+    import time_machine
+
+    with time_machine.travel(MONDAY_10 + timedelta(hours=4, minutes=1), tick=False):
+        sweep_sla.apply()
+        sweep_sla.apply()
+    assert Escalation.objects.filter(threshold="warning").count() == 1
+    assert Escalation.objects.filter(threshold="breach").count() == 1
+    assert Ticket.objects.get(pk=desk.pk).tier == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_escalate_each_threshold_once(
+    customer, agent, tier2_lead, manager, access_team, open_ticket, time_machine
+):
+    time_machine.move_to(MONDAY_10, tick=False)
+    tickets = [open_ticket(customer, subject=f"Outage {i}", team=access_team) for i in range(12)]
+    assert TicketSLA.objects.count() == 12
+    later = MONDAY_10 + timedelta(hours=3)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(sweep(now=later, batch=5))
+            results.append(sweep(now=later, batch=5))
+            results.append(sweep(now=later, batch=5))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    fired = [pk for r in results for pk in r.escalations]
+    assert len(fired) == len(set(fired)) == 12  # one warning per ticket, no duplicates
+    assert Escalation.objects.count() == 12
+    assert set(Escalation.objects.values_list("ticket_id", flat=True)) == {t.pk for t in tickets}
+
+
+class FailingBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPServerDisconnected("mail server gone")
+
+    def open(self):
+        pass
+
+    def close(self):
+        pass
+
+
+def test_a_notification_that_cannot_be_sent_is_retried_then_marked_failed(desk, settings):
+    from escalation.tasks import MAX_RETRIES
+
+    sweep(now=MONDAY_10 + timedelta(hours=3))
+    note = Notification.objects.first()
+    settings.EMAIL_BACKEND = "tests.escalation.test_sweep.FailingBackend"
+    # Run in-process, Celery performs the retries one after the other; each
+    # attempt is counted and its error kept on the row.
+    result = send_notification.apply(args=[note.pk])
+    assert result.get() == "failed"
+    note.refresh_from_db()
+    assert note.state == Notification.State.FAILED
+    assert note.attempts == MAX_RETRIES + 1
+    assert "mail server gone" in note.last_error
+
+
+def test_a_notification_is_sent_once(desk, mailoutbox):
+    sweep(now=MONDAY_10 + timedelta(hours=3))
+    note = Notification.objects.first()
+    assert send_notification.apply(args=[note.pk]).get() == "sent"
+    assert send_notification.apply(args=[note.pk]).get() == "nothing to do"
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == [note.recipient]

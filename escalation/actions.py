@@ -122,12 +122,12 @@ def raise_priority(escalation: Escalation, ticket: Ticket) -> list[str]:
     return [f"priority {ticket.priority} \u2192 {higher}"]
 
 
-def handover_summary(ticket: Ticket) -> str:
+def handover_summary(ticket: Ticket, heading: str) -> str:
     """The internal note that goes with a ticket to the next tier: what the
     customer asked, what was answered, what was decided."""
     messages = list(ticket.messages.select_related("author").order_by("-created_at", "-id")[:6])
     events = list(ticket.events.order_by("-created_at", "-id")[:8])
-    lines = [f"Escalated to Tier {ticket.tier + 1} by the SLA rules.", f"Subject: {ticket.subject}"]
+    lines = [heading, f"Subject: {ticket.subject}"]
     lines.append(f"Messages so far: {ticket.messages.count()}; latest first:")
     for m in messages:
         kind = "note" if m.is_internal else "reply"
@@ -147,7 +147,7 @@ def escalate_tier(escalation: Escalation, ticket: Ticket, *, reason: str) -> lis
     if ticket.tier >= AgentTier.TIER_3:
         return []
     new_tier = ticket.tier + 1
-    summary = handover_summary(ticket)
+    summary = handover_summary(ticket, f"Escalated to Tier {new_tier} by the SLA rules.")
     author = (
         ticket.assignee
         if ticket.assignee_id
@@ -158,13 +158,39 @@ def escalate_tier(escalation: Escalation, ticket: Ticket, *, reason: str) -> lis
             ticket=ticket, author=User.objects.get(pk=author.pk), body=summary, is_internal=True
         )
     ticket = services.ticket_update(ticket=ticket, actor=None, tier=new_tier, note=reason)
-    if ticket.assignee_id and (User.objects.get(pk=ticket.assignee_id).tier or 0) < new_tier:
-        ticket = services.ticket_assign(
-            ticket=ticket, assignee=None, actor=None, note=f"Needs Tier {new_tier}"
-        )
     escalation.to_tier = new_tier
+    return [f"tier {new_tier - 1} \u2192 {new_tier}", *_reroute(ticket, new_tier)]
+
+
+def _reroute(ticket: Ticket, tier: int) -> list[str]:
+    """Unassign an agent below the new tier, then route to one who has it."""
+    if ticket.assignee_id and (User.objects.get(pk=ticket.assignee_id).tier or 0) < tier:
+        ticket = services.ticket_assign(
+            ticket=ticket, assignee=None, actor=None, note=f"Needs Tier {tier}"
+        )
     agent = routing.route_ticket(ticket)
-    done = [f"tier {new_tier - 1} \u2192 {new_tier}"]
-    if agent is not None:
-        done.append(f"routed to {agent.full_name}")
-    return done
+    return [f"routed to {agent.full_name}"] if agent is not None else ["waits for a free agent"]
+
+
+def escalate_manually(ticket: Ticket, *, actor: User, to_tier: int, reason: str) -> Escalation:
+    """An agent hands the ticket to a higher tier (must run in a transaction
+    holding the ticket's lock): their reason and a summary go with it as an
+    internal note, then the ticket is re-routed."""
+    escalation = Escalation.objects.create(
+        ticket=ticket,
+        kind=Escalation.Kind.MANUAL,
+        to_tier=to_tier,
+        actor=actor,
+        reason=reason[:500],
+        created_at=timezone.now(),
+    )
+    heading = f"Escalated to Tier {to_tier} by {actor.full_name}: {reason}"
+    services.ticket_reply(
+        ticket=ticket, author=actor, body=handover_summary(ticket, heading), is_internal=True
+    )
+    ticket = services.ticket_update(
+        ticket=ticket, actor=actor, tier=to_tier, note=f"Escalated by {actor.full_name}: {reason}"
+    )
+    escalation.actions = [f"tier \u2192 {to_tier}", *_reroute(ticket, to_tier)]
+    escalation.save(update_fields=["actions"])
+    return escalation

@@ -243,6 +243,8 @@ HELPDESK_INTAKE_STEPS = [
     "tickets.routing.route_step",
     "escalation.steps.start_sla_step",
 ]
+# Side panels of the staff ticket page contributed by other apps (tickets.views).
+HELPDESK_TICKET_PANELS = ["escalation.panels.sla_panel"]
 # Below this confidence the classifier's category is not used (keyword rules, then
 # the triage queue). Given in percent because helpdesk/env.py has no float reader.
 HELPDESK_CLASSIFIER_MIN_CONFIDENCE = env_int("HELPDESK_CLASSIFIER_MIN_CONFIDENCE_PCT", 60) / 100

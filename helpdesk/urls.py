@@ -5,6 +5,7 @@ from tickets import auth_views, email_views
 
 urlpatterns = [
     path("", include("tickets.urls")),
+    path("", include("escalation.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

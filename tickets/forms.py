@@ -153,6 +153,7 @@ class QueueFilterForm(forms.Form):
             ("oldest", "Oldest"),
             ("updated", "Recently updated"),
             ("least_updated", "Least recently updated"),
+            ("due", "SLA due soonest"),
         ],
         required=False,
         widget=fast.Select,

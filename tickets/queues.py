@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from tickets.models import OPEN_STATUSES, Status, Ticket, User
@@ -32,6 +32,8 @@ class Queue:
     slug: str
     title: str
     scope: Callable[[User, QuerySet[Ticket]], QuerySet[Ticket]]
+    # The sort used when the agent has not chosen one.
+    default_sort: str = "newest"
 
 
 def _team_ids(user: User) -> list[int]:
@@ -73,6 +75,16 @@ def _triage(user, qs):
     return qs.filter(needs_triage=True, status__in=OPEN_STATUSES)
 
 
+def _breaching(user, qs):
+    # Open tickets of mine or my teams with a running SLA target, nearest due
+    # first (served by the partial index ticket_sla_due).
+    return qs.filter(
+        Q(assignee_id=user.pk) | Q(team_id__in=_team_ids(user)),
+        sla_due_at__isnull=False,
+        status__in=OPEN_STATUSES,
+    )
+
+
 def _all_open(user, qs):
     return qs.filter(status__in=OPEN_STATUSES)
 
@@ -81,6 +93,7 @@ QUEUES: dict[str, Queue] = {
     q.slug: q
     for q in (
         Queue("mine", "My open tickets", _mine),
+        Queue("breaching", "Breaching soon", _breaching, default_sort="due"),
         Queue("unassigned", "Unassigned in my teams", _unassigned),
         Queue("team", "My team", _team),
         Queue("waiting", "Waiting on customer", _waiting),
@@ -97,6 +110,8 @@ SORTS: dict[str, tuple[str, bool]] = {
     "oldest": ("id", False),
     "updated": ("updated_at", True),
     "least_updated": ("updated_at", False),
+    # Nearest SLA due time first; tickets with no running target come last.
+    "due": ("sla_due_at", False),
 }
 DEFAULT_SORT = "newest"
 
@@ -132,6 +147,8 @@ def forget_queue_counts(user_id: int) -> None:
 
 def apply_sort(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
     field, descending = SORTS[sort]
+    if field == "sla_due_at":
+        return qs.order_by(F("sla_due_at").asc(nulls_last=True), "id")
     if field == "id":
         return qs.order_by("-id" if descending else "id")
     return qs.order_by(f"-{field}", "-id") if descending else qs.order_by(field, "id")
@@ -141,7 +158,9 @@ def encode_cursor(ticket: Ticket, sort: str) -> str:
     field, _ = SORTS[sort]
     if field == "id":
         return str(ticket.pk)
-    value: datetime = getattr(ticket, field)
+    value: datetime | None = getattr(ticket, field)
+    if value is None:
+        return f"n_{ticket.pk}"  # past the last due time: the nulls, by id
     # Whole microseconds since the epoch: exact, unlike a float timestamp.
     return f"{(value - EPOCH) // timedelta(microseconds=1)}_{ticket.pk}"
 
@@ -154,10 +173,17 @@ def apply_cursor(qs: QuerySet[Ticket], sort: str, cursor: str) -> QuerySet[Ticke
             pk = int(cursor)
             return qs.filter(id__lt=pk) if descending else qs.filter(id__gt=pk)
         micros_text, pk_text = cursor.split("_", 1)
-        value = EPOCH + timedelta(microseconds=int(micros_text))
         pk = int(pk_text)
+        if micros_text == "n" and field == "sla_due_at":
+            return qs.filter(sla_due_at__isnull=True, id__gt=pk)
+        value = EPOCH + timedelta(microseconds=int(micros_text))
     except (ValueError, OverflowError, OSError):
         return None
+    if field == "sla_due_at":
+        # Ascending with nulls last: later due times, then the ones without.
+        return qs.filter(
+            Q(sla_due_at__gt=value) | Q(sla_due_at=value, id__gt=pk) | Q(sla_due_at__isnull=True)
+        )
     if descending:
         return qs.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": pk}))
     return qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk}))
@@ -205,23 +231,28 @@ class AgentLoad:
     pending: int
     on_hold: int
     capacity: int
+    due_today: int = 0
 
 
 def agent_load(user: User) -> AgentLoad:
     """The agent's own load, in one grouped query over their assigned tickets."""
     from django.db.models import Count
 
-    rows = dict(
-        Ticket.objects.filter(assignee_id=user.pk, status__in=OPEN_STATUSES)
+    end_of_today = _day_start(timezone.localdate()) + timedelta(days=1)
+    rows = {
+        status: (n, due)
+        for status, n, due in Ticket.objects.filter(assignee_id=user.pk, status__in=OPEN_STATUSES)
         .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
+        .annotate(n=Count("id"), due=Count("id", filter=Q(sla_due_at__lt=end_of_today)))
+        .values_list("status", "n", "due")
+    }
     return AgentLoad(
-        open=rows.get(Status.NEW, 0) + rows.get(Status.OPEN, 0),
-        pending=rows.get(Status.PENDING, 0),
-        on_hold=rows.get(Status.ON_HOLD, 0),
+        open=rows.get(Status.NEW, (0, 0))[0] + rows.get(Status.OPEN, (0, 0))[0],
+        pending=rows.get(Status.PENDING, (0, 0))[0],
+        on_hold=rows.get(Status.ON_HOLD, (0, 0))[0],
         capacity=user.capacity,
+        # Due (or overdue) by the end of today, by any running SLA target.
+        due_today=sum(due for _, due in rows.values()),
     )
 
 

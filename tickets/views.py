@@ -1,10 +1,14 @@
 """Server-rendered pages: the landing list per role, the ticket page, and the
 forms that call services. Every ticket lookup goes through tickets.selectors."""
 
+from functools import cache
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
 from tickets import queues, selectors, services, suggestions
@@ -90,7 +94,7 @@ def _agent_queues(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
     else:
         data, status = {}, 400
-    sort = data.get("sort") or queues.DEFAULT_SORT
+    sort = data.get("sort") or queue.default_sort
     filtered = queues.apply_filters(queue.scope(user, visible), data, user)
     page = queues.queue_page(
         filtered, sort=sort, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
@@ -230,7 +234,20 @@ def _detail_context(request, ticket, **forms):
     }
     if is_staff:
         context.update(workspace_context(request, ticket, version=version, **forms))
+        context["extra_panels"] = [panel(request, ticket) for panel in ticket_panels()]
     return context
+
+
+@cache
+def _panels(paths: tuple[str, ...]):
+    return tuple(import_string(path) for path in paths)
+
+
+def ticket_panels():
+    """Side panels other apps add to the staff ticket page
+    (settings.HELPDESK_TICKET_PANELS: `panel(request, ticket) -> html`), so the
+    ticket page shows SLA state without tickets importing the escalation app."""
+    return _panels(tuple(settings.HELPDESK_TICKET_PANELS))
 
 
 @login_required

@@ -49,6 +49,7 @@ def test_queue_counts_match_queues(client, agent, board):
     counts = {q.slug: n for q, n in response.context["queue_counts"]}
     assert counts == {
         "mine": 1,
+        "breaching": 0,  # no SLA clocks here (tests/escalation covers them)
         "unassigned": 2,
         "team": 3,
         "waiting": 1,
@@ -169,3 +170,42 @@ def test_triage_queue(client, agent, board):
     Ticket.objects.filter(pk=board["untriaged"].pk).update(needs_triage=True)
     client.force_login(agent)
     assert subjects(client, queue="triage") == {"untriaged"}
+
+
+def test_breaching_soon_lists_nearest_due_first_and_due_sort_pages_through_nulls(
+    client, agent, customer, access_team, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets import views
+    from tickets.models import Ticket
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    now = timezone.now()
+    made = [make_ticket(requester=customer, subject=f"t{i}", team=access_team) for i in range(5)]
+    dues = [
+        now + timedelta(hours=3),
+        now - timedelta(minutes=5),
+        None,
+        now + timedelta(hours=1),
+        None,
+    ]
+    for ticket, due in zip(made, dues, strict=True):
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
+    client.force_login(agent)
+
+    def keys(params):
+        seen, cursor = [], ""
+        while True:
+            page = client.get(reverse("tickets:list"), {**params, "cursor": cursor})
+            seen += [t.subject for t in page.context["tickets"]]
+            cursor = page.context["next_cursor"]
+            if not cursor:
+                return seen
+
+    # Breaching soon: only running targets, overdue first.
+    assert keys({"queue": "breaching"}) == ["t1", "t3", "t0"]
+    # Any queue sorted by due: the same order, then the tickets with no due time.
+    assert keys({"queue": "team", "sort": "due"}) == ["t1", "t3", "t0", "t2", "t4"]

@@ -3,6 +3,7 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -37,4 +38,36 @@ def ago(value: datetime | None) -> str:
         value.isoformat(),
         local.strftime("%Y-%m-%d %H:%M %Z"),
         _age((timezone.now() - value).total_seconds()),
+    )
+
+
+def _span(seconds: float) -> str:
+    seconds = abs(seconds)
+    if seconds < 3600:
+        return f"{max(1, int(seconds // 60))} min"
+    if seconds < 86400:
+        hours, rest = divmod(int(seconds), 3600)
+        return f"{hours} h {rest // 60:02d}"
+    return f"{int(seconds // 86400)} d"
+
+
+# Due within this many seconds shows as a warning.
+SLA_SOON_SECONDS = 3600
+
+
+@register.filter
+def sla_due(value: datetime | None) -> str:
+    """A countdown `<time>` for an SLA due time: "in 2 h 05", "3 min late",
+    coloured by state; ticket.js keeps it ticking. Empty when no target runs."""
+    if value is None:
+        return mark_safe('<span class="muted">—</span>')  # noqa: S308 - constant
+    left = (value - timezone.now()).total_seconds()
+    state = "breached" if left < 0 else "soon" if left < SLA_SOON_SECONDS else "ok"
+    text = f"{_span(left)} late" if left < 0 else f"in {_span(left)}"
+    return format_html(
+        '<time class="sla sla-{}" data-countdown datetime="{}" title="{}">{}</time>',
+        state,
+        value.isoformat(),
+        timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z"),
+        text,
     )

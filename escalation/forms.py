@@ -1,0 +1,21 @@
+from django import forms
+
+from tickets.models import AgentTier
+
+
+class ManualEscalationForm(forms.Form):
+    """An agent hands a ticket to a higher support tier, saying why."""
+
+    to_tier = forms.TypedChoiceField(coerce=int, label="Escalate to")
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What was tried, why it needs them.",
+    )
+
+    def __init__(self, *args, ticket, **kwargs):
+        kwargs.setdefault("auto_id", "esc_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["to_tier"].choices = [
+            (value, label) for value, label in AgentTier.choices if value > ticket.tier
+        ]

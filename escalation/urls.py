@@ -1,0 +1,9 @@
+from django.urls import path
+
+from escalation import views
+
+app_name = "escalation"
+
+urlpatterns = [
+    path("tickets/<str:key>/escalate/", views.escalate, name="escalate"),
+]

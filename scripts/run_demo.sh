@@ -14,6 +14,8 @@ mkdir -p var
 python manage.py migrate --noinput -v 0
 python manage.py collectstatic --noinput -v 0
 python manage.py seed_demo --tickets "$DEMO_TICKETS" --seed 42 --if-empty --morning-queue
+# SLA clocks for the seeded open tickets (new tickets get theirs at intake).
+python manage.py sla_backfill -v 0
 # Train the ticket classifier on the demo's resolved tickets once, so new
 # requests are classified and routed instead of all waiting in triage.
 if ! python manage.py shell -v 0 -c "import sys; from tickets.models import ClassifierModel as C; sys.exit(0 if C.objects.filter(is_active=True).exists() else 1)" >/dev/null 2>&1; then

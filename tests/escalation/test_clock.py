@@ -150,3 +150,25 @@ def test_solving_stops_the_clock_and_reopening_resumes_it(customer, agent, open_
     sla = sla_of(ticket)
     assert sla.resolution_met_at is None
     assert sla.resolution_due == datetime(2026, 11, 25, 14, tzinfo=UTC)
+
+
+def test_backfill_starts_clocks_without_escalating_the_past(customer, agent, monday, manager):
+    from escalation.backfill import backfill_open_tickets
+    from escalation.models import Escalation
+    from escalation.sweep import sweep
+    from tests.factories import make_ticket
+
+    # Opened (without intake, as bulk-loaded data is) last Monday: long overdue.
+    monday.move_to(MONDAY_10 - timedelta(days=7))
+    old = make_ticket(requester=customer, subject="Old")
+    monday.move_to(MONDAY_10)
+    fresh = make_ticket(requester=customer, subject="Fresh")
+    services.ticket_change_status(ticket=fresh, status=Status.PENDING, actor=agent)
+    assert backfill_open_tickets() == 2
+    assert backfill_open_tickets() == 0  # only tickets without a clock
+    old_sla = sla_of(old)
+    assert old_sla.first_response_breached_at == old_sla.first_response_due  # recorded...
+    assert sweep(now=MONDAY_10).escalations == []  # ...not escalated
+    assert not Escalation.objects.exists()
+    assert Ticket.objects.get(pk=old.pk).sla_due_at == old_sla.first_response_due
+    assert sla_of(fresh).paused_since is not None

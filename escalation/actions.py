@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from escalation.models import Escalation, EscalationRule, Notification
 from helpdesk.enqueue import enqueue_on_commit
-from tickets import routing, services
-from tickets.models import AgentTier, Priority, Role, Ticket, User
+from tickets import services
+from tickets.models import AgentTier, Priority, Ticket, User
 
 PRIORITY_UP = {
     Priority.LOW: Priority.NORMAL,
@@ -29,29 +29,39 @@ def _ticket_link(ticket: Ticket) -> str:
     return f"{settings.HELPDESK_SITE_URL.rstrip('/')}{ticket.get_absolute_url()}"
 
 
-def queue_mail(
-    escalation: Escalation | None,
-    ticket: Ticket,
-    audience: str,
-    user: User | None,
-    subject: str,
-    body: str,
-) -> Notification | None:
-    if user is None or not user.email or not user.is_active:
-        return None
-    note = Notification.objects.create(
-        escalation=escalation,
-        ticket=ticket,
-        audience=audience,
-        recipient=user.email,
-        subject=subject[:250],
-        body=body,
-        created_at=timezone.now(),
-    )
-    from escalation.tasks import send_notification
+class Outbox:
+    """Notifications collected while escalating, written with one INSERT and
+    handed to Celery as one task after the commit (a sweep of a thousand
+    tickets must not queue thousands of tasks ahead of the next sweep)."""
 
-    enqueue_on_commit(send_notification, note.pk)
-    return note
+    def __init__(self) -> None:
+        self.pending: list[Notification] = []
+
+    def mail(self, escalation, ticket, audience: str, user: User | None, subject, body) -> bool:
+        if user is None or not user.email or not user.is_active:
+            return False
+        self.pending.append(
+            Notification(
+                escalation=escalation,
+                ticket=ticket,
+                audience=audience,
+                recipient=user.email,
+                subject=subject[:250],
+                body=body,
+                created_at=timezone.now(),
+            )
+        )
+        return True
+
+    def flush(self) -> list[int]:
+        if not self.pending:
+            return []
+        ids = [n.pk for n in Notification.objects.bulk_create(self.pending)]
+        self.pending = []
+        from escalation.tasks import send_notifications
+
+        enqueue_on_commit(send_notifications, ids)
+        return ids
 
 
 def _staff_message(escalation: Escalation, ticket: Ticket) -> tuple[str, str]:
@@ -75,7 +85,13 @@ def _staff_message(escalation: Escalation, ticket: Ticket) -> tuple[str, str]:
     return subject, body
 
 
-def notify_staff(escalation: Escalation, ticket: Ticket, rule: EscalationRule) -> list[str]:
+def notify_staff(
+    escalation: Escalation,
+    ticket: Ticket,
+    rule: EscalationRule,
+    outbox: Outbox,
+    managers: list[User],
+) -> list[str]:
     subject, body = _staff_message(escalation, ticket)
     done = []
     recipients: list[tuple[str, User | None]] = []
@@ -84,27 +100,27 @@ def notify_staff(escalation: Escalation, ticket: Ticket, rule: EscalationRule) -
     if rule.notify_team_lead and ticket.team_id:
         recipients.append(("team_lead", ticket.team.lead if ticket.team.lead_id else None))
     if rule.notify_managers:
-        recipients += [
-            ("manager", m) for m in User.objects.filter(role=Role.MANAGER, is_active=True)
-        ]
+        recipients += [("manager", m) for m in managers]
     seen = set()
     for audience, user in recipients:
         if user is None or user.pk in seen:
             continue
         seen.add(user.pk)
-        if queue_mail(escalation, ticket, audience, user, subject, body):
+        if outbox.mail(escalation, ticket, audience, user, subject, body):
             done.append(f"notified {audience} {user.email}")
     return done
 
 
-def notify_customer(escalation: Escalation, ticket: Ticket, new_expectation: str) -> list[str]:
+def notify_customer(
+    escalation: Escalation, ticket: Ticket, new_expectation: str, outbox: Outbox
+) -> list[str]:
     subject = f"[{ticket.key}] Your request has been escalated"
     body = (
         f"Hello {ticket.requester.full_name or ''},\n\nwe have not answered your request "
         f"\u201c{ticket.subject}\u201d as fast as we promised, so it has been escalated "
         f"to a senior team. {new_expectation}\n\n{_ticket_link(ticket)}\n"
     )
-    if queue_mail(escalation, ticket, "customer", ticket.requester, subject, body):
+    if outbox.mail(escalation, ticket, "customer", ticket.requester, subject, body):
         return [f"told customer {ticket.requester.email}"]
     return []
 
@@ -163,13 +179,21 @@ def escalate_tier(escalation: Escalation, ticket: Ticket, *, reason: str) -> lis
 
 
 def _reroute(ticket: Ticket, tier: int) -> list[str]:
-    """Unassign an agent below the new tier, then route to one who has it."""
+    """Unassign an agent below the new tier; routing to one who has it runs as
+    its own task after the commit (it counts agents' loads, which a sweep of a
+    thousand tickets should not do inline)."""
+    done = []
     if ticket.assignee_id and (User.objects.get(pk=ticket.assignee_id).tier or 0) < tier:
         ticket = services.ticket_assign(
             ticket=ticket, assignee=None, actor=None, note=f"Needs Tier {tier}"
         )
-    agent = routing.route_ticket(ticket)
-    return [f"routed to {agent.full_name}"] if agent is not None else ["waits for a free agent"]
+        done.append("unassigned")
+    if ticket.assignee_id is None:
+        from escalation.tasks import route_escalated_ticket
+
+        enqueue_on_commit(route_escalated_ticket, ticket.pk)
+        done.append(f"routing to a Tier {tier} agent")
+    return done
 
 
 def escalate_manually(ticket: Ticket, *, actor: User, to_tier: int, reason: str) -> Escalation:

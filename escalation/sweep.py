@@ -23,7 +23,7 @@ from django.utils import timezone
 from escalation import actions, clock
 from escalation.models import Escalation, EscalationRule, Threshold, TicketSLA
 from tickets import services
-from tickets.models import Ticket
+from tickets.models import Role, Ticket, User
 
 BATCH = 200
 
@@ -34,9 +34,29 @@ class SweepResult:
     escalations: list[int] = field(default_factory=list)
 
 
-def _rules() -> list[tuple[EscalationRule, set[int]]]:
+@dataclass
+class _Batch:
+    """What one batch reads once and shares: the rules, the managers, the
+    outbox of notifications."""
+
+    rules: list[tuple[EscalationRule, set[int]]]
+    managers: list[User]
+    outbox: actions.Outbox
+
+
+def _batch() -> _Batch:
     rules = EscalationRule.objects.filter(is_active=True).prefetch_related("categories")
-    return [(rule, {c.pk for c in rule.categories.all()}) for rule in rules]
+    return _Batch(
+        rules=[(rule, {c.pk for c in rule.categories.all()}) for rule in rules],
+        managers=list(User.objects.filter(role=Role.MANAGER, is_active=True)),
+        outbox=actions.Outbox(),
+    )
+
+
+def _ticket(pk: int) -> Ticket:
+    return Ticket.objects.select_related("organization", "requester", "team__lead", "assignee").get(
+        pk=pk
+    )
 
 
 def sweep(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
@@ -53,17 +73,16 @@ def sweep(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
         result.claimed = len(due)
         if not due:
             return result
-        rules = _rules()
+        batch_context = _batch()
         for sla in due:
-            result.escalations += _process(sla, now, rules)
+            result.escalations += _process(sla, now, batch_context)
+        batch_context.outbox.flush()
     return result
 
 
-def _process(sla: TicketSLA, now: datetime, rules) -> list[int]:
-    ticket = Ticket.objects.select_related("organization", "requester", "team").get(
-        pk=sla.ticket_id
-    )
-    fired = []
+def _process(sla: TicketSLA, now: datetime, batch: _Batch) -> list[int]:
+    ticket = _ticket(sla.ticket_id)
+    fired, changed = [], False
     for pending in clock.pending_thresholds(sla):
         if pending.at > now:
             continue
@@ -72,17 +91,17 @@ def _process(sla: TicketSLA, now: datetime, rules) -> list[int]:
             continue
         fired.append(escalation.pk)
         done = []
-        for rule, category_ids in rules:
+        for rule, category_ids in batch.rules:
             if rule.matches(ticket, pending.target, pending.threshold, category_ids):
-                done += _apply(rule, escalation, ticket)
-                ticket = Ticket.objects.select_related("organization", "requester", "team").get(
-                    pk=ticket.pk
-                )
+                done += _apply(rule, escalation, ticket, batch)
+                if rule.raise_priority or rule.escalate_tier:
+                    ticket, changed = _ticket(ticket.pk), True
         escalation.actions = done
         escalation.save(update_fields=["actions", "to_tier"])
-    # Actions may have changed the priority or tier (the clock's receiver has
-    # recomputed and saved it meanwhile): continue from the stored clock.
-    sla.refresh_from_db()
+    if changed:
+        # The priority or tier changed and the clock's receiver recomputed and
+        # saved the clock meanwhile: continue from the stored one.
+        sla.refresh_from_db()
     clock.save(sla, ticket)
     return fired
 
@@ -126,17 +145,22 @@ def _record_once(
     return escalation
 
 
-def _apply(rule: EscalationRule, escalation: Escalation, ticket: Ticket) -> list[str]:
+def _apply(
+    rule: EscalationRule, escalation: Escalation, ticket: Ticket, batch: _Batch
+) -> list[str]:
     done = [f"rule: {rule.name}"]
     if rule.notify_assignee or rule.notify_team_lead or rule.notify_managers:
-        done += actions.notify_staff(escalation, ticket, rule)
+        done += actions.notify_staff(escalation, ticket, rule, batch.outbox, batch.managers)
     if rule.raise_priority:
         done += actions.raise_priority(escalation, ticket)
     if rule.escalate_tier:
         done += actions.escalate_tier(escalation, ticket, reason=f"SLA {escalation.reason}")
     if rule.notify_customer:
         done += actions.notify_customer(
-            escalation, ticket, "A senior agent is now on it and will reply as soon as possible."
+            escalation,
+            ticket,
+            "A senior agent is now on it and will reply as soon as possible.",
+            batch.outbox,
         )
     return done
 

@@ -28,13 +28,16 @@ def test_panel_shows_policy_and_countdowns(client, agent, ticket):
     assert "Escalate to a higher tier" in page
 
 
-def test_agent_escalates_to_tier_2_with_a_reason(client, agent, ticket, access_team):
+def test_agent_escalates_to_tier_2_with_a_reason(
+    client, agent, ticket, access_team, celery_eager, django_capture_on_commit_callbacks
+):
     senior = make_user(Role.AGENT, full_name="Sam Senior", tier=2, teams=[access_team])
     client.force_login(agent)
-    response = client.post(
-        reverse("escalation:escalate", args=[ticket.key]),
-        {"to_tier": 2, "reason": "Needs a database fix; tried the usual reset."},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # routing runs after the commit
+        response = client.post(
+            reverse("escalation:escalate", args=[ticket.key]),
+            {"to_tier": 2, "reason": "Needs a database fix; tried the usual reset."},
+        )
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.tier == 2 and ticket.assignee_id == senior.pk

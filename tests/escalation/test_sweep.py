@@ -67,10 +67,12 @@ def test_warning_notifies_assignee_and_team_lead_once(desk, agent, tier2_lead):
 
 
 def test_breach_escalates_to_the_next_tier_with_a_handover(
-    desk, customer, agent, tier2_lead, manager
+    desk, customer, agent, tier2_lead, manager, celery_eager, django_capture_on_commit_callbacks
 ):
     sweep(now=MONDAY_10 + timedelta(hours=3))
-    result = sweep(now=MONDAY_10 + timedelta(hours=4, seconds=1))
+    # Routing to the new tier runs as a task after the commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        result = sweep(now=MONDAY_10 + timedelta(hours=4, seconds=1))
     assert len(result.escalations) == 1
     breach = Escalation.objects.get(threshold="breach")
     assert breach.target == "first_response" and breach.to_tier == 2
@@ -115,7 +117,7 @@ def test_rules_filter_by_tier_priority_and_category(desk):
     assert not vip_only.matches(desk, "first_response", "warning", set())
 
 
-def test_a_sweep_task_run_twice_escalates_once(desk):
+def test_a_sweep_task_run_twice_escalates_once(desk, celery_eager):
     import time_machine
 
     with time_machine.travel(MONDAY_10 + timedelta(hours=4, minutes=1), tick=False):

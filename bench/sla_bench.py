@@ -1,0 +1,253 @@
+"""SLA sweep benchmark on a seeded PostgreSQL database.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpdesk_bench \\
+    REDIS_URL=redis://127.0.0.1:6379/9 python bench/sla_bench.py [--open 100000]
+
+1. makes sure OPEN tickets are open: reopens the newest solved/closed ones if
+   there are fewer (this changes the bench database; point it at one);
+2. starts their SLA clocks (`sla_backfill`), timed;
+3. sweep with nothing due: 50 runs, p50/p95 and the SQL it ran;
+4. a sweep that escalates 1,000 due tickets (their first response made due a
+   second ago; the default rules: notify assignee, team lead and managers,
+   hand over to the next tier and re-route, tell the customer), timed;
+5. the delay from a due time to its escalation being recorded, with a real
+   Celery worker and beat (default schedule) running for about 40 s against
+   20 tickets falling due one second apart.
+
+Bounded in time and count; only 127.0.0.1 is contacted; the worker is stopped
+at the end, also on error. Results: bench/results/sla.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p / 100))]
+
+
+def ensure_open(target: int) -> dict:
+    from django.db import connection
+
+    from tickets.models import OPEN_STATUSES, Ticket
+
+    open_now = Ticket.objects.filter(status__in=OPEN_STATUSES).count()
+    reopened = 0
+    if open_now < target:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE tickets_ticket SET status = 'open', solved_at = NULL, closed_at = NULL "
+                "WHERE id IN (SELECT id FROM tickets_ticket WHERE status IN ('solved', 'closed') "
+                "ORDER BY id DESC LIMIT %s)",
+                [target - open_now],
+            )
+            reopened = cursor.rowcount
+    return {"open_before": open_now, "reopened": reopened}
+
+
+def backfill() -> dict:
+    from django.db import connection
+
+    from escalation.backfill import backfill_open_tickets
+
+    started = time.perf_counter()
+    done = backfill_open_tickets()
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE escalation_ticketsla")
+        cursor.execute("ANALYZE tickets_ticket")
+    return {"clocks_started": done, "seconds": round(seconds, 1)}
+
+
+def sweep_idle(runs: int = 50) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from escalation.models import TicketSLA
+    from escalation.sweep import sweep
+
+    now = timezone.now()
+    due = TicketSLA.objects.filter(next_check_at__lte=now).count()
+    if due:
+        # Whatever came due since the backfill: sweep it first.
+        while sweep(now=now).claimed:
+            pass
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = sweep(now=now)
+        times.append((time.perf_counter() - started) * 1000)
+        assert result.claimed == 0
+    with CaptureQueriesContext(connection) as queries:
+        sweep(now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (ANALYZE) SELECT 1 FROM escalation_ticketsla WHERE next_check_at <= %s "
+            "ORDER BY next_check_at LIMIT 200 FOR UPDATE SKIP LOCKED",
+            [now],
+        )
+        plan = [row[0] for row in cursor.fetchall()]
+    return {
+        "runs": runs,
+        "p50_ms": round(statistics.median(times), 2),
+        "p95_ms": round(pct(times, 95), 2),
+        "max_ms": round(max(times), 2),
+        "queries": [q["sql"][:160] for q in queries.captured_queries],
+        "plan": plan,
+        "target_ms": 20,
+    }
+
+
+def make_due(count: int, at) -> list[int]:
+    """Make the running first-response target of `count` clocks due at `at`."""
+    from escalation.models import TicketSLA
+
+    ids = list(
+        TicketSLA.objects.filter(
+            first_response_met_at__isnull=True,
+            first_response_breached_at__isnull=True,
+            first_response_due__isnull=False,
+            paused_since__isnull=True,
+        )
+        .order_by("-ticket_id")
+        .values_list("ticket_id", flat=True)[:count]
+    )
+    TicketSLA.objects.filter(ticket_id__in=ids).update(
+        first_response_warned_at=at - timedelta(hours=1), first_response_due=at, next_check_at=at
+    )
+    return ids
+
+
+def sweep_due(count: int = 1000) -> dict:
+    from django.utils import timezone
+
+    from escalation.models import Escalation
+    from escalation.sweep import sweep_until_done
+
+    now = timezone.now()
+    ids = make_due(count, now - timedelta(seconds=1))
+    before = Escalation.objects.count()
+    started = time.perf_counter()
+    result = sweep_until_done(max_batches=100)
+    seconds = time.perf_counter() - started
+    return {
+        "due": len(ids),
+        "escalations": len(result.escalations),
+        "recorded": Escalation.objects.count() - before,
+        "seconds": round(seconds, 2),
+        "per_ticket_ms": round(seconds * 1000 / max(1, len(ids)), 1),
+        "target_seconds": 5,
+    }
+
+
+def delay_with_worker(tickets: int = 20, spacing: float = 1.0, run_for: float = 45.0) -> dict:
+    from django.utils import timezone
+
+    from escalation.models import Escalation, TicketSLA
+
+    start = timezone.now() + timedelta(seconds=8)  # the worker needs a few seconds to start
+    chosen = list(
+        TicketSLA.objects.filter(
+            first_response_met_at__isnull=True,
+            first_response_breached_at__isnull=True,
+            paused_since__isnull=True,
+        )
+        .order_by("ticket_id")
+        .values_list("ticket_id", flat=True)[:tickets]
+    )
+    for i, ticket_id in enumerate(chosen):
+        due = start + timedelta(seconds=i * spacing)
+        TicketSLA.objects.filter(ticket_id=ticket_id).update(
+            first_response_warned_at=due - timedelta(hours=1),
+            first_response_due=due,
+            next_check_at=due,
+        )
+    env = {**os.environ, "DJANGO_ALLOWED_HOSTS": "127.0.0.1"}
+    log = open(REPO / "bench" / "results" / "sla-worker.log", "w")  # noqa: SIM115
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-B", "--concurrency", "2",
+         "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
+         "--schedule", str(REPO / "var" / "bench-celerybeat-schedule")],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + run_for
+        while time.monotonic() < deadline:
+            done = Escalation.objects.filter(
+                ticket_id__in=chosen, target="first_response", threshold="breach"
+            ).count()
+            if done == len(chosen):
+                break
+            time.sleep(1)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        log.close()
+    rows = Escalation.objects.filter(
+        ticket_id__in=chosen, target="first_response", threshold="breach"
+    ).values_list("created_at", "due_at")
+    delays = [(created - due).total_seconds() for created, due in rows]
+    return {
+        "tickets": len(chosen),
+        "escalated": len(delays),
+        "delay_p50_s": round(statistics.median(delays), 2) if delays else None,
+        "delay_max_s": round(max(delays), 2) if delays else None,
+        "target_s": 15,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--open", type=int, default=100_000, dest="open_tickets")
+    parser.add_argument("--due", type=int, default=1000)
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        print("Set DATABASE_URL to a seeded PostgreSQL bench database.")
+        return 2
+    if not os.environ.get("REDIS_URL"):
+        print("Set REDIS_URL (broker for the notification tasks and the worker).")
+        return 2
+    import django
+
+    django.setup()
+    from tickets.models import Ticket
+
+    (REPO / "bench" / "results").mkdir(exist_ok=True)
+    (REPO / "var").mkdir(exist_ok=True)
+    results = {"tickets": Ticket.objects.count()}
+    results["open"] = ensure_open(args.open_tickets)
+    print("open tickets:", results["open"])
+    results["backfill"] = backfill()
+    print("backfill:", results["backfill"])
+    results["sweep_idle"] = sweep_idle()
+    print("sweep, nothing due:", {k: v for k, v in results["sweep_idle"].items() if k != "plan"})
+    results["sweep_due"] = sweep_due(args.due)
+    print("sweep, 1,000 due:", results["sweep_due"])
+    results["delay"] = delay_with_worker()
+    print("due -> escalation recorded, real worker + beat:", results["delay"])
+    (REPO / "bench" / "results" / "sla.json").write_text(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -186,6 +186,8 @@ def celery_worker_process(transactional_db, tmp_path, settings):
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "PYTHONPATH": str(REPO_ROOT),
+        # Sweep every second so SLA tests do not wait for the default 5 s.
+        "HELPDESK_SLA_SWEEP_SECONDS": "1",
     }
     # Leftovers from earlier tests would otherwise run against this database.
     app.control.purge()

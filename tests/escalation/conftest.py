@@ -15,3 +15,16 @@ def open_ticket(db):
         )
 
     return open_
+
+
+@pytest.fixture(autouse=True)
+def sla_defaults(db):
+    """The default calendars, policies and rules the migration creates. A
+    transactional test empties every table when it ends, migration data
+    included, so tests that come after one would find no policies."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("escalation.migrations.0002_default_policies")
+    migration.create_defaults(apps, None)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from escalation import actions, clock
@@ -74,30 +74,43 @@ def sweep(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
         if not due:
             return result
         batch_context = _batch()
+        tickets = {
+            t.pk: t
+            for t in Ticket.objects.select_related(
+                "organization", "requester", "team__lead", "assignee"
+            ).filter(pk__in=[sla.ticket_id for sla in due])
+        }
         for sla in due:
-            result.escalations += _process(sla, now, batch_context)
+            result.escalations += _process(sla, tickets[sla.ticket_id], now, batch_context)
         batch_context.outbox.flush()
     return result
 
 
-def _process(sla: TicketSLA, now: datetime, batch: _Batch) -> list[int]:
-    ticket = _ticket(sla.ticket_id)
+def _process(sla: TicketSLA, ticket: Ticket, now: datetime, batch: _Batch) -> list[int]:
     fired, changed = [], False
     for pending in clock.pending_thresholds(sla):
         if pending.at > now:
             continue
-        escalation = _record_once(sla, ticket, pending, now)
+        rules = [
+            rule
+            for rule, category_ids in batch.rules
+            if rule.matches(ticket, pending.target, pending.threshold, category_ids)
+        ]
+        # Rules that change the ticket make the clock's receiver reload and
+        # save the clock: store the threshold's flag first so it is not lost.
+        changes_ticket = any(rule.raise_priority or rule.escalate_tier for rule in rules)
+        escalation = _record_once(sla, ticket, pending, now, persist_flag=changes_ticket)
         if escalation is None:
             continue
         fired.append(escalation.pk)
         done = []
-        for rule, category_ids in batch.rules:
-            if rule.matches(ticket, pending.target, pending.threshold, category_ids):
-                done += _apply(rule, escalation, ticket, batch)
-                if rule.raise_priority or rule.escalate_tier:
-                    ticket, changed = _ticket(ticket.pk), True
-        escalation.actions = done
-        escalation.save(update_fields=["actions", "to_tier"])
+        for rule in rules:
+            done += _apply(rule, escalation, ticket, batch)
+            if rule.raise_priority or rule.escalate_tier:
+                ticket, changed = _ticket(ticket.pk), True
+        if done or escalation.to_tier:
+            escalation.actions = done
+            escalation.save(update_fields=["actions", "to_tier"])
     if changed:
         # The priority or tier changed and the clock's receiver recomputed and
         # saved the clock meanwhile: continue from the stored one.
@@ -107,31 +120,31 @@ def _process(sla: TicketSLA, now: datetime, batch: _Batch) -> list[int]:
 
 
 def _record_once(
-    sla: TicketSLA, ticket: Ticket, pending: clock.Pending, now: datetime
+    sla: TicketSLA, ticket: Ticket, pending: clock.Pending, now: datetime, *, persist_flag: bool
 ) -> Escalation | None:
-    flag = (
-        f"{pending.target}_{'warned' if pending.threshold == Threshold.WARNING else 'breached'}_at"
-    )
+    """Insert the escalation unless one exists for this ticket, target,
+    threshold and round; None when it did (never act twice)."""
+    kind = "warned" if pending.threshold == Threshold.WARNING else "breached"
+    flag = f"{pending.target}_{kind}_at"
     setattr(sla, flag, now)
-    TicketSLA.objects.filter(pk=sla.pk).update(**{flag: now})
+    if persist_flag:
+        TicketSLA.objects.filter(pk=sla.pk).update(**{flag: now})
     what = actions.TARGET_WORDS[pending.target]
     reason = (
         f"{what} {'warning' if pending.threshold == Threshold.WARNING else 'breached'}, "
         f"due {timezone.localtime(pending.due):%Y-%m-%d %H:%M %Z}"
     )
-    try:
-        with transaction.atomic():
-            escalation = Escalation.objects.create(
-                ticket=ticket,
-                kind=Escalation.Kind.SLA,
-                target=pending.target,
-                threshold=pending.threshold,
-                cycle=pending.cycle,
-                due_at=pending.due,
-                reason=reason,
-                created_at=now,
-            )
-    except IntegrityError:
+    escalation = Escalation(
+        ticket=ticket,
+        kind=Escalation.Kind.SLA,
+        target=pending.target,
+        threshold=pending.threshold,
+        cycle=pending.cycle,
+        due_at=pending.due,
+        reason=reason,
+        created_at=now,
+    )
+    if not _insert_unless_recorded(escalation):
         return None  # recorded before (a retried or concurrent sweep): never twice
     services.record_event(
         ticket,
@@ -143,6 +156,43 @@ def _record_once(
         at=now,
     )
     return escalation
+
+
+_INSERT_ONCE = """
+    INSERT INTO escalation_escalation
+        (ticket_id, kind, target, threshold, cycle, due_at, reason, actions, created_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, '[]', %s)
+    ON CONFLICT (ticket_id, target, threshold, cycle) WHERE kind = 'sla' DO NOTHING
+    RETURNING id
+"""
+
+
+def _insert_unless_recorded(escalation: Escalation) -> bool:
+    """One statement on PostgreSQL (INSERT ... ON CONFLICT DO NOTHING against
+    the unique index escalate_once_per_threshold); elsewhere a savepoint
+    around a plain INSERT."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _INSERT_ONCE,
+                [
+                    escalation.ticket_id, escalation.kind, escalation.target,
+                    escalation.threshold, escalation.cycle, escalation.due_at,
+                    escalation.reason, escalation.created_at,
+                ],
+            )  # fmt: skip
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        escalation.pk = row[0]
+        escalation._state.adding = False
+        return True
+    try:
+        with transaction.atomic():
+            escalation.save(force_insert=True)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _apply(

@@ -120,17 +120,19 @@ def make_due(count: int, at, threshold: str = "breach") -> list[int]:
     threshold at `at`: its breach (the warning marked done), or its warning
     (the start moved back so that 75 % of the target has passed, the breach
     still ahead)."""
-    from escalation.models import TicketSLA
+    from escalation.models import Escalation, TicketSLA
 
+    # Any open, running clocks will do: the bench resets their first-response
+    # target (and forgets earlier runs' escalations of them) so every run
+    # measures the same work.
     ids = list(
-        TicketSLA.objects.filter(
-            first_response_met_at__isnull=True,
-            first_response_breached_at__isnull=True,
-            first_response_due__isnull=False,
-            paused_since__isnull=True,
-        )
+        TicketSLA.objects.filter(paused_since__isnull=True, policy__isnull=False)
         .order_by("-ticket_id")
         .values_list("ticket_id", flat=True)[:count]
+    )
+    Escalation.objects.filter(ticket_id__in=ids).delete()
+    TicketSLA.objects.filter(ticket_id__in=ids).update(
+        first_response_met_at=None, first_response_warned_at=None, first_response_breached_at=None
     )
     if threshold == "breach":
         TicketSLA.objects.filter(ticket_id__in=ids).update(
@@ -190,13 +192,13 @@ def delay_with_worker(tickets: int = 20, spacing: float = 1.0, run_for: float = 
 
     start = timezone.now() + timedelta(seconds=8)  # the worker needs a few seconds to start
     chosen = list(
-        TicketSLA.objects.filter(
-            first_response_met_at__isnull=True,
-            first_response_breached_at__isnull=True,
-            paused_since__isnull=True,
-        )
+        TicketSLA.objects.filter(paused_since__isnull=True, policy__isnull=False)
         .order_by("ticket_id")
         .values_list("ticket_id", flat=True)[:tickets]
+    )
+    Escalation.objects.filter(ticket_id__in=chosen).delete()
+    TicketSLA.objects.filter(ticket_id__in=chosen).update(
+        first_response_met_at=None, first_response_breached_at=None
     )
     for i, ticket_id in enumerate(chosen):
         due = start + timedelta(seconds=i * spacing)

@@ -42,6 +42,9 @@ class _Batch:
     rules: list[tuple[EscalationRule, set[int]]]
     managers: list[User]
     outbox: actions.Outbox
+    # Written once for the whole batch at its end.
+    escalations: list[Escalation] = field(default_factory=list)
+    clocks: list[tuple[TicketSLA, Ticket]] = field(default_factory=list)
 
 
 def _batch() -> _Batch:
@@ -82,6 +85,8 @@ def sweep(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
         }
         for sla in due:
             result.escalations += _process(sla, tickets[sla.ticket_id], now, batch_context)
+        Escalation.objects.bulk_update(batch_context.escalations, ["actions", "to_tier"])
+        clock.save_many(batch_context.clocks)
         batch_context.outbox.flush()
     return result
 
@@ -110,12 +115,14 @@ def _process(sla: TicketSLA, ticket: Ticket, now: datetime, batch: _Batch) -> li
                 ticket, changed = _ticket(ticket.pk), True
         if done or escalation.to_tier:
             escalation.actions = done
-            escalation.save(update_fields=["actions", "to_tier"])
+            batch.escalations.append(escalation)
     if changed:
         # The priority or tier changed and the clock's receiver recomputed and
         # saved the clock meanwhile: continue from the stored one.
         sla.refresh_from_db()
-    clock.save(sla, ticket)
+        clock.save(sla, ticket)
+    else:
+        batch.clocks.append((sla, ticket))
     return fired
 
 

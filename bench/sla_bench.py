@@ -121,6 +121,7 @@ def make_due(count: int, at, threshold: str = "breach") -> list[int]:
     (the start moved back so that 75 % of the target has passed, the breach
     still ahead)."""
     from escalation.models import Escalation, TicketSLA
+    from tickets.models import Ticket
 
     # Any open, running clocks will do: the bench resets their first-response
     # target (and forgets earlier runs' escalations of them) so every run
@@ -134,6 +135,8 @@ def make_due(count: int, at, threshold: str = "breach") -> list[int]:
     TicketSLA.objects.filter(ticket_id__in=ids).update(
         first_response_met_at=None, first_response_warned_at=None, first_response_breached_at=None
     )
+    # Back at Tier 1, so the breach rule's hand-over to Tier 2 has work to do.
+    Ticket.objects.filter(pk__in=ids).update(tier=1)
     if threshold == "breach":
         TicketSLA.objects.filter(ticket_id__in=ids).update(
             first_response_warned_at=at - timedelta(hours=1),

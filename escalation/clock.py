@@ -137,27 +137,6 @@ def save(sla: TicketSLA, ticket: Ticket) -> None:
         ticket.sla_due_at = due
 
 
-CLOCK_FIELDS = [
-    f.attname for f in TicketSLA._meta.concrete_fields if f.attname not in ("ticket_id",)
-]
-
-
-def save_many(pairs: list[tuple[TicketSLA, Ticket]]) -> None:
-    """save() for many clocks with two statements (the sweep's batches)."""
-    if not pairs:
-        return
-    tickets = []
-    for sla, ticket in pairs:
-        recompute(sla, ticket)
-        due = nearest_due(sla)
-        if ticket.sla_due_at != due:
-            ticket.sla_due_at = due
-            tickets.append(ticket)
-    TicketSLA.objects.bulk_update([sla for sla, _ in pairs], CLOCK_FIELDS)
-    if tickets:
-        Ticket.objects.bulk_update(tickets, ["sla_due_at"])
-
-
 def start(ticket: Ticket) -> TicketSLA:
     """Start (or re-derive) the clock of a new ticket."""
     sla, _ = TicketSLA.objects.get_or_create(

@@ -42,9 +42,8 @@ class _Batch:
     rules: list[tuple[EscalationRule, set[int]]]
     managers: list[User]
     outbox: actions.Outbox
-    # Written once for the whole batch at its end.
+    # Their actions are written with one UPDATE at the end of the batch.
     escalations: list[Escalation] = field(default_factory=list)
-    clocks: list[tuple[TicketSLA, Ticket]] = field(default_factory=list)
 
 
 def _batch() -> _Batch:
@@ -86,7 +85,6 @@ def sweep(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
         for sla in due:
             result.escalations += _process(sla, tickets[sla.ticket_id], now, batch_context)
         Escalation.objects.bulk_update(batch_context.escalations, ["actions", "to_tier"])
-        clock.save_many(batch_context.clocks)
         batch_context.outbox.flush()
     return result
 
@@ -120,9 +118,7 @@ def _process(sla: TicketSLA, ticket: Ticket, now: datetime, batch: _Batch) -> li
         # The priority or tier changed and the clock's receiver recomputed and
         # saved the clock meanwhile: continue from the stored one.
         sla.refresh_from_db()
-        clock.save(sla, ticket)
-    else:
-        batch.clocks.append((sla, ticket))
+    clock.save(sla, ticket)
     return fired
 
 

@@ -231,6 +231,7 @@ class Escalation(models.Model):
     class Kind(models.TextChoices):
         SLA = "sla", "SLA"
         MANUAL = "manual", "Manual"
+        INCIDENT = "incident", "Major incident"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SLA)
@@ -292,3 +293,20 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.audience} <{self.recipient}>: {self.subject}"
+
+
+class Incident(models.Model):
+    """A major incident: many tickets of one category in a short window. Its
+    parent ticket links the reports, so agents can answer them all at once
+    (escalation.incidents)."""
+
+    parent = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="incident")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="incidents")
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["category", "-opened_at"], name="incident_category_recent")]
+
+    def __str__(self) -> str:
+        return f"Incident {self.parent_id} ({self.category})"

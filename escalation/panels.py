@@ -7,7 +7,8 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 
 from escalation.forms import ManualEscalationForm
-from escalation.models import Target, TicketSLA
+from escalation.models import Incident, Target, TicketSLA
+from tickets.models import OPEN_STATUSES
 
 
 def sla_state(sla: TicketSLA | None) -> list[dict]:
@@ -37,6 +38,10 @@ def sla_state(sla: TicketSLA | None) -> list[dict]:
 def sla_panel(request, ticket, form: ManualEscalationForm | None = None) -> str:
     sla = TicketSLA.objects.select_related("policy").filter(ticket_id=ticket.pk).first()
     escalations = list(ticket.escalations.select_related("actor")[:5])
+    incident = Incident.objects.filter(parent_id=ticket.pk).first()
+    open_children = (
+        ticket.children.filter(status__in=OPEN_STATUSES).count() if incident is not None else 0
+    )
     return render_to_string(
         "escalation/_sla_panel.html",
         {
@@ -45,6 +50,8 @@ def sla_panel(request, ticket, form: ManualEscalationForm | None = None) -> str:
             "targets": sla_state(sla),
             "escalations": escalations,
             "escalate_form": form or ManualEscalationForm(ticket=ticket),
+            "incident": incident,
+            "open_children": open_children,
         },
         request=request,
     )

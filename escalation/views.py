@@ -42,3 +42,31 @@ def escalate(request: HttpRequest, key: str) -> HttpResponse:
     context = _detail_context(request, ticket)
     context["extra_panels"] = [sla_panel(request, ticket, form=form)]
     return render(request, "tickets/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def reply_all(request: HttpRequest, key: str) -> HttpResponse:
+    """One public reply to every open report linked to a major incident."""
+    from escalation.incidents import reply_to_all
+    from escalation.models import Incident
+    from tickets.errors import DomainError
+
+    ticket = selectors.ticket_get_for_user(request.user, key)
+    if not request.user.has_perm("tickets.work_tickets"):
+        raise PermissionDenied("Only helpdesk staff can answer an incident.")
+    if not Incident.objects.filter(parent_id=ticket.pk).exists():
+        messages.error(request, "This ticket is not a major incident.")
+        return redirect(ticket)
+    body = (request.POST.get("body") or "").strip()
+    if not body:
+        messages.error(request, "Write the reply first: it was empty, nothing was sent.")
+        return redirect(ticket)
+    try:
+        with transaction.atomic():
+            sent = reply_to_all(ticket, author=request.user, body=body)
+    except DomainError as exc:
+        messages.error(request, f"Nothing was sent: {exc.message}")
+        return redirect(ticket)
+    messages.success(request, f"Replied to {sent} linked ticket{'s' if sent != 1 else ''}.")
+    return redirect(ticket)

@@ -251,7 +251,12 @@ HELPDESK_INTAKE_STEPS = [
     "tickets.classification.steps.classify_step",
     "tickets.routing.route_step",
     "escalation.steps.start_sla_step",
+    "escalation.steps.detect_incident_step",
 ]
+# Impact escalation: this many open tickets of one category within this many
+# minutes open a major incident that links them (escalation.incidents).
+HELPDESK_INCIDENT_THRESHOLD = env_int("HELPDESK_INCIDENT_THRESHOLD", 5)
+HELPDESK_INCIDENT_WINDOW_MINUTES = env_int("HELPDESK_INCIDENT_WINDOW_MINUTES", 20)
 # Side panels of the staff ticket page contributed by other apps (tickets.views).
 HELPDESK_TICKET_PANELS = ["escalation.panels.sla_panel"]
 # Below this confidence the classifier's category is not used (keyword rules, then

@@ -1,0 +1,104 @@
+"""Impact escalation: many tickets of one category in a short window open a
+major incident that links them, alerts managers, and is answered at once."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+
+from escalation.models import Escalation, Incident, Notification
+from tests.factories import make_user
+from tickets.models import Category, Message, Role, Ticket
+
+MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def performance(access_team):
+    return Category.objects.create(name="Performance", slug="performance", default_team=access_team)
+
+
+@pytest.fixture
+def report(open_ticket, performance, settings):
+    settings.HELPDESK_INCIDENT_THRESHOLD = 3
+    settings.HELPDESK_INCIDENT_WINDOW_MINUTES = 20
+
+    def report_(requester, subject="Everything is slow"):
+        return open_ticket(requester, subject=subject, category=performance)
+
+    return report_
+
+
+def test_reports_within_the_window_open_one_incident(
+    report, customer, other_customer, colleague, manager, time_machine
+):
+    time_machine.move_to(MONDAY_10, tick=False)
+    first = report(customer)
+    time_machine.move_to(MONDAY_10 + timedelta(minutes=8))
+    second = report(other_customer)
+    assert not Incident.objects.exists()
+    time_machine.move_to(MONDAY_10 + timedelta(minutes=15))
+    third = report(colleague)
+    incident = Incident.objects.get()
+    parent = incident.parent
+    assert parent.priority == "urgent" and "Major incident" in parent.subject
+    assert set(parent.children.values_list("pk", flat=True)) == {first.pk, second.pk, third.pk}
+    alert = Notification.objects.get(ticket=parent, audience="manager")
+    assert alert.recipient == manager.email and "Major incident" in alert.subject
+    assert Escalation.objects.get(ticket=parent).kind == "incident"
+    # A later report of the category is linked to the open incident.
+    time_machine.move_to(MONDAY_10 + timedelta(minutes=40))
+    fourth = report(customer, subject="Still slow")
+    assert Ticket.objects.get(pk=fourth.pk).parent_id == parent.pk
+    assert Incident.objects.count() == 1
+
+
+def test_reports_spread_out_or_of_other_categories_do_not(
+    report, open_ticket, customer, other_customer, time_machine
+):
+    time_machine.move_to(MONDAY_10, tick=False)
+    report(customer)
+    report(other_customer)
+    open_ticket(customer, subject="Invoice wrong")  # no category: not counted
+    time_machine.move_to(MONDAY_10 + timedelta(minutes=30))
+    report(customer)  # the first two are outside the 20-minute window now
+    assert not Incident.objects.exists()
+
+
+def test_an_agent_answers_every_linked_customer_at_once(
+    client, report, customer, other_customer, colleague, agent, manager
+):
+    for who in (customer, other_customer, colleague):
+        report(who)
+    parent = Incident.objects.get().parent
+    client.force_login(agent)
+    page = client.get(parent.get_absolute_url()).content.decode()
+    assert "Reply to every linked customer" in page
+    response = client.post(
+        reverse("escalation:reply_all", args=[parent.key]),
+        {"body": "We found the cause and are fixing it."},
+    )
+    assert response.status_code == 302
+    for child in parent.children.all():
+        reply = Message.objects.filter(ticket=child, is_internal=False, author=agent).get()
+        assert reply.body == "We found the cause and are fixing it."
+    assert Message.objects.filter(ticket=parent, is_internal=True, author=agent).exists()
+
+
+def test_reply_all_refuses_empty_replies_and_non_staff(
+    client, report, customer, other_customer, colleague, agent
+):
+    for who in (customer, other_customer, colleague):
+        report(who)
+    parent = Incident.objects.get().parent
+    staff = make_user(Role.MANAGER, email="boss@helpdesk.test", full_name="Boss")
+    client.force_login(staff)
+    client.post(reverse("escalation:reply_all", args=[parent.key]), {"body": "   "}, follow=True)
+    assert not Message.objects.filter(author=staff).exists()
+    assert parent.requester == agent  # no manager: staff, never a reporting customer
+    client.force_login(customer)
+    # The customer cannot see the incident ticket (it lists others' reports).
+    assert (
+        client.post(reverse("escalation:reply_all", args=[parent.key]), {"body": "x"}).status_code
+        == 404
+    )

@@ -232,6 +232,7 @@ class Escalation(models.Model):
         SLA = "sla", "SLA"
         MANUAL = "manual", "Manual"
         INCIDENT = "incident", "Major incident"
+        CUSTOMER = "customer", "Customer"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SLA)

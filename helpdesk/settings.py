@@ -252,6 +252,7 @@ HELPDESK_INTAKE_STEPS = [
     "tickets.routing.route_step",
     "escalation.steps.start_sla_step",
     "escalation.steps.detect_incident_step",
+    "escalation.steps.customer_escalation_step",
 ]
 # Impact escalation: this many open tickets of one category within this many
 # minutes open a major incident that links them (escalation.incidents).

@@ -218,3 +218,22 @@ def escalate_manually(ticket: Ticket, *, actor: User, to_tier: int, reason: str)
     escalation.actions = [f"tier \u2192 {to_tier}", *_reroute(ticket, to_tier)]
     escalation.save(update_fields=["actions"])
     return escalation
+
+
+def proactive_update(ticket: Ticket, outbox: Outbox, now) -> bool:
+    """Tell the customer their open ticket is still being worked on (no public
+    reply for a while). Recorded in the ticket's history."""
+    hours = settings.HELPDESK_PROACTIVE_UPDATE_HOURS
+    status = ticket.get_status_display().lower()
+    subject = f"[{ticket.key}] Update on your request: {ticket.subject}"
+    body = (
+        f"Hello {ticket.requester.full_name or ''},\n\nyour request \u201c{ticket.subject}\u201d "
+        f"is {status} and still being worked on; we have not forgotten it. You will hear "
+        f"from us again within {hours} business hours at the latest.\n\n{_ticket_link(ticket)}\n"
+    )
+    if not outbox.mail(None, ticket, "customer", ticket.requester, subject, body):
+        return False
+    services.record_event(
+        ticket, actor=None, action="sla.proactive_update", note="Status update sent", at=now
+    )
+    return True

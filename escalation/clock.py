@@ -82,8 +82,26 @@ def recompute(sla: TicketSLA, ticket: Ticket) -> None:
             target_time = timedelta(minutes=_minutes(policy, target))
             due = add_business_time(hours, start, target_time + timedelta(seconds=paused))
         setattr(sla, f"{target}_due", due)
-    upcoming = pending_thresholds(sla)
-    sla.next_check_at = min((p.at for p in upcoming), default=None)
+    if ticket.status in STOPPED_STATUSES:
+        sla.update_due = None
+    upcoming = [p.at for p in pending_thresholds(sla)]
+    if sla.update_due is not None:
+        upcoming.append(sla.update_due)
+    sla.next_check_at = min(upcoming, default=None)
+
+
+def schedule_update(sla: TicketSLA, since: datetime) -> None:
+    """The next proactive update is owed HELPDESK_PROACTIVE_UPDATE_HOURS of
+    business time after `since` (0 turns them off)."""
+    from django.conf import settings
+
+    hours_owed = settings.HELPDESK_PROACTIVE_UPDATE_HOURS
+    if not hours_owed or sla.policy is None:
+        sla.update_due = None
+        return
+    sla.update_due = add_business_time(
+        hours_for(sla.policy.calendar_id), since, timedelta(hours=hours_owed)
+    )
 
 
 def pending_thresholds(sla: TicketSLA) -> list[Pending]:
@@ -145,6 +163,8 @@ def start(ticket: Ticket) -> TicketSLA:
     sla.policy = policy_for(ticket)
     if ticket.status in PAUSED_STATUSES and sla.paused_since is None:
         sla.paused_since = ticket.updated_at
+    if sla.update_due is None:
+        schedule_update(sla, sla.started_at)
     save(sla, ticket)
     return sla
 
@@ -175,10 +195,17 @@ def on_status(sla: TicketSLA, ticket: Ticket, old: str, new: str, at: datetime) 
         _pause(sla, at)
     elif old in PAUSED_STATUSES:
         _resume(sla, at)
+    # Waiting on the customer: we owe them no update; on hold (waiting on us,
+    # e.g. the roadmap) we do.
+    if new == Status.PENDING:
+        sla.update_due = None
+    elif old == Status.PENDING and new not in STOPPED_STATUSES:
+        schedule_update(sla, at)
     if new == Status.SOLVED and sla.resolution_met_at is None:
         sla.resolution_met_at = at
     if old == Status.SOLVED and new not in STOPPED_STATUSES:
         sla.resolution_met_at = None  # reopened: resolution runs again
+        schedule_update(sla, at)
     save(sla, ticket)
 
 
@@ -187,6 +214,7 @@ def on_staff_reply(sla: TicketSLA, ticket: Ticket, at: datetime) -> None:
         sla.first_response_met_at = at
     sla.next_response_started_at = None
     sla.next_response_paused_seconds = 0
+    schedule_update(sla, at)
     save(sla, ticket)
 
 

@@ -165,6 +165,11 @@ class TicketSLA(models.Model):
     resolution_warned_at = models.DateTimeField(null=True, blank=True)
     resolution_breached_at = models.DateTimeField(null=True, blank=True)
 
+    # When the customer is owed a proactive "still working on it" update: the
+    # last public staff reply (or the opening) plus HELPDESK_PROACTIVE_UPDATE_HOURS
+    # business hours, while the ticket is open (on hold included).
+    update_due = models.DateTimeField(null=True, blank=True)
+
     next_check_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

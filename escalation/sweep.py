@@ -118,6 +118,9 @@ def _process(sla: TicketSLA, ticket: Ticket, now: datetime, batch: _Batch) -> li
         # The priority or tier changed and the clock's receiver recomputed and
         # saved the clock meanwhile: continue from the stored one.
         sla.refresh_from_db()
+    if sla.update_due is not None and sla.update_due <= now and ticket.is_open:
+        actions.proactive_update(ticket, batch.outbox, now)
+        clock.schedule_update(sla, now)
     clock.save(sla, ticket)
     return fired
 

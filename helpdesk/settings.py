@@ -258,6 +258,9 @@ HELPDESK_INTAKE_STEPS = [
 # minutes open a major incident that links them (escalation.incidents).
 HELPDESK_INCIDENT_THRESHOLD = env_int("HELPDESK_INCIDENT_THRESHOLD", 5)
 HELPDESK_INCIDENT_WINDOW_MINUTES = env_int("HELPDESK_INCIDENT_WINDOW_MINUTES", 20)
+# Customers of an open ticket with no public reply for this many business hours
+# get a "still working on it" e-mail (0: never).
+HELPDESK_PROACTIVE_UPDATE_HOURS = env_int("HELPDESK_PROACTIVE_UPDATE_HOURS", 8)
 # Side panels of the staff ticket page contributed by other apps (tickets.views).
 HELPDESK_TICKET_PANELS = ["escalation.panels.sla_panel"]
 # Below this confidence the classifier's category is not used (keyword rules, then

@@ -199,3 +199,31 @@ def test_a_notification_is_sent_once(desk, mailoutbox):
     assert send_notification.apply(args=[note.pk]).get() == "sent"
     assert send_notification.apply(args=[note.pk]).get() == "nothing to do"
     assert len(mailoutbox) == 1 and mailoutbox[0].to == [note.recipient]
+
+
+def test_customers_get_a_status_update_after_8_business_hours_without_reply(desk, customer, agent):
+    from tickets import services
+    from tickets.models import Status
+
+    sla = TicketSLA.objects.get(ticket=desk)
+    # Opened Monday 10:00 in office hours (08-18): an update is owed at 18:00.
+    assert sla.update_due == datetime(2026, 11, 23, 18, tzinfo=UTC)
+    sweep(now=datetime(2026, 11, 23, 18, 1, tzinfo=UTC))
+    update = Notification.objects.get(ticket=desk, audience="customer", escalation=None)
+    assert update.recipient == customer.email and "still being worked on" in update.body
+    assert TicketEvent.objects.filter(ticket=desk, action="sla.proactive_update").count() == 1
+    # The next one is owed 8 business hours later (Tuesday 16:00), not again now.
+    assert TicketSLA.objects.get(ticket=desk).update_due == datetime(2026, 11, 24, 16, tzinfo=UTC)
+    sweep(now=datetime(2026, 11, 23, 18, 2, tzinfo=UTC))
+    assert Notification.objects.filter(escalation=None).count() == 1
+    # On hold (waiting on us) keeps the updates coming; pending (waiting on the
+    # customer) stops them; a public reply restarts the 8 hours.
+    services.ticket_change_status(ticket=desk, status=Status.OPEN, actor=agent)
+    services.ticket_change_status(
+        ticket=Ticket.objects.get(pk=desk.pk), status=Status.ON_HOLD, actor=agent
+    )
+    assert TicketSLA.objects.get(ticket=desk).update_due is not None
+    services.ticket_change_status(
+        ticket=Ticket.objects.get(pk=desk.pk), status=Status.PENDING, actor=agent
+    )
+    assert TicketSLA.objects.get(ticket=desk).update_due is None

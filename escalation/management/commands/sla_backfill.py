@@ -15,4 +15,5 @@ class Command(BaseCommand):
         missing = Ticket.objects.filter(status__in=OPEN_STATUSES, sla__isnull=True).count()
         with tqdm(total=missing, unit="tickets", disable=options["verbosity"] == 0) as bar:
             done = backfill_open_tickets(progress=bar.update)
-        self.stdout.write(f"SLA clocks started for {done:,} open tickets.")
+        if options["verbosity"] > 0:
+            self.stdout.write(f"SLA clocks started for {done:,} open tickets.")

@@ -33,3 +33,19 @@ def on_ticket_event(sender, ticket, event, **kwargs) -> None:
             clock.on_customer_message(sla, ticket, at)
     else:
         clock.on_policy_inputs_changed(sla, ticket)
+
+
+def on_organization_saved(sender, instance, update_fields=None, **kwargs) -> None:
+    """A customer's support tier selects their SLA policy: when it changes,
+    every open ticket of the organisation re-derives its due times from its
+    own start and pauses under the new policy."""
+    from tickets.models import OPEN_STATUSES, Ticket
+
+    if update_fields is not None and "support_tier" not in update_fields:
+        return
+    clocks = TicketSLA.objects.select_related("policy").filter(
+        ticket__organization_id=instance.pk, ticket__status__in=OPEN_STATUSES
+    )
+    for sla in clocks.exclude(policy__support_tier=instance.support_tier):
+        ticket = Ticket.objects.select_related("organization").get(pk=sla.ticket_id)
+        clock.on_policy_inputs_changed(sla, ticket)

@@ -90,10 +90,12 @@ def sweep(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
 
 
 def _process(sla: TicketSLA, ticket: Ticket, now: datetime, batch: _Batch) -> list[int]:
-    fired, changed = [], False
+    fired, changed, stale = [], False, False
     for pending in clock.pending_thresholds(sla):
         if pending.at > now:
             continue
+        if stale:
+            ticket, stale = _ticket(ticket.pk), False
         rules = [
             rule
             for rule, category_ids in batch.rules
@@ -108,9 +110,11 @@ def _process(sla: TicketSLA, ticket: Ticket, now: datetime, batch: _Batch) -> li
         fired.append(escalation.pk)
         done = []
         for rule in rules:
+            if stale:
+                ticket, stale = _ticket(ticket.pk), False  # the previous rule changed it
             done += _apply(rule, escalation, ticket, batch)
             if rule.raise_priority or rule.escalate_tier:
-                ticket, changed = _ticket(ticket.pk), True
+                changed = stale = True
         if done or escalation.to_tier:
             escalation.actions = done
             batch.escalations.append(escalation)
@@ -118,6 +122,9 @@ def _process(sla: TicketSLA, ticket: Ticket, now: datetime, batch: _Batch) -> li
         # The priority or tier changed and the clock's receiver recomputed and
         # saved the clock meanwhile: continue from the stored one.
         sla.refresh_from_db()
+    if stale:
+        # What the clock and an update mail need, without the joins' planning.
+        ticket = Ticket.objects.select_related("requester").get(pk=ticket.pk)
     if sla.update_due is not None and sla.update_due <= now and ticket.is_open:
         actions.proactive_update(ticket, batch.outbox, now)
         clock.schedule_update(sla, now)

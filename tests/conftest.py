@@ -39,7 +39,10 @@ def _clear_cache():
     (log-in rate-limit counters would otherwise leak between tests)."""
     from django.core.cache import cache
 
+    from tickets.reference import forget_reference
+
     cache.clear()
+    forget_reference()  # and this process's copy of the cached lists
     yield
 
 

@@ -10,6 +10,7 @@ only bounds how long a missed signal (a raw SQL edit) could linger.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -33,7 +34,18 @@ class Reference:
     staff: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
+# Within one process the lists are also kept for a moment, so that a burst of
+# lookups (a sweep escalating a batch, a page's several queries) does not go to
+# the cache server each time. Edits clear this copy in the process that made
+# them at once, elsewhere within LOCAL_SECONDS.
+LOCAL_SECONDS = 2.0
+_local: tuple[float, Reference] | None = None
+
+
 def workspace_reference() -> Reference:
+    global _local
+    if _local is not None and time.monotonic() < _local[0]:
+        return _local[1]
     reference = cache.get(CACHE_KEY)
     if reference is None:
         reference = Reference(
@@ -52,10 +64,13 @@ def workspace_reference() -> Reference:
             },
         )
         cache.set(CACHE_KEY, reference, CACHE_SECONDS)
+    _local = (time.monotonic() + LOCAL_SECONDS, reference)
     return reference
 
 
 def forget_reference(**_signal_kwargs) -> None:
+    global _local
+    _local = None
     cache.delete(CACHE_KEY)
 
 

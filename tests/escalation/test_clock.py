@@ -172,3 +172,18 @@ def test_backfill_starts_clocks_without_escalating_the_past(customer, agent, mon
     assert not Escalation.objects.exists()
     assert Ticket.objects.get(pk=old.pk).sla_due_at == old_sla.first_response_due
     assert sla_of(fresh).paused_since is not None
+
+
+def test_a_customer_tier_change_moves_its_open_tickets_to_the_new_policy(
+    customer, open_ticket, monday
+):
+    ticket = open_ticket(customer, priority=Priority.URGENT)
+    assert sla_of(ticket).policy.support_tier == "standard"
+    organization = customer.organization
+    organization.support_tier = "vip"
+    monday.move_to(MONDAY_10 + timedelta(minutes=5))
+    organization.save()
+    sla = sla_of(ticket)
+    assert sla.policy.support_tier == "vip"
+    # VIP urgent: 15 minutes from the same start (10:00), 24x7.
+    assert sla.first_response_due == MONDAY_10 + timedelta(minutes=15)

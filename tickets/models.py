@@ -343,11 +343,32 @@ class Ticket(models.Model):
                 name="ticket_unacknowledged",
                 condition=Q(acknowledged_at__isnull=True),
             ),
-            # "Breaching soon": open tickets with a running SLA target, nearest first.
+            # "Breaching soon" and the "SLA due soonest" sort: open tickets by
+            # due time; ascending puts the ones without a due time last, as the
+            # sort does (PostgreSQL's NULLS LAST default).
             models.Index(
                 fields=["sla_due_at", "id"],
-                name="ticket_sla_due",
-                condition=Q(sla_due_at__isnull=False, status__in=OPEN_STATUS_VALUES),
+                name="ticket_open_due",
+                condition=Q(status__in=OPEN_STATUS_VALUES),
+            ),
+            # A team's open tickets by id and by last update: the agent's team
+            # queue with many open tickets (the status IN list of the older
+            # team indexes cannot be walked in order).
+            models.Index(
+                fields=["team", "-id"],
+                name="ticket_team_open_id",
+                condition=Q(status__in=OPEN_STATUS_VALUES),
+            ),
+            models.Index(
+                fields=["team", "-updated_at", "-id"],
+                name="ticket_team_open_updated",
+                condition=Q(status__in=OPEN_STATUS_VALUES),
+            ),
+            # Created-date filters on the queues (all of which hold open tickets).
+            models.Index(
+                fields=["created_at"],
+                name="ticket_open_created",
+                condition=Q(status__in=OPEN_STATUS_VALUES),
             ),
         ]
         constraints = [

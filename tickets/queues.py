@@ -77,7 +77,7 @@ def _triage(user, qs):
 
 def _breaching(user, qs):
     # Open tickets of mine or my teams with a running SLA target, nearest due
-    # first (served by the partial index ticket_sla_due).
+    # first (served by the partial index ticket_open_due).
     return qs.filter(
         Q(assignee_id=user.pk) | Q(team_id__in=_team_ids(user)),
         sla_due_at__isnull=False,
@@ -184,9 +184,17 @@ def apply_cursor(qs: QuerySet[Ticket], sort: str, cursor: str) -> QuerySet[Ticke
         return qs.filter(
             Q(sla_due_at__gt=value) | Q(sla_due_at=value, id__gt=pk) | Q(sla_due_at__isnull=True)
         )
+    # "(value, id) after the cursor", spelt so that the first condition is a
+    # plain range the index scan starts from; the OR only trims the ties.
     if descending:
-        return qs.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": pk}))
-    return qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk}))
+        return qs.filter(
+            Q(**{f"{field}__lte": value}),
+            Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": pk}),
+        )
+    return qs.filter(
+        Q(**{f"{field}__gte": value}),
+        Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk}),
+    )
 
 
 def _day_start(day) -> datetime:

@@ -6,12 +6,14 @@ tickets.services, so the ticket's history shows it."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from escalation.models import Escalation, EscalationRule, Notification
 from helpdesk.enqueue import enqueue_on_commit
 from tickets import services
-from tickets.models import AgentTier, Priority, Ticket, User
+from tickets.models import AgentTier, Message, Priority, Ticket, TicketEvent, User
 
 PRIORITY_UP = {
     Priority.LOW: Priority.NORMAL,
@@ -143,8 +145,11 @@ def handover_summary(ticket: Ticket, heading: str) -> str:
     customer asked, what was answered, what was decided."""
     messages = list(ticket.messages.select_related("author").order_by("-created_at", "-id")[:6])
     events = list(ticket.events.order_by("-created_at", "-id")[:8])
-    lines = [heading, f"Subject: {ticket.subject}"]
-    lines.append(f"Messages so far: {ticket.messages.count()}; latest first:")
+    return _summary(ticket, heading, messages, events, ticket.messages.count())
+
+
+def _summary(ticket: Ticket, heading: str, messages, events, count: int) -> str:
+    lines = [heading, f"Subject: {ticket.subject}", f"Messages so far: {count}; latest first:"]
     for m in messages:
         kind = "note" if m.is_internal else "reply"
         text = " ".join(m.body.split())[:160]
@@ -155,27 +160,6 @@ def handover_summary(ticket: Ticket, heading: str) -> str:
         change = f"{e.field}: {e.old_value} \u2192 {e.new_value}" if e.field else e.action
         lines.append(f"- {e.action} {change}".rstrip())
     return "\n".join(lines)
-
-
-def escalate_tier(escalation: Escalation, ticket: Ticket, *, reason: str) -> list[str]:
-    """Move the ticket up one support tier: hand-over note, unassign an agent
-    below that tier, and route it to someone who has it."""
-    if ticket.tier >= AgentTier.TIER_3:
-        return []
-    new_tier = ticket.tier + 1
-    summary = handover_summary(ticket, f"Escalated to Tier {new_tier} by the SLA rules.")
-    author = (
-        ticket.assignee
-        if ticket.assignee_id
-        else (ticket.team.lead if ticket.team_id and ticket.team.lead_id else None)
-    )
-    if author is not None:
-        services.ticket_reply(
-            ticket=ticket, author=User.objects.get(pk=author.pk), body=summary, is_internal=True
-        )
-    ticket = services.ticket_update(ticket=ticket, actor=None, tier=new_tier, note=reason)
-    escalation.to_tier = new_tier
-    return [f"tier {new_tier - 1} \u2192 {new_tier}", *_reroute(ticket, new_tier)]
 
 
 def _reroute(ticket: Ticket, tier: int) -> list[str]:
@@ -237,3 +221,61 @@ def proactive_update(ticket: Ticket, outbox: Outbox, now) -> bool:
         ticket, actor=None, action="sla.proactive_update", note="Status update sent", at=now
     )
     return True
+
+
+def hand_over_batch(handovers: list[tuple[Escalation, Ticket, str]]) -> None:
+    """escalate_tier for a whole sweep batch: the summaries read with three
+    queries, the tickets moved by one bulk service call, their routing queued
+    as one task."""
+    if not handovers:
+        return
+    ids = [ticket.pk for _, ticket, _ in handovers]
+    recent = _recent_by_ticket(
+        Message.objects.filter(ticket_id__in=ids).select_related("author"), 6
+    )
+    changes = _recent_by_ticket(TicketEvent.objects.filter(ticket_id__in=ids), 8)
+    counts = dict(
+        Message.objects.filter(ticket_id__in=ids)
+        .values_list("ticket_id")
+        .annotate(n=Count("id"))
+        .values_list("ticket_id", "n")
+    )
+    moves = []
+    for escalation, ticket, reason in handovers:
+        if ticket.tier >= AgentTier.TIER_3:
+            continue
+        new_tier = ticket.tier + 1
+        escalation.to_tier = new_tier
+        author_id = ticket.assignee_id or (ticket.team.lead_id if ticket.team_id else None)
+        heading = f"Escalated to Tier {new_tier} by the SLA rules."
+        moves.append(
+            services.HandOver(
+                ticket_id=ticket.pk,
+                tier=new_tier,
+                reason=reason,
+                note=_summary(
+                    ticket, heading, recent.get(ticket.pk, []), changes.get(ticket.pk, []),
+                    counts.get(ticket.pk, 0),
+                ),
+                author_id=author_id,
+            )
+        )  # fmt: skip
+    waiting = services.tickets_hand_over(moves)
+    if waiting:
+        from escalation.tasks import route_escalated_tickets
+
+        enqueue_on_commit(route_escalated_tickets, waiting)
+
+
+def _recent_by_ticket(qs, per_ticket: int) -> dict[int, list]:
+    ranked = qs.annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=F("ticket_id"),
+            order_by=[F("created_at").desc(), F("id").desc()],
+        )
+    ).filter(rank__lte=per_ticket)
+    grouped: dict[int, list] = {}
+    for row in ranked.order_by("ticket_id", "-created_at", "-id"):
+        grouped.setdefault(row.ticket_id, []).append(row)
+    return grouped

@@ -23,7 +23,7 @@ from django.utils import timezone
 from escalation import actions, clock
 from escalation.models import Escalation, EscalationRule, Threshold, TicketSLA
 from tickets import services
-from tickets.models import Role, Ticket, User
+from tickets.models import AgentTier, Role, Ticket, User
 
 BATCH = 200
 
@@ -44,6 +44,8 @@ class _Batch:
     outbox: actions.Outbox
     # Their actions are written with one UPDATE at the end of the batch.
     escalations: list[Escalation] = field(default_factory=list)
+    # Tier hand-overs, done together at the end of the batch.
+    handovers: list = field(default_factory=list)
 
 
 def _batch() -> _Batch:
@@ -84,6 +86,7 @@ def sweep(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
         }
         for sla in due:
             result.escalations += _process(sla, tickets[sla.ticket_id], now, batch_context)
+        actions.hand_over_batch(batch_context.handovers)
         Escalation.objects.bulk_update(batch_context.escalations, ["actions", "to_tier"])
         batch_context.outbox.flush()
     return result
@@ -101,9 +104,10 @@ def _process(sla: TicketSLA, ticket: Ticket, now: datetime, batch: _Batch) -> li
             for rule, category_ids in batch.rules
             if rule.matches(ticket, pending.target, pending.threshold, category_ids)
         ]
-        # Rules that change the ticket make the clock's receiver reload and
-        # save the clock: store the threshold's flag first so it is not lost.
-        changes_ticket = any(rule.raise_priority or rule.escalate_tier for rule in rules)
+        # A priority change makes the clock's receiver reload and save the
+        # clock: store the threshold's flag first so it is not lost. (Tier
+        # hand-overs wait for the end of the batch and leave the clock alone.)
+        changes_ticket = any(rule.raise_priority for rule in rules)
         escalation = _record_once(sla, ticket, pending, now, persist_flag=changes_ticket)
         if escalation is None:
             continue
@@ -113,7 +117,7 @@ def _process(sla: TicketSLA, ticket: Ticket, now: datetime, batch: _Batch) -> li
             if stale:
                 ticket, stale = _ticket(ticket.pk), False  # the previous rule changed it
             done += _apply(rule, escalation, ticket, batch)
-            if rule.raise_priority or rule.escalate_tier:
+            if rule.raise_priority:
                 changed = stale = True
         if done or escalation.to_tier:
             escalation.actions = done
@@ -216,8 +220,9 @@ def _apply(
         done += actions.notify_staff(escalation, ticket, rule, batch.outbox, batch.managers)
     if rule.raise_priority:
         done += actions.raise_priority(escalation, ticket)
-    if rule.escalate_tier:
-        done += actions.escalate_tier(escalation, ticket, reason=f"SLA {escalation.reason}")
+    if rule.escalate_tier and ticket.tier < AgentTier.TIER_3:
+        batch.handovers.append((escalation, ticket, f"SLA {escalation.reason}"))
+        done.append(f"tier {ticket.tier} \u2192 {ticket.tier + 1}, re-routed")
     if rule.notify_customer:
         done += actions.notify_customer(
             escalation,

@@ -41,6 +41,12 @@ def send_notifications(notification_ids: list[int]) -> int:
 
 
 @shared_task(acks_late=True)
+def route_escalated_tickets(ticket_ids: list[int]) -> int:
+    """route_escalated_ticket for a sweep batch's hand-overs, one transaction each."""
+    return sum(1 for ticket_id in ticket_ids if route_escalated_ticket(ticket_id))
+
+
+@shared_task(acks_late=True)
 def route_escalated_ticket(ticket_id: int) -> bool:
     """Give a ticket that moved up a tier to an agent of that tier (or leave it
     waiting in the team queue, where assign_waiting_tickets picks it up)."""

@@ -318,3 +318,31 @@ def test_acknowledge_sends_once(customer):
     assert mail.outbox[0].to == [customer.email]
     assert ticket.key in mail.outbox[0].subject
     assert TicketEvent.objects.filter(ticket=ticket, action="ticket.acknowledged").count() == 1
+
+
+def test_tickets_hand_over_moves_several_tickets_up_a_tier(customer, agent, access_team):
+    senior = make_user(Role.AGENT, full_name="Sam Senior", tier=2, teams=[access_team])
+    first = make_ticket(requester=customer, subject="one", team=access_team)
+    second = make_ticket(requester=customer, subject="two", team=access_team)
+    done = make_ticket(requester=customer, subject="three", team=access_team)
+    services.ticket_assign(ticket=first, assignee=agent, actor=agent)
+    services.ticket_assign(ticket=second, assignee=senior, actor=senior)
+    services.ticket_change_status(ticket=done, status=Status.SOLVED, actor=agent)
+    waiting = services.tickets_hand_over(
+        [
+            services.HandOver(first.pk, 2, "SLA breached", note="Summary one", author_id=agent.pk),
+            services.HandOver(
+                second.pk, 2, "SLA breached", note="Summary two", author_id=senior.pk
+            ),
+            services.HandOver(done.pk, 2, "SLA breached", note="ignored", author_id=agent.pk),
+        ]
+    )
+    assert waiting == [first.pk]  # Alice (Tier 1) lost it; Sam (Tier 2) keeps his
+    first, second, done = (Ticket.objects.get(pk=t.pk) for t in (first, second, done))
+    assert (first.tier, first.assignee_id) == (2, None)
+    assert (second.tier, second.assignee_id) == (2, senior.pk)
+    assert done.tier == 1  # solved tickets are not handed over
+    assert Message.objects.get(ticket=first, is_internal=True).body == "Summary one"
+    assert not Message.objects.filter(ticket=done, is_internal=True).exists()
+    actions = set(TicketEvent.objects.filter(ticket=first).values_list("action", flat=True))
+    assert {"ticket.note_added", "ticket.tier_changed", "ticket.unassigned"} <= actions

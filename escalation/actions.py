@@ -27,10 +27,6 @@ TARGET_WORDS = {
 }
 
 
-def _ticket_link(ticket: Ticket) -> str:
-    return f"{settings.HELPDESK_SITE_URL.rstrip('/')}{ticket.get_absolute_url()}"
-
-
 class Outbox:
     """Notifications collected while escalating, written with one INSERT and
     handed to Celery as one task after the commit (a sweep of a thousand
@@ -82,9 +78,33 @@ def _staff_message(escalation: Escalation, ticket: Ticket) -> tuple[str, str]:
     assignee = ticket.assignee.full_name if ticket.assignee_id else "nobody"
     body = (
         f"{lead}\n\nSubject: {ticket.subject}\nPriority: {ticket.get_priority_display()}\n"
-        f"Assignee: {assignee}\n\n{_ticket_link(ticket)}\n"
+        f"Assignee: {assignee}\n\n{ticket.get_full_url()}\n"
     )
     return subject, body
+
+
+def mail_people(
+    escalation: Escalation | None,
+    ticket: Ticket,
+    outbox: Outbox,
+    recipients: list[tuple[str, User | None]],
+    subject: str,
+    body: str,
+) -> list[str]:
+    """Queue one mail per person (audience, user), each person once; returns
+    what was done, for the escalation's record."""
+    done, seen = [], set()
+    for audience, user in recipients:
+        if user is None or user.pk in seen:
+            continue
+        seen.add(user.pk)
+        if outbox.mail(escalation, ticket, audience, user, subject, body):
+            done.append(f"notified {audience} {user.email}")
+    return done
+
+
+def team_lead(ticket: Ticket) -> User | None:
+    return ticket.team.lead if ticket.team_id and ticket.team.lead_id else None
 
 
 def notify_staff(
@@ -95,22 +115,14 @@ def notify_staff(
     managers: list[User],
 ) -> list[str]:
     subject, body = _staff_message(escalation, ticket)
-    done = []
     recipients: list[tuple[str, User | None]] = []
     if rule.notify_assignee:
         recipients.append(("assignee", ticket.assignee if ticket.assignee_id else None))
-    if rule.notify_team_lead and ticket.team_id:
-        recipients.append(("team_lead", ticket.team.lead if ticket.team.lead_id else None))
+    if rule.notify_team_lead:
+        recipients.append(("team_lead", team_lead(ticket)))
     if rule.notify_managers:
         recipients += [("manager", m) for m in managers]
-    seen = set()
-    for audience, user in recipients:
-        if user is None or user.pk in seen:
-            continue
-        seen.add(user.pk)
-        if outbox.mail(escalation, ticket, audience, user, subject, body):
-            done.append(f"notified {audience} {user.email}")
-    return done
+    return mail_people(escalation, ticket, outbox, recipients, subject, body)
 
 
 def notify_customer(
@@ -120,7 +132,7 @@ def notify_customer(
     body = (
         f"Hello {ticket.requester.full_name or ''},\n\nwe have not answered your request "
         f"\u201c{ticket.subject}\u201d as fast as we promised, so it has been escalated "
-        f"to a senior team. {new_expectation}\n\n{_ticket_link(ticket)}\n"
+        f"to a senior team. {new_expectation}\n\n{ticket.get_full_url()}\n"
     )
     if outbox.mail(escalation, ticket, "customer", ticket.requester, subject, body):
         return [f"told customer {ticket.requester.email}"]
@@ -213,7 +225,7 @@ def proactive_update(ticket: Ticket, outbox: Outbox, now) -> bool:
     body = (
         f"Hello {ticket.requester.full_name or ''},\n\nyour request \u201c{ticket.subject}\u201d "
         f"is {status} and still being worked on; we have not forgotten it. You will hear "
-        f"from us again within {hours} business hours at the latest.\n\n{_ticket_link(ticket)}\n"
+        f"from us again within {hours} business hours at the latest.\n\n{ticket.get_full_url()}\n"
     )
     if not outbox.mail(None, ticket, "customer", ticket.requester, subject, body):
         return False

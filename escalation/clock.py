@@ -128,20 +128,12 @@ def pending_thresholds(sla: TicketSLA) -> list[Pending]:
 
 
 def nearest_due(sla: TicketSLA) -> datetime | None:
-    """The earliest due time of a running target not yet breached (what queues
-    sort by: a breached target is shown as breached, not as due)."""
-    dues = [
-        getattr(sla, f"{t}_due")
-        for t in Target.values
-        if getattr(sla, f"{t}_due") is not None and getattr(sla, f"{t}_breached_at") is None
-    ]
-    breached = [
-        getattr(sla, f"{t}_due")
-        for t in Target.values
-        if getattr(sla, f"{t}_due") is not None and getattr(sla, f"{t}_breached_at") is not None
-    ]
-    # A breached running target keeps the ticket at the top of "breaching soon".
-    return min(breached + dues, default=None)
+    """The earliest due time of a running target (what queues sort by); a
+    breached one keeps its past due time, so it stays first."""
+    return min(
+        (due for t in Target.values if (due := getattr(sla, f"{t}_due")) is not None),
+        default=None,
+    )
 
 
 def save(sla: TicketSLA, ticket: Ticket) -> None:

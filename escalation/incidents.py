@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from escalation.actions import Outbox
+from escalation.actions import Outbox, mail_people
 from escalation.models import Escalation, Incident
 from tickets import services
 from tickets.models import OPEN_STATUSES, Category, Channel, Priority, Role, Ticket, User
@@ -106,17 +106,15 @@ def _open(category: Category, reports: list[Ticket]) -> Incident | None:
         created_at=parent.created_at,
     )
     outbox = Outbox()
-    link = f"{settings.HELPDESK_SITE_URL.rstrip('/')}{parent.get_absolute_url()}"
-    for manager in managers:
-        outbox.mail(
-            escalation,
-            parent,
-            "manager",
-            manager,
-            f"[{parent.key}] Major incident: {category.name}",
-            f"{len(reports)} {category.name} tickets arrived within {minutes} minutes "
-            f"({keys}). They are linked to {parent.key}:\n\n{link}\n",
-        )
+    mail_people(
+        escalation,
+        parent,
+        outbox,
+        [("manager", manager) for manager in managers],
+        f"[{parent.key}] Major incident: {category.name}",
+        f"{len(reports)} {category.name} tickets arrived within {minutes} minutes "
+        f"({keys}). They are linked to {parent.key}:\n\n{parent.get_full_url()}\n",
+    )
     escalation.actions = [f"linked {len(reports)} tickets", f"alerted {len(managers)} managers"]
     escalation.save(update_fields=["actions"])
     outbox.flush()

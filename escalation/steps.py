@@ -6,21 +6,20 @@ customer."""
 from django.utils import timezone
 
 from escalation import clock, incidents
-from escalation.actions import Outbox
+from escalation.actions import Outbox, mail_people, team_lead
 from escalation.models import Escalation
 from tickets import services
 from tickets.models import Role, Ticket, User
 
 
-def start_sla_step(ticket: Ticket, context: dict) -> None:
-    fresh = Ticket.objects.select_related("organization").get(pk=ticket.pk)
+def escalation_step(ticket: Ticket, context: dict) -> None:
+    """Intake step: start the SLA clock, link the ticket to a major incident
+    of its category (or open one), escalate for the customer — on one fresh
+    read of the ticket, whose category, priority and team intake settled."""
+    fresh = Ticket.objects.select_related("organization", "team__lead").get(pk=ticket.pk)
     context["sla"] = clock.start(fresh)
-
-
-def detect_incident_step(ticket: Ticket, context: dict) -> None:
-    """Link the ticket to a major incident of its category, or open one."""
-    fresh = Ticket.objects.get(pk=ticket.pk)
     context["incident"] = incidents.on_new_ticket(fresh)
+    customer_escalation(fresh, context)
 
 
 # Words with which customers escalate themselves.
@@ -29,11 +28,10 @@ COMPLAINT_WORDS = ("complaint", "unacceptable", "escalate", "cancel our contract
 ANGRY_SENTIMENT = -0.5
 
 
-def customer_escalation_step(ticket: Ticket, context: dict) -> None:
+def customer_escalation(fresh: Ticket, context: dict) -> None:
     """Customer escalation at intake: a VIP customer who writes angrily, or
     any customer who files a complaint, gets the team lead and the managers
     told at once (the priority was already raised by the urgency cues)."""
-    fresh = Ticket.objects.select_related("organization", "team__lead").get(pk=ticket.pk)
     text = (context.get("text") or f"{fresh.subject}\n{fresh.description}").lower()
     decision = context.get("classification")
     sentiment = decision.sentiment if decision is not None else fresh.sentiment
@@ -52,12 +50,11 @@ def escalate_for_customer(ticket: Ticket, reason: str) -> Escalation:
         ticket=ticket, kind=Escalation.Kind.CUSTOMER, reason=reason[:500], created_at=timezone.now()
     )
     outbox = Outbox()
-    recipients = [("team_lead", ticket.team.lead if ticket.team_id else None)]
+    recipients = [("team_lead", team_lead(ticket))]
     recipients += [("manager", m) for m in User.objects.filter(role=Role.MANAGER, is_active=True)]
     subject = f"[{ticket.key}] Customer escalation: {ticket.subject}"[:250]
-    body = f"{reason}.\n\n{ticket.subject}\n{ticket.get_absolute_url()}\n"
-    done = [f"notified {audience} {user.email}" for audience, user in recipients
-            if outbox.mail(escalation, ticket, audience, user, subject, body)]  # fmt: skip
+    body = f"{reason}.\n\n{ticket.subject}\n{ticket.get_full_url()}\n"
+    done = mail_people(escalation, ticket, outbox, recipients, subject, body)
     escalation.actions = done
     escalation.save(update_fields=["actions"])
     outbox.flush()

@@ -57,10 +57,14 @@ def _batch() -> _Batch:
     )
 
 
+def _tickets():
+    # What rules read: the customer's tier, the requester, the team's lead,
+    # the assignee.
+    return Ticket.objects.select_related("organization", "requester", "team__lead", "assignee")
+
+
 def _ticket(pk: int) -> Ticket:
-    return Ticket.objects.select_related("organization", "requester", "team__lead", "assignee").get(
-        pk=pk
-    )
+    return _tickets().get(pk=pk)
 
 
 def sweep(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
@@ -78,12 +82,7 @@ def sweep(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
         if not due:
             return result
         batch_context = _batch()
-        tickets = {
-            t.pk: t
-            for t in Ticket.objects.select_related(
-                "organization", "requester", "team__lead", "assignee"
-            ).filter(pk__in=[sla.ticket_id for sla in due])
-        }
+        tickets = {t.pk: t for t in _tickets().filter(pk__in=[sla.ticket_id for sla in due])}
         for sla in due:
             result.escalations += _process(sla, tickets[sla.ticket_id], now, batch_context)
         actions.hand_over_batch(batch_context.handovers)

@@ -5,14 +5,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from escalation.actions import escalate_manually
 from escalation.forms import ManualEscalationForm
 from tickets import selectors
 from tickets.models import Ticket
-from tickets.views import _detail_context, render
+from tickets.views import _detail_context
 
 
 @login_required

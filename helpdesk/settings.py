@@ -250,9 +250,7 @@ HELPDESK_ATTACHMENT_TYPES = env_list(
 HELPDESK_INTAKE_STEPS = [
     "tickets.classification.steps.classify_step",
     "tickets.routing.route_step",
-    "escalation.steps.start_sla_step",
-    "escalation.steps.detect_incident_step",
-    "escalation.steps.customer_escalation_step",
+    "escalation.steps.escalation_step",
 ]
 # Impact escalation: this many open tickets of one category within this many
 # minutes open a major incident that links them (escalation.incidents).

@@ -401,6 +401,10 @@ class Ticket(models.Model):
 
         return reverse("tickets:detail", kwargs={"key": self.key})
 
+    def get_full_url(self) -> str:
+        """The ticket page's address for e-mails (HELPDESK_SITE_URL + path)."""
+        return f"{settings.HELPDESK_SITE_URL.rstrip('/')}{self.get_absolute_url()}"
+
 
 def format_ticket_key(pk: int | None) -> str:
     """HD-1042: the human key is the primary key behind a configurable prefix."""

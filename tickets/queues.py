@@ -36,34 +36,32 @@ class Queue:
     default_sort: str = "newest"
 
 
-def _team_ids(user: User) -> list[int]:
-    return user_team_ids(user)
-
-
 def _mine(user, qs):
     return qs.filter(assignee_id=user.pk, status__in=[Status.NEW, Status.OPEN, Status.ON_HOLD])
 
 
 def _unassigned(user, qs):
     return qs.filter(
-        Q(team_id__in=_team_ids(user)) | Q(team__isnull=True),
+        Q(team_id__in=user_team_ids(user)) | Q(team__isnull=True),
         assignee__isnull=True,
         status__in=OPEN_STATUSES,
     )
 
 
 def _team(user, qs):
-    return qs.filter(team_id__in=_team_ids(user), status__in=OPEN_STATUSES)
+    return qs.filter(team_id__in=user_team_ids(user), status__in=OPEN_STATUSES)
 
 
 def _waiting(user, qs):
-    return qs.filter(Q(assignee_id=user.pk) | Q(team_id__in=_team_ids(user)), status=Status.PENDING)
+    return qs.filter(
+        Q(assignee_id=user.pk) | Q(team_id__in=user_team_ids(user)), status=Status.PENDING
+    )
 
 
 def _recently_solved(user, qs):
     since = timezone.now() - timedelta(days=7)
     return qs.filter(
-        Q(assignee_id=user.pk) | Q(team_id__in=_team_ids(user)),
+        Q(assignee_id=user.pk) | Q(team_id__in=user_team_ids(user)),
         status=Status.SOLVED,
         updated_at__gte=since,
     )
@@ -79,7 +77,7 @@ def _breaching(user, qs):
     # Open tickets of mine or my teams with a running SLA target, nearest due
     # first (served by the partial index ticket_open_due).
     return qs.filter(
-        Q(assignee_id=user.pk) | Q(team_id__in=_team_ids(user)),
+        Q(assignee_id=user.pk) | Q(team_id__in=user_team_ids(user)),
         sla_due_at__isnull=False,
         status__in=OPEN_STATUSES,
     )

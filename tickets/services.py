@@ -683,7 +683,7 @@ def ticket_acknowledge(*, ticket_id: int) -> bool:
                 f"Hello {ticket.requester.get_short_name()},\n\n"
                 f"We have received your request and logged it as {ticket.key}.\n"
                 "An agent will get back to you soon.\n\n"
-                f"Follow it here: {settings.HELPDESK_SITE_URL}{ticket.get_absolute_url()}\n"
+                f"Follow it here: {ticket.get_full_url()}\n"
             ),
             auto_reply=True,
         )
@@ -952,7 +952,7 @@ def message_email(*, message_id: int) -> bool:
             subject=f"[{ticket.key}] {ticket.subject}",
             body=(
                 f"{message.body}\n\n-- \n{message.author.full_name}, Helpdesk\n"
-                f"{settings.HELPDESK_SITE_URL}{ticket.get_absolute_url()}\n"
+                f"{ticket.get_full_url()}\n"
             ),
             message=message,
         )

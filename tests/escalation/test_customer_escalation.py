@@ -23,7 +23,7 @@ def test_a_complaint_is_escalated_to_the_team_lead_and_managers(
     )
 
 
-def test_an_angry_vip_is_escalated_a_calm_one_is_not(open_ticket, other_customer, manager):
+def test_an_angry_vip_is_escalated_a_calm_one_is_not(client, open_ticket, other_customer, manager):
     calm = open_ticket(
         other_customer, subject="Question", description="Thanks, all good, a quick question."
     )
@@ -35,3 +35,7 @@ def test_an_angry_vip_is_escalated_a_calm_one_is_not(open_ticket, other_customer
     )
     escalation = Escalation.objects.get(ticket=angry, kind="customer")
     assert "VIP customer, negative sentiment" in escalation.reason
+    # The ticket page's SLA panel says why.
+    client.force_login(manager)
+    page = client.get(angry.get_absolute_url()).content.decode()
+    assert "Customer: VIP customer, negative sentiment" in page

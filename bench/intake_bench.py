@@ -173,7 +173,7 @@ def main() -> int:
         return 2
 
     prepare_database()
-    from tickets.demo.catalog import DEMO_CUSTOMER
+    from demo.catalog import DEMO_CUSTOMER
     from tickets.models import Ticket
 
     token = api_token(DEMO_CUSTOMER.email)

@@ -348,7 +348,7 @@ def pick_search_words(n_tickets: int) -> dict[str, list[SearchWord]]:
     for the common words, once)."""
     from django.db import connection
 
-    source = (ROOT / "tickets" / "demo" / "texts.py").read_text()
+    source = (ROOT / "demo" / "texts.py").read_text()
     words = sorted(set(re.findall(r"[a-z]{4,}", source.lower())))
     percent = min(100.0, 50_000 * 100.0 / max(n_tickets, 1))
     sample_sql = (
@@ -844,8 +844,8 @@ def main() -> int:
     signal.signal(signal.SIGHUP, _raise_exit)
     connection = setup_django()
 
-    from tickets.demo import catalog
-    from tickets.demo.people import DEMO_PASSWORD
+    from demo import catalog
+    from demo.people import DEMO_PASSWORD
     from tickets.models import User
 
     with connection.cursor() as cursor:

@@ -22,10 +22,10 @@ from collections.abc import Iterator, Sequence
 from itertools import accumulate
 from typing import Generic, TypeVar
 
-from tickets.demo import texts
-from tickets.demo.people import AgentInfo, Cast, CategoryInfo, CustomerInfo
-from tickets.demo.rows import Chunk, FirstIds
-from tickets.demo.timeline import (
+from demo import texts
+from demo.people import AgentInfo, Cast, CategoryInfo, CustomerInfo
+from demo.rows import Chunk, FirstIds
+from demo.timeline import (
     DAY,
     HOUR,
     Stamper,

@@ -12,13 +12,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from demo.canned import create_canned_responses
+from demo.history import HistoryGenerator
+from demo.morning import create_morning_queue
+from demo.people import build_cast
+from demo.timeline import Stamper, epoch, history_start
+from demo.writers import sink_for
 from tickets import search
-from tickets.demo.canned import create_canned_responses
-from tickets.demo.history import HistoryGenerator
-from tickets.demo.morning import create_morning_queue
-from tickets.demo.people import build_cast
-from tickets.demo.timeline import Stamper, epoch, history_start
-from tickets.demo.writers import sink_for
 
 # Tickets per chunk: one COPY buffer per table holds a chunk's rows (a few MB).
 CHUNK_SIZE = 20_000

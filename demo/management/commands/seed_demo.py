@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tickets.demo.catalog import DEMO_LOGINS
-from tickets.demo.people import DEMO_PASSWORD
-from tickets.demo.runner import seed_demo
+from demo.catalog import DEMO_LOGINS
+from demo.people import DEMO_PASSWORD
+from demo.runner import seed_demo
 from tickets.models import Ticket
 
 

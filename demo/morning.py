@@ -4,8 +4,8 @@ in (journeys 1 and 6 in JOURNEYS.md)."""
 
 import random
 
+from demo.catalog import AGENT_LOGIN, DEMO_CUSTOMER
 from tickets import services
-from tickets.demo.catalog import AGENT_LOGIN, DEMO_CUSTOMER
 from tickets.models import Category, Role, User
 
 # (category slug, subject, description, priority)

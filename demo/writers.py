@@ -20,7 +20,7 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 
-from tickets.demo.rows import TABLES, Chunk, FirstIds
+from demo.rows import TABLES, Chunk, FirstIds
 
 # psycopg2 reads the COPY buffer in blocks of this size (its default is 8 kB).
 _COPY_BLOCK = 1 << 20

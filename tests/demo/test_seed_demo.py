@@ -12,12 +12,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, F, Max, Q
 
+from demo import catalog, runner, writers
+from demo.history import HistoryGenerator
+from demo.people import DEMO_PASSWORD, build_cast
+from demo.rows import FirstIds
+from demo.timeline import Stamper, epoch, history_start
 from tickets import services
-from tickets.demo import catalog, runner, writers
-from tickets.demo.history import HistoryGenerator
-from tickets.demo.people import DEMO_PASSWORD, build_cast
-from tickets.demo.rows import FirstIds
-from tickets.demo.timeline import Stamper, epoch, history_start
 from tickets.models import (
     OPEN_STATUSES,
     Message,
@@ -304,8 +304,8 @@ def test_insert_sink_writes_the_same_rows_as_copy(db, frozen, monkeypatch):
 
 
 def test_morning_queue_gives_the_demo_agent_open_work(db):
-    from tickets.demo.catalog import AGENT_LOGIN
-    from tickets.demo.runner import seed_demo
+    from demo.catalog import AGENT_LOGIN
+    from demo.runner import seed_demo
     from tickets.models import OPEN_STATUSES, TicketEvent
 
     seed_demo(tickets=20, seed=3, progress=False, morning_queue=True)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from django.utils.text import slugify
 
-from tickets.demo import catalog
-from tickets.demo.catalog import AgentSpec
+from demo import catalog
+from demo.catalog import AgentSpec
 from tickets.models import Category, Organization, Role, Skill, Team, User
 from tickets.services import user_create
 

@@ -2,8 +2,9 @@
 real Redis escalates a ticket whose SLA target passes, exactly once, and the
 notifications leave through the outbox."""
 
-import time
+import re
 from datetime import timedelta
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -11,6 +12,13 @@ from escalation.models import Escalation, Notification, SLAPolicy, TicketSLA
 from tests.conftest import wait_for
 from tickets.intake import intake_ticket
 from tickets.models import Channel, Priority, Ticket
+
+# Celery's INFO line for each finished beat sweep, in the worker's log.
+SWEEP_DONE = re.compile(r"Task escalation\.tasks\.sweep_sla\[[^\]]+\] succeeded")
+
+
+def sweeps_finished(worker_log: Path) -> int:
+    return len(SWEEP_DONE.findall(worker_log.read_text()))
 
 
 def test_running_system_escalates_a_breached_ticket_once(
@@ -60,7 +68,11 @@ def test_running_system_escalates_a_breached_ticket_once(
     mails = "".join(p.read_text() for p in celery_worker_process.iterdir() if p.suffix == ".log")
     assert other_customer.email in mails and agent.email in mails
     assert "has been escalated" in mails
-    # Later sweeps keep running and record nothing more.
-    time.sleep(3)
+    # Later sweeps keep running and record nothing more: wait until two more
+    # sweeps have finished (so at least one ran wholly after the breach and its
+    # mail), then look.
+    worker_log = celery_worker_process.parent / "worker.log"  # beside its mail folder
+    swept = sweeps_finished(worker_log)
+    wait_for(lambda: sweeps_finished(worker_log) >= swept + 2, timeout=30)
     assert Escalation.objects.filter(ticket=ticket).count() == 2
     assert Ticket.objects.get(pk=ticket.pk).tier == 2

@@ -472,24 +472,6 @@ def test_prediction_of_an_unknown_category_is_not_used(tmp_path, db, customer, l
     assert "predicted Shipping (" in note and "which is no category" in note
 
 
-def test_explicit_category_and_priority_are_respected(
-    trained, customer, billing_category, login_category
-):
-    ticket = submit(
-        customer,
-        "Login problem",
-        "My password does not work",
-        category=billing_category,
-        priority=Priority.HIGH,
-    )
-    assert ticket.category == billing_category and ticket.priority == Priority.HIGH
-    assert not ticket.needs_triage
-    assert ticket.sentiment is not None and ticket.category_confidence is None
-    assert not TicketEvent.objects.filter(
-        ticket=ticket, action__in=["ticket.category_changed", "ticket.priority_changed"]
-    ).exists()
-
-
 def test_model_priority_applies_without_an_explicit_one(trained, customer):
     ticket = submit(customer, "Billing", "please correct the invoice")
     assert ticket.priority == Priority.LOW

@@ -129,12 +129,6 @@ def test_triage_tickets_are_not_auto_assigned(customer, login, frontline, login_
     assert routing.assign_waiting_tickets() == 0
 
 
-def test_explicit_team_wins(customer, login, login_skill):
-    other = TeamFactory(name="Escalations", slug="escalations")
-    ticket = new_ticket(customer, login, team=other)
-    assert ticket.team == other
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_intake_never_exceeds_capacity(customer, login, frontline, login_skill):
     """Eight tickets arrive at once from eight connections for two agents with

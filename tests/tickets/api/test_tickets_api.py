@@ -26,7 +26,7 @@ from tickets.models import (
     parse_ticket_key,
 )
 
-pytestmark = [pytest.mark.urls("tests.api.urls"), pytest.mark.django_db]
+pytestmark = [pytest.mark.urls("tests.tickets.api.urls"), pytest.mark.django_db]
 
 NOON = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 
@@ -213,7 +213,7 @@ def test_an_oversize_attachment_refuses_the_whole_ticket(api_as, customer, setti
 def test_a_refusing_intake_step_leaves_no_ticket(api_as, customer, settings):
     settings.HELPDESK_INTAKE_STEPS = [
         "tickets.routing.route_step",
-        "tests.api.test_tickets_api.refusing_step",
+        "tests.tickets.api.test_tickets_api.refusing_step",
     ]
     before = rows_written()
     response = api_as(customer).post(

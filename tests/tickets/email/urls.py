@@ -1,5 +1,5 @@
-"""The project's URLs plus the inbound-mail endpoint, for tests/tickets/test_email.py
-until helpdesk/urls.py routes it."""
+"""The project's URLs plus the inbound-mail endpoint, for
+tests/tickets/email/test_inbound_endpoint.py until helpdesk/urls.py routes it."""
 
 from django.urls import include, path
 

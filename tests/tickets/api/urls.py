@@ -1,5 +1,5 @@
 """The site's URLs with the API mounted at /api/, for tests marked
-@pytest.mark.urls("tests.api.urls"). Once helpdesk/urls.py mounts the API
+@pytest.mark.urls("tests.tickets.api.urls"). Once helpdesk/urls.py mounts the API
 itself, this adds nothing and the tests exercise the real wiring."""
 
 from django.urls import include, path

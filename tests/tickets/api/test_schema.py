@@ -12,7 +12,7 @@ from django.urls import reverse
 from drf_spectacular.drainage import reset_generator_stats
 from drf_spectacular.validation import validate_schema
 
-pytestmark = [pytest.mark.urls("tests.api.urls"), pytest.mark.django_db]
+pytestmark = [pytest.mark.urls("tests.tickets.api.urls"), pytest.mark.django_db]
 
 
 def test_schema_is_valid_openapi_3_json(client):

@@ -1,6 +1,6 @@
-"""Managers edit SLA policies, calendars and escalation rules here; escalations
-and notifications are read-only records (a failed notification shows its
-error)."""
+"""Managers edit SLA policies, calendars and escalation rules here;
+escalations are read-only records. Their e-mails are in the outbox
+(Tickets > Outbound e-mails), with every other mail."""
 
 from django.contrib import admin
 
@@ -9,7 +9,6 @@ from escalation.models import (
     ClosedDate,
     Escalation,
     EscalationRule,
-    Notification,
     OpeningSlot,
     SLAPolicy,
 )
@@ -65,11 +64,3 @@ class EscalationAdmin(ReadOnly):
     list_display = ("ticket", "kind", "target", "threshold", "cycle", "created_at")
     list_filter = ("kind", "target", "threshold")
     raw_id_fields = ("ticket", "actor")
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnly):
-    list_display = ("ticket", "audience", "recipient", "state", "attempts", "created_at", "sent_at")
-    list_filter = ("state", "audience")
-    search_fields = ("recipient", "subject")
-    raw_id_fields = ("ticket", "escalation")

@@ -12,14 +12,9 @@ class EscalationConfig(AppConfig):
 
         from escalation.calendars import forget_calendars
         from escalation.models import BusinessCalendar, ClosedDate, OpeningSlot
-        from escalation.receivers import on_organization_saved, on_ticket_event
-        from tickets.models import Organization
-        from tickets.signals import ticket_event
 
-        ticket_event.connect(on_ticket_event, dispatch_uid="escalation.sla_clock")
-        post_save.connect(
-            on_organization_saved, sender=Organization, dispatch_uid="escalation.customer_tier"
-        )
+        # Only the cache of business calendars follows edits through signals;
+        # what happens to tickets is in HELPDESK_LIFECYCLE_HOOKS.
         for model in (BusinessCalendar, OpeningSlot, ClosedDate):
             for name, signal in (("save", post_save), ("delete", post_delete)):
                 uid = f"escalation.calendar.{model.__name__}.{name}"

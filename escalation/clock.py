@@ -147,17 +147,24 @@ def save(sla: TicketSLA, ticket: Ticket) -> None:
         ticket.sla_due_at = due
 
 
-def start(ticket: Ticket) -> TicketSLA:
-    """Start (or re-derive) the clock of a new ticket."""
-    sla, _ = TicketSLA.objects.get_or_create(
-        ticket=ticket, defaults={"started_at": ticket.created_at}
+def policies() -> dict[tuple[str, str], SLAPolicy]:
+    """Every policy by (customer tier, priority): a handful of rows, read once
+    per intake batch instead of once per ticket."""
+    return {(p.support_tier, p.priority): p for p in SLAPolicy.objects.select_related("calendar")}
+
+
+def new_clock(ticket: Ticket, by_tier_and_priority: dict[tuple[str, str], SLAPolicy]) -> TicketSLA:
+    """The clock of a new ticket (not saved), running from its creation time:
+    a ticket whose intake runs late keeps its true deadlines."""
+    tier = ticket.organization.support_tier if ticket.organization_id else SupportTier.BASIC
+    sla = TicketSLA(
+        ticket=ticket,
+        policy=by_tier_and_priority.get((tier, ticket.priority)),
+        started_at=ticket.created_at,
+        paused_since=ticket.updated_at if ticket.status in PAUSED_STATUSES else None,
     )
-    sla.policy = policy_for(ticket)
-    if ticket.status in PAUSED_STATUSES and sla.paused_since is None:
-        sla.paused_since = ticket.updated_at
-    if sla.update_due is None:
-        schedule_update(sla, sla.started_at)
-    save(sla, ticket)
+    schedule_update(sla, sla.started_at)
+    recompute(sla, ticket)
     return sla
 
 

@@ -1,9 +1,10 @@
 from django import forms
 
+from tickets.forms import ServiceForm
 from tickets.models import AgentTier
 
 
-class ManualEscalationForm(forms.Form):
+class ManualEscalationForm(ServiceForm):
     """An agent hands a ticket to a higher support tier, saying why."""
 
     to_tier = forms.TypedChoiceField(coerce=int, label="Escalate to")

@@ -2,7 +2,8 @@
 escalation rules managers edit, and the record of every escalation.
 
 The escalation app depends on tickets, never the reverse: tickets announces
-its changes (tickets.signals) and this app keeps the clock; the one SLA value
+its changes to the lifecycle hooks (tickets.lifecycle; escalation.hooks keeps
+the clock) and runs this app's intake steps; the one SLA value
 the ticket itself carries is `Ticket.sla_due_at`, the nearest pending due
 time, so queues can sort by it without knowing about this app.
 """
@@ -263,42 +264,6 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.target} {self.threshold}"
-
-
-class Notification(models.Model):
-    """An e-mail the escalation engine owes somebody, queued as a row in the
-    same transaction as the escalation and sent by a Celery task with retries;
-    a failure stays visible here (admin) with its error, never lost."""
-
-    class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-
-    escalation = models.ForeignKey(
-        Escalation, on_delete=models.CASCADE, related_name="notifications", null=True, blank=True
-    )
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_notifications")
-    audience = models.CharField(max_length=20)  # assignee, team_lead, manager, customer
-    recipient = models.EmailField()
-    subject = models.CharField(max_length=250)
-    body = models.TextField()
-    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(
-                fields=["created_at"], name="notification_unsent", condition=~Q(state="sent")
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.audience} <{self.recipient}>: {self.subject}"
 
 
 class Incident(models.Model):

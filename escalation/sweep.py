@@ -20,10 +20,10 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from escalation import actions, clock
+from escalation import clock, services
 from escalation.models import Escalation, EscalationRule, Threshold, TicketSLA
-from tickets import services
-from tickets.models import AgentTier, Role, Ticket, User
+from tickets import services as ticket_services
+from tickets.models import AgentTier, Ticket, User
 
 BATCH = 200
 
@@ -32,16 +32,19 @@ BATCH = 200
 class SweepResult:
     claimed: int = 0
     escalations: list[int] = field(default_factory=list)
+    # Tickets handed to a higher tier and left without an agent: the caller
+    # routes them after the batch committed (escalation.tasks).
+    to_route: list[int] = field(default_factory=list)
 
 
 @dataclass
 class _Batch:
     """What one batch reads once and shares: the rules, the managers, the
-    outbox of notifications."""
+    notifications (one outbox INSERT)."""
 
     rules: list[tuple[EscalationRule, set[int]]]
     managers: list[User]
-    outbox: actions.Outbox
+    notifications: services.Notifications
     # Their actions are written with one UPDATE at the end of the batch.
     escalations: list[Escalation] = field(default_factory=list)
     # Tier hand-overs, done together at the end of the batch.
@@ -52,8 +55,8 @@ def _batch() -> _Batch:
     rules = EscalationRule.objects.filter(is_active=True).prefetch_related("categories")
     return _Batch(
         rules=[(rule, {c.pk for c in rule.categories.all()}) for rule in rules],
-        managers=list(User.objects.filter(role=Role.MANAGER, is_active=True)),
-        outbox=actions.Outbox(),
+        managers=services.managers(),
+        notifications=services.Notifications(),
     )
 
 
@@ -85,9 +88,9 @@ def sweep(*, now: datetime | None = None, batch: int = BATCH) -> SweepResult:
         tickets = {t.pk: t for t in _tickets().filter(pk__in=[sla.ticket_id for sla in due])}
         for sla in due:
             result.escalations += _process(sla, tickets[sla.ticket_id], now, batch_context)
-        actions.hand_over_batch(batch_context.handovers)
+        result.to_route = services.hand_over_sla_batch(batch_context.handovers)
         Escalation.objects.bulk_update(batch_context.escalations, ["actions", "to_tier"])
-        batch_context.outbox.flush()
+        batch_context.notifications.flush()
     return result
 
 
@@ -103,7 +106,7 @@ def _process(sla: TicketSLA, ticket: Ticket, now: datetime, batch: _Batch) -> li
             for rule, category_ids in batch.rules
             if rule.matches(ticket, pending.target, pending.threshold, category_ids)
         ]
-        # A priority change makes the clock's receiver reload and save the
+        # A priority change makes the SLA clock hook reload and save the
         # clock: store the threshold's flag first so it is not lost. (Tier
         # hand-overs wait for the end of the batch and leave the clock alone.)
         changes_ticket = any(rule.raise_priority for rule in rules)
@@ -122,14 +125,14 @@ def _process(sla: TicketSLA, ticket: Ticket, now: datetime, batch: _Batch) -> li
             escalation.actions = done
             batch.escalations.append(escalation)
     if changed:
-        # The priority or tier changed and the clock's receiver recomputed and
-        # saved the clock meanwhile: continue from the stored one.
+        # The priority changed and the SLA clock hook recomputed and saved the
+        # clock meanwhile: continue from the stored one.
         sla.refresh_from_db()
     if stale:
         # What the clock and an update mail need, without the joins' planning.
         ticket = Ticket.objects.select_related("requester").get(pk=ticket.pk)
     if sla.update_due is not None and sla.update_due <= now and ticket.is_open:
-        actions.proactive_update(ticket, batch.outbox, now)
+        services.proactive_update(ticket, batch.notifications, now)
         clock.schedule_update(sla, now)
     clock.save(sla, ticket)
     return fired
@@ -145,7 +148,7 @@ def _record_once(
     setattr(sla, flag, now)
     if persist_flag:
         TicketSLA.objects.filter(pk=sla.pk).update(**{flag: now})
-    what = actions.TARGET_WORDS[pending.target]
+    what = services.TARGET_WORDS[pending.target]
     reason = (
         f"{what} {'warning' if pending.threshold == Threshold.WARNING else 'breached'}, "
         f"due {timezone.localtime(pending.due):%Y-%m-%d %H:%M %Z}"
@@ -162,7 +165,7 @@ def _record_once(
     )
     if not _insert_unless_recorded(escalation):
         return None  # recorded before (a retried or concurrent sweep): never twice
-    services.record_event(
+    ticket_services.record_event(
         ticket,
         actor=None,
         action=f"sla.{pending.threshold}",
@@ -216,18 +219,18 @@ def _apply(
 ) -> list[str]:
     done = [f"rule: {rule.name}"]
     if rule.notify_assignee or rule.notify_team_lead or rule.notify_managers:
-        done += actions.notify_staff(escalation, ticket, rule, batch.outbox, batch.managers)
+        done += services.notify_staff(escalation, ticket, rule, batch.notifications, batch.managers)
     if rule.raise_priority:
-        done += actions.raise_priority(escalation, ticket)
+        done += services.raise_priority(escalation, ticket)
     if rule.escalate_tier and ticket.tier < AgentTier.TIER_3:
         batch.handovers.append((escalation, ticket, f"SLA {escalation.reason}"))
         done.append(f"tier {ticket.tier} \u2192 {ticket.tier + 1}, re-routed")
     if rule.notify_customer:
-        done += actions.notify_customer(
+        done += services.notify_customer(
             escalation,
             ticket,
             "A senior agent is now on it and will reply as soon as possible.",
-            batch.outbox,
+            batch.notifications,
         )
     return done
 
@@ -239,6 +242,7 @@ def sweep_until_done(*, max_batches: int = 50) -> SweepResult:
         result = sweep()
         total.claimed += result.claimed
         total.escalations += result.escalations
+        total.to_route += result.to_route
         if result.claimed < BATCH:
             break
     return total

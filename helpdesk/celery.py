@@ -6,6 +6,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
-app = Celery("helpdesk")
+# Every task can be sent after the transaction commits (core/tasks.py).
+app = Celery("helpdesk", task_cls="core.tasks:OnCommitTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -8,6 +8,9 @@ from helpdesk.env import env_int
 # How often the SLA sweep runs: the delay between a due time and its
 # escalation being recorded is at most this plus the sweep's own time.
 SLA_SWEEP_SECONDS = env_int("HELPDESK_SLA_SWEEP_SECONDS", 5)
+# How often the outbox sweep runs: a mail whose enqueue was lost leaves at
+# most this long after its one-minute grace.
+MAIL_SWEEP_SECONDS = env_int("HELPDESK_MAIL_SWEEP_SECONDS", 30)
 
 BEAT_SCHEDULE: dict[str, dict] = {
     # Every few seconds: SLA warnings and breaches that came due are recorded
@@ -17,11 +20,13 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "escalation.tasks.sweep_sla",
         "schedule": float(SLA_SWEEP_SECONDS),
     },
-    # Every 5 minutes: acknowledgements whose on-commit enqueue was lost (a
-    # crash between commit and enqueue) are picked up again. Idempotent.
-    "tickets.acknowledge-missed": {
-        "task": "tickets.tasks.acknowledge_missed_tickets",
-        "schedule": 300.0,
+    # Every 30 seconds: the outbox sweep sends mail whose on-commit enqueue was
+    # lost (broker down, a crash between commit and enqueue), mail due for a
+    # retry, and mail whose sender died after claiming it. One index range
+    # scan when nothing is owed; each mail is claimed once.
+    "tickets.send-due-mail": {
+        "task": "tickets.tasks.send_due_mail",
+        "schedule": float(MAIL_SWEEP_SECONDS),
     },
     # Every 30 seconds: tickets that waited for capacity go to agents who now
     # have room. Cheap when nothing waits (one indexed query).

@@ -3,6 +3,9 @@
 Defaults are safe for the zero-setup demo (`make run`): SQLite under var/, the
 Celery filesystem broker, mail to the console. Production sets DATABASE_URL,
 REDIS_URL, DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS.
+
+Importing this module has no side effects: it creates no folder and writes no
+file (scripts/run_demo.sh prepares var/ for the demo).
 """
 
 import secrets
@@ -12,7 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from helpdesk import schedule as _schedule
-from helpdesk.env import env_bool, env_int, env_list, env_str
+from helpdesk.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HELPDESK_VAR_DIR", str(BASE_DIR / "var")))
@@ -28,13 +31,13 @@ def _secret_key() -> str:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY must be set (only the local demo, HELPDESK_DEMO=1, generates one)"
         )
-    # Demo only: a random key generated on first start and kept under var/
-    # (never committed) so sessions survive a restart of `make run`.
+    # Demo only: `make run` generates a random key on first start and keeps it
+    # under var/ (never committed) so sessions survive a restart. Without that
+    # file (a one-off manage.py command), a key for this process only.
     path = VAR_DIR / "demo_secret_key"
-    if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-    return path.read_text().strip()
+    if path.exists():
+        return path.read_text().strip()
+    return secrets.token_urlsafe(50)
 
 
 SECRET_KEY = _secret_key()
@@ -57,6 +60,7 @@ INSTALLED_APPS = [
     "escalation",
     "knowledge_base",
     "analytics",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -69,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tickets.middleware.QueueCountsMiddleware",
+    "tickets.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -135,16 +140,16 @@ else:
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # Embedded broker for the demo: messages are files in one folder, so a real
-    # worker and beat run without Redis.
+    # worker and beat run without Redis. The folders (all under var/) are made
+    # by scripts/run_demo.sh.
     _broker_dir = VAR_DIR / "celery-broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-    for _sub in ("queue", "processed"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -228,6 +233,9 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Helpdesk <support@helpdesk.localhost>")
+# Seconds one SMTP conversation may take; far below the outbox's 10-minute
+# claim lease, so a slow server never makes a mail look abandoned.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 # --- Helpdesk ---------------------------------------------------------------
 HELPDESK_TICKET_KEY_PREFIX = env_str("HELPDESK_TICKET_KEY_PREFIX", "HD")
@@ -245,12 +253,28 @@ HELPDESK_ATTACHMENT_TYPES = env_list(
         "application/json",
     ],
 )
-# What happens to every new ticket, in order (tickets/intake.py). Each entry is
-# a callable step(ticket, context).
+# What happens once to every new ticket, in order (tickets/intake.py). Each
+# entry is a callable step(intakes) over a batch of new tickets.
 HELPDESK_INTAKE_STEPS = [
+    # Category, priority, sentiment; unsure -> the triage queue.
     "tickets.classification.steps.classify_step",
+    # Tier and team from the category, then an agent with the skill and room.
     "tickets.routing.route_step",
-    "escalation.steps.escalation_step",
+    # The SLA clock, from the ticket's creation time.
+    "escalation.steps.start_sla_clock",
+    # Impact escalation: many reports of a category -> a major incident.
+    "escalation.steps.link_major_incident",
+    # Customer escalation: complaints, angry VIP customers.
+    "escalation.steps.detect_customer_escalation",
+    # "We received your request" (customers only: tickets.services.mail).
+    "tickets.intake.acknowledge",
+]
+# What happens whenever an existing ticket changes (status, messages,
+# properties, merges, its customer's tier), in order (tickets/lifecycle.py).
+# Each entry is a tickets.lifecycle.LifecycleHook class.
+HELPDESK_LIFECYCLE_HOOKS = [
+    # SLA clocks pause, stop, meet targets and follow priority and tier.
+    "escalation.hooks.SLAClockHook",
 ]
 # Impact escalation: this many open tickets of one category within this many
 # minutes open a major incident that links them (escalation.incidents).
@@ -259,11 +283,27 @@ HELPDESK_INCIDENT_WINDOW_MINUTES = env_int("HELPDESK_INCIDENT_WINDOW_MINUTES", 2
 # Customers of an open ticket with no public reply for this many business hours
 # get a "still working on it" e-mail (0: never).
 HELPDESK_PROACTIVE_UPDATE_HOURS = env_int("HELPDESK_PROACTIVE_UPDATE_HOURS", 8)
-# Side panels of the staff ticket page contributed by other apps (tickets.views).
+# Side panels of the staff ticket page contributed by other apps (tickets.ticket_page).
 HELPDESK_TICKET_PANELS = ["escalation.panels.sla_panel"]
 # Below this confidence the classifier's category is not used (keyword rules, then
 # the triage queue). Given in percent because helpdesk/env.py has no float reader.
 HELPDESK_CLASSIFIER_MIN_CONFIDENCE = env_int("HELPDESK_CLASSIFIER_MIN_CONFIDENCE_PCT", 60) / 100
+# Retraining (tickets.classification.training): at least this many resolved
+# tickets, at most this many (newest first), and a new version is activated
+# only if its macro F1 is not worse than the active one's by more than this.
+HELPDESK_CLASSIFIER_MIN_TRAINING_TICKETS = env_int("HELPDESK_CLASSIFIER_MIN_TRAINING_TICKETS", 100)
+HELPDESK_CLASSIFIER_MAX_TRAINING_TICKETS = env_int(
+    "HELPDESK_CLASSIFIER_MAX_TRAINING_TICKETS", 100_000
+)
+HELPDESK_CLASSIFIER_MAX_F1_DROP = env_float("HELPDESK_CLASSIFIER_MAX_F1_DROP", 0.02)
+# Old classifier versions whose files are kept to roll back to.
+HELPDESK_CLASSIFIER_KEEP_VERSIONS = env_int("HELPDESK_CLASSIFIER_KEEP_VERSIONS", 5)
+# How often a process checks whether another version became active.
+HELPDESK_CLASSIFIER_RECHECK_SECONDS = env_int("HELPDESK_CLASSIFIER_RECHECK_SECONDS", 60)
+# VADER sentiment at or below which a customer counts as angry: urgency raises
+# the priority, and an angry VIP is a customer escalation
+# (tickets.classification.sentiment.is_angry).
+HELPDESK_ANGRY_SENTIMENT = env_float("HELPDESK_ANGRY_SENTIMENT", -0.6)
 # Callables suggesting articles while a customer writes a request
 # (tickets/suggestions.py); the knowledge base adds itself here.
 HELPDESK_SUGGESTION_PROVIDERS: list[str] = []

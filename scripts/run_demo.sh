@@ -9,7 +9,15 @@ export HELPDESK_SECURE_COOKIES="${HELPDESK_SECURE_COOKIES:-0}"  # the demo serve
 export DJANGO_DEBUG="${DJANGO_DEBUG:-0}"
 PORT="${PORT:-8000}"
 DEMO_TICKETS="${DEMO_TICKETS:-3000}"
-mkdir -p var
+VAR_DIR="${HELPDESK_VAR_DIR:-var}"
+# Everything the demo writes lives under var/ (settings create nothing): the
+# embedded broker's folders and a demo-only secret key, made once.
+mkdir -p "$VAR_DIR"/celery-broker/queue "$VAR_DIR"/celery-broker/processed \
+    "$VAR_DIR"/celery-broker/control
+if [ -z "${DJANGO_SECRET_KEY:-}" ] && [ ! -s "$VAR_DIR/demo_secret_key" ]; then
+    (umask 077 && python -c "import secrets; print(secrets.token_urlsafe(50))" \
+        > "$VAR_DIR/demo_secret_key")
+fi
 
 python manage.py migrate --noinput -v 0
 python manage.py collectstatic --noinput -v 0
@@ -24,13 +32,13 @@ fi
 
 # A real worker with beat in the background (embedded broker: no Redis needed).
 python -m celery -A helpdesk worker --beat --pool=solo --loglevel=WARNING \
-    --schedule var/celerybeat-schedule > var/worker.log 2>&1 &
+    --schedule "$VAR_DIR/celerybeat-schedule" > "$VAR_DIR/worker.log" 2>&1 &
 WORKER_PID=$!
 trap 'kill $WORKER_PID 2>/dev/null || true' EXIT INT TERM
 
 echo
 echo "  Helpdesk is starting on http://127.0.0.1:${PORT}/  (Ctrl-C stops it)"
-echo "  Celery worker + beat log: var/worker.log"
+echo "  Celery worker + beat log: $VAR_DIR/worker.log"
 echo
 gunicorn helpdesk.wsgi:application --bind "127.0.0.1:${PORT}" --workers 2 --threads 4 \
     --access-logfile - --log-level warning

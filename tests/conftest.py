@@ -143,6 +143,22 @@ def password():
 
 
 @pytest.fixture
+def send_queued_mail(db):
+    """Send whatever the outbox owes, as its sweep would an hour from now
+    (tickets/email/outbox.py); returns the SendResult."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets.email import outbox
+
+    def send():
+        return outbox.send_due(now=timezone.now() + timedelta(hours=1), limit=10_000)
+
+    return send
+
+
+@pytest.fixture
 def celery_eager():
     """Run tasks sent with .delay() in this process, for tests that check a
     task's effect without a worker (the worker tests cover the broker path)."""

@@ -11,7 +11,7 @@ def test_the_celery_app_has_every_periodic_job():
     assert app.conf.beat_schedule.keys() == BEAT_SCHEDULE.keys()
     assert {
         "escalation.sla-sweep",
-        "tickets.acknowledge-missed",
+        "tickets.send-due-mail",
         "tickets.assign-waiting",
         "tickets.retrain-classifier",
     } <= BEAT_SCHEDULE.keys()

@@ -7,6 +7,8 @@ and properties), so the history stays complete; history itself is read-only.
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from tickets import services
 from tickets.errors import DomainError
@@ -21,6 +23,7 @@ from tickets.models import (
     Mailbox,
     Message,
     Organization,
+    OutboundEmail,
     Skill,
     Tag,
     Team,
@@ -35,6 +38,19 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("name", "domain", "support_tier", "created_at")
     list_filter = ("support_tier",)
     search_fields = ("name", "domain")
+
+    def save_model(self, request, obj, form, change):
+        """A new support tier goes through its service, so the open tickets'
+        SLA clocks follow (lifecycle hooks)."""
+        new_tier = obj.support_tier
+        if change and "support_tier" in form.changed_data:
+            obj.support_tier = form.initial["support_tier"]
+            super().save_model(request, obj, form, change)
+            services.organization_set_tier(
+                organization=obj, support_tier=new_tier, actor=request.user
+            )
+        else:
+            super().save_model(request, obj, form, change)
 
 
 @admin.register(Skill)
@@ -181,7 +197,7 @@ class TicketAdmin(admin.ModelAdmin):
                     ticket=original, status=obj.status, actor=request.user
                 )
             if "parent" in form.changed_data:
-                Ticket.objects.filter(pk=obj.pk).update(parent=obj.parent)
+                services.ticket_link(child=original, parent=obj.parent, actor=request.user)
         except DomainError as exc:
             messages.error(request, exc.message)
 
@@ -295,3 +311,44 @@ class DeflectionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    """The outbox: every e-mail the helpdesk sends, with its state. A failed
+    one shows its error here (and in its ticket's history); "Send again"
+    requeues it once the cause is fixed."""
+
+    list_display = ("created_at", "kind", "recipient", "subject", "state", "attempts", "sent_at")
+    list_filter = ("state", "kind", "audience")
+    search_fields = ("recipient", "subject")
+    raw_id_fields = ("ticket", "message")
+    show_full_result_count = False
+    actions = ["send_again"]
+    readonly_fields = (
+        "kind",
+        "ticket",
+        "message",
+        "audience",
+        "recipient",
+        "subject",
+        "body",
+        "headers",
+        "state",
+        "attempts",
+        "last_error",
+        "created_at",
+        "next_attempt_at",
+        "sent_at",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Send again (failed mail)")
+    def send_again(self, request: HttpRequest, queryset: QuerySet[OutboundEmail]) -> None:
+        count = services.outbound_retry(ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} e-mail(s) queued to be sent again.")

@@ -32,7 +32,6 @@ from tickets.email.parse import InvalidEmail
 from tickets.email.receive import Receipt, receive
 from tickets.models import InboundEmail, format_ticket_key
 
-DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 # A multipart body wraps the message in a boundary and part headers; allow for
 # them when judging the declared length against the message limit.
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -44,7 +43,7 @@ class _TooLarge(Exception):
 
 @csrf_exempt
 def inbound_email(request: HttpRequest) -> JsonResponse:
-    token = getattr(settings, "HELPDESK_INBOUND_EMAIL_TOKEN", "")
+    token = settings.HELPDESK_INBOUND_EMAIL_TOKEN
     if not token:
         return JsonResponse({"error": "Inbound e-mail is not enabled on this server."}, status=404)
     if not _authorized(request, token):
@@ -56,7 +55,7 @@ def inbound_email(request: HttpRequest) -> JsonResponse:
         response["Allow"] = "POST"
         return response
 
-    limit = getattr(settings, "HELPDESK_INBOUND_EMAIL_MAX_BYTES", DEFAULT_MAX_BYTES)
+    limit = settings.HELPDESK_INBOUND_EMAIL_MAX_BYTES
     try:
         receipt = receive(_read_message(request, limit))
     except _TooLarge:

@@ -1,6 +1,12 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from django import forms
 
 from tickets import widgets as fast
+from tickets.errors import DomainError
 from tickets.models import (
     AgentTier,
     Category,
@@ -12,6 +18,25 @@ from tickets.models import (
     User,
 )
 from tickets.reference import workspace_reference
+
+T = TypeVar("T")
+
+
+class ServiceForm(forms.Form):
+    """A form whose data goes to a service. `run` is the one place where an
+    HTML form turns a service's refusal (DomainError) into what the person
+    sees: an error on the field it names, else above the form. After a
+    refusal `form.errors` is set, so the view re-renders the form (400)."""
+
+    refusal: DomainError | None = None
+
+    def run(self, service: Callable[..., T], /, **kwargs: Any) -> T | None:
+        try:
+            return service(**kwargs)
+        except DomainError as exc:
+            self.refusal = exc
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+            return None
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -33,7 +58,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
-class TicketCreateForm(forms.Form):
+class TicketCreateForm(ServiceForm):
     subject = forms.CharField(max_length=250)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}))
     attachments = MultipleFileField()
@@ -59,7 +84,7 @@ class AgentTicketCreateForm(TicketCreateForm):
         return customer
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(ServiceForm):
     """Reply or internal note. Its ids start with "reply_" because the ticket
     page also has a status form with a "status" field."""
 
@@ -80,26 +105,22 @@ class ReplyForm(forms.Form):
     confirm_stale = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
 
-class StatusForm(forms.Form):
+class StatusForm(ServiceForm):
     status = forms.ChoiceField(choices=Status.choices)
 
 
-class AssignForm(forms.Form):
+class AssignForm(ServiceForm):
     assignee = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, empty_label="— unassigned —"
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = _assignable_agents()
+        self.fields["assignee"].queryset = User.objects.assignable().order_by("full_name")
         self.fields["assignee"].widget.choices = [
             ("", "— unassigned —"),
             *workspace_reference().agents,
         ]
-
-
-def _assignable_agents():
-    return User.objects.filter(is_active=True, role__in=["agent", "manager"]).order_by("full_name")
 
 
 class TicketListFilter(forms.Form):
@@ -182,7 +203,7 @@ class QueueFilterForm(forms.Form):
         return data
 
 
-class PropertiesForm(forms.Form):
+class PropertiesForm(ServiceForm):
     """The ticket page's properties panel, edited in place."""
 
     version = forms.CharField(widget=forms.HiddenInput)
@@ -207,7 +228,7 @@ class PropertiesForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "prop_%s")
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = _assignable_agents()
+        self.fields["assignee"].queryset = User.objects.assignable().order_by("full_name")
         # The selects list the cached rows; validation still asks the database.
         reference = workspace_reference()
         for name, rows, empty in (
@@ -218,7 +239,7 @@ class PropertiesForm(forms.Form):
             self.fields[name].widget.choices = [("", empty), *rows]
 
 
-class TicketKeyForm(forms.Form):
+class TicketKeyForm(ServiceForm):
     """A form that names another ticket by its key (link to parent, merge into)."""
 
     key = forms.CharField(max_length=30)

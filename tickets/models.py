@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractBaseUser, Group, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-
-from tickets.managers import UserManager
 
 
 class SupportTier(models.TextChoices):
@@ -81,6 +82,58 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
+# Who can be given a ticket: agents, and managers who take tickets themselves.
+# Admins run the system and are not offered as assignees.
+ASSIGNABLE_ROLES = (Role.AGENT, Role.MANAGER)
+# The helpdesk's own people, as opposed to customers.
+STAFF_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
+
+
+def role_group_name(role: str) -> str:
+    """The group that holds a role's permissions (tickets/roles.py)."""
+    return f"role:{role}"
+
+
+def role_flags(role: str) -> dict[str, bool]:
+    """Django's own flags that follow from a role: admins are superusers,
+    admins and managers may open the Django admin."""
+    return {"is_superuser": role == Role.ADMIN, "is_staff": role in (Role.ADMIN, Role.MANAGER)}
+
+
+class UserQuerySet(models.QuerySet):
+    def assignable(self) -> UserQuerySet:
+        """People a ticket may be assigned to (the one definition: the
+        assignee pickers, the API, ticket_assign and routing start here)."""
+        return self.filter(is_active=True, role__in=ASSIGNABLE_ROLES)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    """People are created by tickets.services.user_create; these two entry
+    points exist for Django's createsuperuser and the admin, and give the
+    person their role's group and flags the same way."""
+
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.setdefault("full_name", email.split("@")[0])
+        role = fields.setdefault("role", Role.CUSTOMER)
+        fields.update(role_flags(role))
+        user = self.model(email=self.normalize_email(email).strip().lower(), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        group, _ = Group.objects.get_or_create(name=role_group_name(role))
+        user.groups.add(group)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields["role"] = Role.ADMIN
+        return self.create_user(email, password, **fields)
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """Everybody who logs in. Logs in by e-mail; what they may do comes from the
     permissions of their role's group (tickets/roles.py), not from is_staff."""
@@ -145,7 +198,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_agent_like(self) -> bool:
         """Staff of the helpdesk (agent, manager, admin) as opposed to customers."""
-        return self.role in (Role.AGENT, Role.MANAGER, Role.ADMIN)
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_assignable(self) -> bool:
+        """May be given tickets (UserQuerySet.assignable is the same rule in SQL)."""
+        return self.is_active and self.role in ASSIGNABLE_ROLES
 
     def clean(self) -> None:
         super().clean()
@@ -337,12 +395,6 @@ class Ticket(models.Model):
             ),
             # Analytics scans by creation time.
             models.Index(fields=["created_at"], name="ticket_created"),
-            # acknowledge_missed_tickets: the few tickets not yet acknowledged.
-            models.Index(
-                fields=["created_at"],
-                name="ticket_unacknowledged",
-                condition=Q(acknowledged_at__isnull=True),
-            ),
             # "Breaching soon" and the "SLA due soonest" sort: open tickets by
             # due time; ascending puts the ones without a due time last, as the
             # sort does (PostgreSQL's NULLS LAST default).
@@ -489,7 +541,8 @@ class Message(models.Model):
     body = models.TextField()
     # RFC 5322 Message-ID for e-mail threading (set for mail in and out).
     email_message_id = models.CharField(max_length=255, blank=True, default="")
-    # When a public staff message was e-mailed to the requester (claimed once).
+    # When a public staff message was e-mailed to the requester (set by the
+    # outbox when its mail is sent).
     emailed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -678,3 +731,73 @@ class Deflection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_title} ({self.created_at:%Y-%m-%d})"
+
+
+class OutboundEmail(models.Model):
+    """One e-mail the helpdesk owes somebody: the outbox, for every mail the
+    product sends (acknowledgements, replies, merge notices, SLA and
+    escalation notifications, proactive updates).
+
+    A row is written in the same transaction as the change that caused it,
+    so a rolled-back change sends nothing and a committed one cannot lose its
+    mail. tickets.email.outbox sends it after the commit: a sender claims the
+    row (QUEUED -> SENDING, committed), talks to the mail server outside any
+    transaction, then marks it SENT, or QUEUED again with the error and a
+    retry time, or FAILED after the last attempt; failures show in the admin
+    and in the ticket's history. A beat sweep sends rows whose enqueue was
+    lost or whose sender died (SENDING past its lease)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    # What the mail is, by the dotted name of what caused it: "ticket.acknowledgement",
+    # "ticket.reply", "sla.warning", "sla.breach", "escalation.customer",
+    # "incident.opened", "sla.proactive_update"... An open set: apps built on
+    # tickets add their own.
+    kind = models.CharField(max_length=40)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="outbound_emails"
+    )
+    # The conversation entry the mail carries, if any: its emailed_at is set
+    # when the mail is sent.
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="outbound_emails"
+    )
+    # Who the recipient is to the ticket: customer, assignee, team_lead, manager.
+    audience = models.CharField(max_length=20, blank=True, default="")
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    # Message-ID, threading and auto-reply headers, fixed when the row is
+    # written so a re-send is the same mail (mail clients drop the duplicate).
+    headers = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    # QUEUED: when the sweep should send it if nobody has (a lost enqueue, or
+    # the retry time after an error); SENDING: when the claim's lease runs
+    # out (the sender died); empty once SENT or FAILED.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "outbound e-mail"
+        indexes = [
+            # The outbox sweep: rows still owed, by when they are due
+            # (tickets.email.outbox.claim_due).
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_due",
+                condition=Q(state__in=["queued", "sending"]),
+            ),
+            # The admin's and the ticket page's failed mail.
+            models.Index(fields=["-created_at"], name="outbox_failed", condition=Q(state="failed")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient}: {self.subject}"

@@ -7,7 +7,7 @@ is editing ROLE_PERMISSIONS (or the group in the admin), never an `if role ==`.
 
 from django.contrib.auth.models import Group, Permission
 
-from tickets.models import Role
+from tickets.models import Role, role_group_name
 
 # permission codenames are "<app_label>.<codename>"
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -36,10 +36,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Admins are superusers; the group exists so the role is visible in the admin.
     Role.ADMIN: [],
 }
-
-
-def role_group_name(role: str) -> str:
-    return f"role:{role}"
 
 
 def sync_role_groups(**kwargs) -> None:

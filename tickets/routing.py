@@ -12,19 +12,27 @@ capacity frees up.
 Concurrency: capacity is re-checked after taking a row lock on the chosen agent
 (`SELECT ... FOR UPDATE`), so two tickets arriving at once cannot push one agent
 over capacity; `SKIP LOCKED` first lets simultaneous intakes spread over
-different agents instead of queueing behind one.
+different agents instead of queueing behind one. The lock is held until the
+transaction that assigns the ticket commits; tickets assigned earlier in the
+same intake batch count towards the agent's load (`pending`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from tickets import services
-from tickets.models import OPEN_STATUSES, Role, SupportTier, Ticket, User
+from tickets.models import OPEN_STATUSES, SupportTier, Team, Ticket, User
+
+if TYPE_CHECKING:
+    from tickets.intake import Intake
 
 
 @dataclass(frozen=True)
@@ -38,30 +46,30 @@ class Candidate:
         return 1 - self.load / self.agent.capacity
 
 
-def _candidates(ticket: Ticket) -> list[Candidate]:
+def _is_vip(ticket: Ticket) -> bool:
+    return ticket.organization_id is not None and (
+        ticket.organization.support_tier == SupportTier.VIP
+    )
+
+
+def _candidates(ticket: Ticket, pending: Counter[int]) -> list[Candidate]:
     """Agents who could take the ticket, best first."""
     if ticket.team_id is None:
         return []
-    agents = User.objects.filter(
-        teams=ticket.team_id,
-        role__in=[Role.AGENT, Role.MANAGER],
-        is_active=True,
-        is_available=True,
-        capacity__gt=0,
-        tier__gte=ticket.tier,
+    agents = User.objects.assignable().filter(
+        teams=ticket.team_id, is_available=True, capacity__gt=0, tier__gte=ticket.tier
     )
     if ticket.category_id and ticket.category.skill_id:
         agents = agents.filter(skills=ticket.category.skill_id)
     agents = agents.annotate(
         load=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES))
     ).filter(load__lt=F("capacity"))
-    found = [Candidate(agent=a, load=a.load) for a in agents]
-    vip = ticket.organization_id is not None and (
-        ticket.organization.support_tier == SupportTier.VIP
-    )
+    found = [Candidate(agent=a, load=a.load + pending[a.pk]) for a in agents]
+    found = [c for c in found if c.load < c.agent.capacity]
+    vip = _is_vip(ticket)
     epoch = timezone.now().replace(year=1970, month=1, day=1)
 
-    def order(c: Candidate):
+    def order(c: Candidate) -> tuple:
         tier_preference = -(c.agent.tier or 0) if vip else 0
         return (tier_preference, -c.spare, c.agent.last_routed_at or epoch, c.agent.pk)
 
@@ -76,7 +84,7 @@ class _Full(Exception):
     """The locked agent has no room: roll back to the savepoint to let go of it."""
 
 
-def _claim(candidates: list[Candidate]) -> Candidate | None:
+def _claim(candidates: list[Candidate], pending: Counter[int]) -> Candidate | None:
     """Lock the first candidate that still has room. Must run in a transaction.
 
     Each attempt runs in a savepoint; a full agent's row lock is released by
@@ -95,7 +103,8 @@ def _claim(candidates: list[Candidate]) -> Candidate | None:
                     )
                     if capacity is None:
                         continue  # someone else holds this agent right now
-                    load = _open_load(candidate.agent.pk)  # re-read under the lock
+                    # Re-read under the lock, plus what this batch gave them.
+                    load = _open_load(candidate.agent.pk) + pending[candidate.agent.pk]
                     if load >= capacity:
                         raise _Full
                     return Candidate(agent=candidate.agent, load=load)
@@ -104,36 +113,42 @@ def _claim(candidates: list[Candidate]) -> Candidate | None:
     return None
 
 
-@transaction.atomic
-def route_ticket(ticket: Ticket) -> User | None:
-    """Assign the ticket to the best agent with room, or leave it waiting.
-    Returns the agent, or None when nobody fits now."""
-    ticket = Ticket.objects.select_related("category", "organization").get(pk=ticket.pk)
+def choose_agent(ticket: Ticket, *, pending: Counter[int] | None = None) -> Candidate | None:
+    """The agent with room who should get the ticket, locked for this
+    transaction; None when nobody fits now."""
     if ticket.assignee_id or ticket.needs_triage or ticket.status not in OPEN_STATUSES:
         return None
-    claimed = _claim(_candidates(ticket))
+    pending = pending if pending is not None else Counter()
+    return _claim(_candidates(ticket, pending), pending)
+
+
+def _reason(ticket: Ticket, claimed: Candidate) -> str:
+    agent = claimed.agent
+    vip = ", VIP prefers higher tier" if _is_vip(ticket) else ""
+    return (
+        f"Routed to {agent.full_name} (tier {agent.tier}, "
+        f"{claimed.load}/{agent.capacity} open tickets{vip})"
+    )
+
+
+@transaction.atomic
+def route_ticket(ticket: Ticket) -> User | None:
+    """Assign an existing ticket to the best agent with room, or leave it
+    waiting. Returns the agent, or None when nobody fits now."""
+    ticket = Ticket.objects.select_related("category", "organization").get(pk=ticket.pk)
+    claimed = choose_agent(ticket)
     if claimed is None:
         return None
-    agent = claimed.agent
-    reason = (
-        f"Routed to {agent.full_name} (tier {agent.tier}, "
-        f"{claimed.load}/{agent.capacity} open tickets"
-        + (
-            ", VIP prefers higher tier"
-            if ticket.organization_id and ticket.organization.support_tier == SupportTier.VIP
-            else ""
-        )
-        + ")"
+    services.ticket_assign(
+        ticket=ticket, assignee=claimed.agent, actor=None, note=_reason(ticket, claimed)
     )
-    services.ticket_assign(ticket=ticket, assignee=agent, actor=None, note=reason)
-    User.objects.filter(pk=agent.pk).update(last_routed_at=timezone.now())
-    return agent
+    User.objects.filter(pk=claimed.agent.pk).update(last_routed_at=timezone.now())
+    return claimed.agent
 
 
-def place_ticket(ticket: Ticket, *, explicit_team=None) -> Ticket:
-    """Set the tier and team that the category calls for (an explicit team wins),
-    recording why."""
-    changes = {}
+def placement(ticket: Ticket, *, explicit_team: Team | None = None) -> tuple[dict, str]:
+    """The tier and team the category calls for (an explicit team wins), and why."""
+    changes: dict[str, object] = {}
     reason = ""
     if ticket.category_id:
         category = ticket.category
@@ -146,16 +161,29 @@ def place_ticket(ticket: Ticket, *, explicit_team=None) -> Ticket:
     if explicit_team is not None:
         changes["team"] = explicit_team
         reason = reason or f"Team {explicit_team.name} chosen at intake"
-    if not changes:
-        return ticket
-    return services.ticket_update(ticket=ticket, actor=None, note=reason, **changes)
+    return changes, reason
 
 
-def route_step(ticket: Ticket, context: dict) -> None:
-    """Intake step: place the ticket (tier, team), then assign an agent."""
-    ticket = Ticket.objects.select_related("category__default_team").get(pk=ticket.pk)
-    place_ticket(ticket, explicit_team=context.get("explicit_team"))
-    route_ticket(ticket)
+def route_step(intakes: Sequence[Intake]) -> None:
+    """Intake step: place each new ticket (tier, team), then give it to an
+    agent. Agents given a ticket earlier in the batch count it in their load."""
+    pending: Counter[int] = Counter()
+    routed: list[int] = []
+    for intake in intakes:
+        ticket = intake.ticket
+        changes, reason = placement(ticket, explicit_team=intake.explicit_team)
+        for field_name, value in changes.items():
+            intake.change(field_name, value, note=reason)
+        claimed = choose_agent(ticket, pending=pending)
+        if claimed is None:
+            continue
+        intake.change(
+            "assignee", claimed.agent, note=_reason(ticket, claimed), action="ticket.assigned"
+        )
+        pending[claimed.agent.pk] += 1
+        routed.append(claimed.agent.pk)
+    if routed:
+        User.objects.filter(pk__in=routed).update(last_routed_at=timezone.now())
 
 
 def assign_waiting_tickets(*, limit: int = 200) -> int:

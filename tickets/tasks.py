@@ -1,58 +1,34 @@
-"""Celery tasks of the tickets app: thin wrappers that take ids and call a service."""
+"""Celery tasks of the tickets app: thin wrappers that take ids and call a service.
 
-import smtplib
-from datetime import timedelta
+Imported by the worker (autodiscovery), so the tasks defined beside their
+services are registered from here too.
+"""
 
 from celery import shared_task
-from django.utils import timezone
 
-from tickets import services
 from tickets.classification.tasks import retrain_classifier  # noqa: F401  (registers the task)
-from tickets.models import Ticket
+from tickets.email import outbox
+from tickets.email.outbox import send_outbound_mail  # noqa: F401  (registers the task)
+from tickets.routing import assign_waiting_tickets as assign_waiting
 
-
-@shared_task(
-    acks_late=True,
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-)
-def send_ticket_acknowledgement(ticket_id: int) -> bool:
-    return services.ticket_acknowledge(ticket_id=ticket_id)
+# One sweep sends at most this many batches, so it never runs past its time limit.
+MAX_MAIL_BATCHES = 20
 
 
 @shared_task(acks_late=True)
-def acknowledge_missed_tickets() -> int:
-    """Re-enqueue acknowledgements that never ran (lost between commit and
-    enqueue). Uses the partial index over unacknowledged tickets."""
-    now = timezone.now()
-    ids = list(
-        Ticket.objects.filter(
-            acknowledged_at__isnull=True,
-            created_at__lt=now - timedelta(minutes=2),
-            created_at__gte=now - timedelta(days=2),
-        ).values_list("id", flat=True)[:500]
-    )
-    for ticket_id in ids:
-        send_ticket_acknowledgement.delay(ticket_id)
-    return len(ids)
-
-
-@shared_task(
-    acks_late=True,
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-)
-def send_message_email(message_id: int) -> bool:
-    return services.message_email(message_id=message_id)
+def send_due_mail() -> int:
+    """The outbox sweep: mail whose enqueue was lost, whose retry time has
+    come, or whose sender died after claiming it (tickets/email/outbox.py)."""
+    sent = 0
+    for _ in range(MAX_MAIL_BATCHES):
+        result = outbox.send_due()
+        sent += len(result.sent)
+        if not (result.sent or result.retrying or result.failed):
+            break
+    return sent
 
 
 @shared_task(acks_late=True)
 def assign_waiting_tickets() -> int:
     """Hand waiting tickets to agents whose capacity freed up."""
-    from tickets.routing import assign_waiting_tickets as assign
-
-    return assign()
+    return assign_waiting()

@@ -1,18 +1,14 @@
 """Server-rendered pages: the landing list per role, the ticket page, and the
 forms that call services. Every ticket lookup goes through tickets.selectors."""
 
-from functools import cache
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
 from tickets import queues, selectors, services, suggestions
-from tickets.errors import DomainError
 from tickets.forms import (
     AgentTicketCreateForm,
     AssignForm,
@@ -25,7 +21,7 @@ from tickets.forms import (
 from tickets.intake import intake_ticket
 from tickets.models import OPEN_STATUSES, Attachment, Channel, Role, Ticket
 from tickets.reference import workspace_reference
-from tickets.workspace_views import workspace_context
+from tickets.ticket_page import render_ticket_page
 
 PAGE_SIZE = 25
 
@@ -166,20 +162,18 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            ticket = intake_ticket(
-                requester=data["requester"] if on_behalf else request.user,
-                subject=data["subject"],
-                description=data["description"],
-                channel=Channel.AGENT if on_behalf else Channel.PORTAL,
-                priority=data.get("priority") or None,
-                category=data.get("category"),
-                attachments=data["attachments"],
-                actor=request.user,
-            )
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
+        ticket = form.run(
+            intake_ticket,
+            requester=data["requester"] if on_behalf else request.user,
+            subject=data["subject"],
+            description=data["description"],
+            channel=Channel.AGENT if on_behalf else Channel.PORTAL,
+            priority=data.get("priority") or None,
+            category=data.get("category"),
+            attachments=data["attachments"],
+            actor=request.user,
+        )
+        if ticket is not None:
             if on_behalf:
                 messages.success(request, f"Ticket {ticket.key} opened for {ticket.requester}.")
             else:
@@ -207,59 +201,22 @@ def ticket_suggestions(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def ticket_deflected(request: HttpRequest) -> HttpResponse:
-    """ "This answered my question": count the deflection, open no ticket."""
-    try:
-        suggestions.deflection_record(
-            user=request.user,
-            query=request.POST.get("query", ""),
-            article_ref=request.POST.get("article_ref", ""),
-            article_title=request.POST.get("article_title", ""),
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("tickets:new")
+    """ "This answered my question": count the deflection, open no ticket.
+    (A refusal is shown by tickets.middleware.DomainErrorMiddleware.)"""
+    suggestions.deflection_record(
+        user=request.user,
+        query=request.POST.get("query", ""),
+        article_ref=request.POST.get("article_ref", ""),
+        article_title=request.POST.get("article_title", ""),
+    )
     messages.success(request, "Glad that helped! No request was opened.")
     return redirect("tickets:home")
-
-
-def _detail_context(request, ticket, **forms):
-    user = request.user
-    is_staff = user.has_perm("tickets.work_tickets")
-    version = services.ticket_version(ticket)
-    context = {
-        "ticket": ticket,
-        "conversation": selectors.messages_visible_to(user, ticket),
-        "is_staff": is_staff,
-        "reply_form": forms.get("reply_form") or ReplyForm(initial={"version": version}),
-    }
-    if is_staff:
-        context.update(workspace_context(request, ticket, version=version, **forms))
-        context["extra_panels"] = [panel(request, ticket) for panel in ticket_panels()]
-    return context
-
-
-@cache
-def _panels(paths: tuple[str, ...]):
-    return tuple(import_string(path) for path in paths)
-
-
-def ticket_panels():
-    """Side panels other apps add to the staff ticket page
-    (settings.HELPDESK_TICKET_PANELS: `panel(request, ticket) -> html`), so the
-    ticket page shows SLA state without tickets importing the escalation app."""
-    return _panels(tuple(settings.HELPDESK_TICKET_PANELS))
 
 
 @login_required
 def ticket_detail(request: HttpRequest, key: str) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, key)
-    return render(request, "tickets/detail.html", _detail_context(request, ticket))
-
-
-def _rerender(request, ticket, **forms) -> HttpResponse:
-    return render(
-        request, "tickets/detail.html", _detail_context(request, ticket, **forms), status=400
-    )
+    return render_ticket_page(request, ticket)
 
 
 @login_required
@@ -267,10 +224,9 @@ def _rerender(request, ticket, **forms) -> HttpResponse:
 def ticket_reply(request: HttpRequest, key: str) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, key)
     form = ReplyForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _rerender(request, ticket, reply_form=form)
-    try:
-        services.ticket_reply(
+    if form.is_valid():
+        form.run(
+            services.ticket_reply,
             ticket=ticket,
             author=request.user,
             body=form.cleaned_data["body"],
@@ -282,18 +238,17 @@ def ticket_reply(request: HttpRequest, key: str) -> HttpResponse:
             if form.cleaned_data["confirm_stale"]
             else form.cleaned_data["version"],
         )
-    except services.StaleTicket as exc:
+    if isinstance(form.refusal, services.StaleTicket):
         # Keep what the agent typed; the next submit sends it anyway.
         data = request.POST.copy()
         data["confirm_stale"] = "1"
         data["version"] = services.ticket_version(ticket)
         stale_form = ReplyForm(data)
         stale_form.is_valid()
-        stale_form.add_error(None, exc.message)
-        return _rerender(request, ticket, reply_form=stale_form, stale=True)
-    except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        return _rerender(request, ticket, reply_form=form)
+        stale_form.add_error(None, form.refusal.message)
+        return render_ticket_page(request, ticket, status=400, reply_form=stale_form, stale=True)
+    if form.errors:
+        return render_ticket_page(request, ticket, status=400, reply_form=form)
     messages.success(request, "Note added." if form.cleaned_data["is_internal"] else "Reply sent.")
     return redirect(ticket)
 
@@ -303,16 +258,15 @@ def ticket_reply(request: HttpRequest, key: str) -> HttpResponse:
 def ticket_status(request: HttpRequest, key: str) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, key)
     form = StatusForm(request.POST)
-    if not form.is_valid():
-        return _rerender(request, ticket, status_form=form)
-    try:
-        services.ticket_change_status(
-            ticket=ticket, status=form.cleaned_data["status"], actor=request.user
+    if form.is_valid():
+        form.run(
+            services.ticket_change_status,
+            ticket=ticket,
+            status=form.cleaned_data["status"],
+            actor=request.user,
         )
-    except DomainError as exc:
-        form.add_error("status", exc.message)
-        messages.error(request, exc.message)
-        return _rerender(request, ticket, status_form=form)
+    if form.errors:
+        return render_ticket_page(request, ticket, status=400, status_form=form)
     messages.success(request, "Status updated.")
     return redirect(ticket)
 
@@ -323,17 +277,17 @@ def ticket_assign(request: HttpRequest, key: str) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, key)
     if not request.user.has_perm("tickets.work_tickets"):
         # Customers can see their ticket but not staff its assignment.
-        return HttpResponse("Only helpdesk staff can assign tickets.", status=403)
+        raise PermissionDenied("Only helpdesk staff can assign tickets.")
     form = AssignForm(request.POST)
-    if not form.is_valid():
-        return _rerender(request, ticket, assign_form=form)
-    try:
-        services.ticket_assign(
-            ticket=ticket, assignee=form.cleaned_data["assignee"], actor=request.user
+    if form.is_valid():
+        form.run(
+            services.ticket_assign,
+            ticket=ticket,
+            assignee=form.cleaned_data["assignee"],
+            actor=request.user,
         )
-    except DomainError as exc:
-        form.add_error("assignee", exc.message)
-        return _rerender(request, ticket, assign_form=form)
+    if form.errors:
+        return render_ticket_page(request, ticket, status=400, assign_form=form)
     messages.success(request, "Assignee updated.")
     return redirect(ticket)
 

@@ -7,123 +7,52 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from tickets import canned, presence, selectors, services
+from tickets import presence, selectors, services
 from tickets.errors import DomainError
-from tickets.forms import PropertiesForm, SavedViewForm, TicketKeyForm
-from tickets.models import OPEN_STATUSES, SavedView, Status, Ticket
+from tickets.forms import SavedViewForm, TicketKeyForm
+from tickets.models import Priority, SavedView, Status, Ticket, User
+from tickets.ticket_page import (
+    link_form,
+    merge_form,
+    properties_form,
+    render_ticket_page,
+    staff_ticket,
+)
 
 staff_required = permission_required("tickets.work_tickets", raise_exception=True)
-
-
-def _staff_ticket(request: HttpRequest, key: str) -> Ticket:
-    """The ticket for a staff-only action: 404 when the user cannot see it (so
-    nobody learns it exists), then 403 when they can see it but not work it."""
-    ticket = selectors.ticket_get_for_user(request.user, key)
-    if not request.user.has_perm("tickets.work_tickets"):
-        raise PermissionDenied("Only helpdesk staff can do this.")
-    return ticket
-
-
-def _properties_form(ticket: Ticket, version: str, data=None) -> PropertiesForm:
-    initial = {
-        "version": version,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "category": ticket.category_id,
-        "team": ticket.team_id,
-        "assignee": ticket.assignee_id,
-        "tags": ", ".join(t.name for t in ticket.tags.all()),
-    }
-    return PropertiesForm(data, initial=initial)
-
-
-def _key_form(data, *, auto_id: str, label: str) -> TicketKeyForm:
-    form = TicketKeyForm(data, auto_id=auto_id)
-    form.fields["key"].label = label
-    return form
-
-
-def _link_form(data=None) -> TicketKeyForm:
-    return _key_form(data, auto_id="link_%s", label="Parent ticket")
-
-
-def _merge_form(data=None) -> TicketKeyForm:
-    return _key_form(data, auto_id="merge_%s", label="Merge this ticket into")
-
-
-def workspace_context(request: HttpRequest, ticket: Ticket, *, version: str, **forms) -> dict:
-    """What the ticket page shows staff beyond the conversation."""
-    user = request.user
-    visible = selectors.tickets_visible_to(user)
-    related = visible.select_related("assignee").only(
-        "id", "subject", "status", "priority", "created_at", "assignee__full_name"
-    )
-    requester_tickets = list(
-        related.filter(requester_id=ticket.requester_id).exclude(pk=ticket.pk).order_by("-id")[:8]
-    )
-    return {
-        "events": ticket.events.select_related("actor").order_by("-created_at", "-id")[:100],
-        "properties_form": forms.get("properties_form") or _properties_form(ticket, version),
-        "requester_open": [t for t in requester_tickets if t.status in OPEN_STATUSES],
-        "requester_recent": [t for t in requester_tickets if t.status not in OPEN_STATUSES][:5],
-        "parent": visible.filter(pk=ticket.parent_id).first() if ticket.parent_id else None,
-        "merged_into": (
-            visible.filter(pk=ticket.merged_into_id).first() if ticket.merged_into_id else None
-        ),
-        "children": list(related.filter(parent_id=ticket.pk).order_by("-id")[:50]),
-        "canned_responses": [
-            (c, canned.render_canned(c.body, ticket=ticket, agent=user))
-            for c in canned.canned_responses_for(user)
-        ],
-        "placeholders": canned.PLACEHOLDERS,
-        "link_form": forms.get("link_form") or _link_form(),
-        "merge_form": forms.get("merge_form") or _merge_form(),
-        "stale": forms.get("stale", False),
-    }
-
-
-def _rerender(request, ticket, **forms) -> HttpResponse:
-    from tickets.views import _detail_context
-
-    return render(
-        request, "tickets/detail.html", _detail_context(request, ticket, **forms), status=400
-    )
 
 
 @login_required
 @require_POST
 def ticket_properties(request: HttpRequest, key: str) -> HttpResponse:
-    ticket = _staff_ticket(request, key)
-    form = _properties_form(ticket, services.ticket_version(ticket), request.POST)
+    ticket = staff_ticket(request, key)
+    form = properties_form(ticket, services.ticket_version(ticket), request.POST)
     htmx = request.headers.get("HX-Request") == "true"
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            ticket = services.ticket_set_properties(
-                ticket=ticket,
-                actor=request.user,
-                expected_version=data["version"],
-                status=data["status"],
-                priority=data["priority"],
-                category=data["category"],
-                team=data["team"],
-                assignee=data["assignee"],
-                tags=data["tags"],
-            )
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
+        form.run(
+            services.ticket_set_properties,
+            ticket=ticket,
+            actor=request.user,
+            expected_version=data["version"],
+            status=data["status"],
+            priority=data["priority"],
+            category=data["category"],
+            team=data["team"],
+            assignee=data["assignee"],
+            tags=data["tags"],
+        )
+        if not form.errors:
             if not htmx:
                 messages.success(request, "Ticket updated.")
                 return redirect(ticket)
             ticket = selectors.ticket_get_for_user(request.user, key)
-            form = _properties_form(ticket, services.ticket_version(ticket))
+            form = properties_form(ticket, services.ticket_version(ticket))
             return render(
                 request,
                 "tickets/_properties_fields.html",
@@ -136,7 +65,7 @@ def ticket_properties(request: HttpRequest, key: str) -> HttpResponse:
             {"ticket": ticket, "properties_form": form},
             status=400,
         )
-    return _rerender(request, ticket, properties_form=form)
+    return render_ticket_page(request, ticket, status=400, properties_form=form)
 
 
 def _other_ticket(request: HttpRequest, form: TicketKeyForm) -> Ticket | None:
@@ -158,48 +87,46 @@ def _with_other_ticket(
 ) -> HttpResponse:
     """The flow shared by link and merge: validate the key form, find the
     ticket it names through the access helper, then `act(other)` calls the
-    service and returns the success message and the ticket to go to. A domain
-    refusal becomes an error on the key field and the page is shown again
-    (400) with the form under `form_name`."""
+    service and returns the success message and the ticket to go to. A
+    refusal becomes an error on the form and the page is shown again (400)
+    with the form under `form_name`."""
     other = _other_ticket(request, form) if form.is_valid() else None
     if other is not None:
-        try:
-            message, destination = act(other)
-        except DomainError as exc:
-            form.add_error("key", exc.message)
-        else:
+        outcome = form.run(act, other=other)
+        if outcome is not None:
+            message, destination = outcome
             messages.success(request, message)
             return redirect(destination)
-    return _rerender(request, ticket, **{form_name: form})
+    return render_ticket_page(request, ticket, status=400, **{form_name: form})
 
 
 @login_required
 @require_POST
 def ticket_link(request: HttpRequest, key: str) -> HttpResponse:
-    ticket = _staff_ticket(request, key)
+    ticket = staff_ticket(request, key)
     if request.POST.get("unlink"):
         services.ticket_link(child=ticket, parent=None, actor=request.user)
         messages.success(request, "Link removed.")
         return redirect(ticket)
 
-    def link(parent: Ticket) -> tuple[str, Ticket]:
-        services.ticket_link(child=ticket, parent=parent, actor=request.user)
-        return f"Linked to parent {parent.key}.", ticket
+    def link(other: Ticket) -> tuple[str, Ticket]:
+        services.ticket_link(child=ticket, parent=other, actor=request.user)
+        return f"Linked to parent {other.key}.", ticket
 
-    form = _link_form(request.POST)
+    form = link_form(request.POST)
     return _with_other_ticket(request, ticket, form, form_name="link_form", act=link)
 
 
 @login_required
 @require_POST
 def ticket_merge(request: HttpRequest, key: str) -> HttpResponse:
-    source = _staff_ticket(request, key)
+    source = staff_ticket(request, key)
 
-    def merge(target: Ticket) -> tuple[str, Ticket]:
-        services.ticket_merge(source=source, target=target, actor=request.user)
-        return f"{source.key} was merged into {target.key}.", target
+    def merge(other: Ticket) -> tuple[str, Ticket]:
+        services.ticket_merge(source=source, target=other, actor=request.user)
+        return f"{source.key} was merged into {other.key}.", other
 
-    form = _merge_form(request.POST)
+    form = merge_form(request.POST)
     return _with_other_ticket(request, source, form, form_name="merge_form", act=merge)
 
 
@@ -207,7 +134,7 @@ def ticket_merge(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 def ticket_presence(request: HttpRequest, key: str) -> HttpResponse:
     """Polled by the ticket page: report this agent, show the others."""
-    ticket = _staff_ticket(request, key)
+    ticket = staff_ticket(request, key)
     if request.POST.get("state") == "left":
         presence.presence_leave(ticket_id=ticket.pk, user=request.user)
         return HttpResponse(status=204)
@@ -264,8 +191,6 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
 
 
 def _bulk_operation(request, action: str, value: str, tickets: list[Ticket]):
-    from tickets.models import Priority, User
-
     actor = request.user
     if action == "assign":
         if value == "me":

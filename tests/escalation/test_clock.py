@@ -179,10 +179,10 @@ def test_a_customer_tier_change_moves_its_open_tickets_to_the_new_policy(
 ):
     ticket = open_ticket(customer, priority=Priority.URGENT)
     assert sla_of(ticket).policy.support_tier == "standard"
-    organization = customer.organization
-    organization.support_tier = "vip"
     monday.move_to(MONDAY_10 + timedelta(minutes=5))
-    organization.save()
+    services.organization_set_tier(
+        organization=customer.organization, support_tier="vip", actor=None
+    )
     sla = sla_of(ticket)
     assert sla.policy.support_tier == "vip"
     # VIP urgent: 15 minutes from the same start (10:00), 24x7.

@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from escalation.models import Escalation, Notification, TicketSLA
+from escalation.models import Escalation, TicketSLA
 from escalation.sweep import sweep
 from tests.conftest import REPO_ROOT, _database_url_of_test_db, wait_for
 from tickets.intake import intake_ticket
-from tickets.models import Channel, Ticket, TicketEvent
+from tickets.models import Channel, OutboundEmail, Ticket, TicketEvent
 
 # Runs one sweep, but stops for good just before its batch would commit (the
 # notifications are flushed last), announcing that it got there.
@@ -23,7 +23,7 @@ SWEEP_THAT_HANGS = """
 import sys, time
 import django
 django.setup()
-from escalation import actions
+from escalation import services
 from escalation.sweep import sweep
 
 def hang(self):
@@ -33,7 +33,7 @@ def hang(self):
     print(f"BATCH DONE, NOT COMMITTED: {count}", flush=True)
     time.sleep(120)
 
-actions.Outbox.flush = hang
+services.Notifications.flush = hang
 sweep()
 """
 
@@ -94,7 +94,7 @@ def test_a_sweep_killed_mid_batch_is_redone_exactly_once(
     sla_escalations = Escalation.objects.filter(kind="sla")
     assert not sla_escalations.exists()
     assert not TicketEvent.objects.filter(action__startswith="sla.").exists()
-    assert not Notification.objects.filter(escalation__kind="sla").exists()
+    assert not OutboundEmail.objects.filter(kind__startswith="sla.").exists()
     assert not TicketSLA.objects.filter(first_response_warned_at__isnull=False).exists()
     # Once PostgreSQL has noticed the dead connection and released its row
     # locks, the next sweep takes the batch again and does it exactly once.

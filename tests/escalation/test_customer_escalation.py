@@ -1,7 +1,7 @@
 """Customer escalation at intake: complaints, and angry VIP customers."""
 
-from escalation.models import Escalation, Notification
-from tickets.models import Ticket
+from escalation.models import Escalation
+from tickets.models import OutboundEmail, Ticket
 
 
 def test_a_complaint_is_escalated_to_the_team_lead_and_managers(
@@ -15,7 +15,9 @@ def test_a_complaint_is_escalated_to_the_team_lead_and_managers(
     escalation = Escalation.objects.get(ticket=ticket, kind="customer")
     assert "complains" in escalation.reason
     audiences = set(
-        Notification.objects.filter(escalation=escalation).values_list("audience", flat=True)
+        OutboundEmail.objects.filter(ticket=ticket, kind="escalation.customer").values_list(
+            "audience", flat=True
+        )
     )
     assert audiences == {"team_lead", "manager"}
     assert (

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from escalation.models import Escalation, Incident, Notification
+from escalation.models import Escalation, Incident
 from tests.factories import make_user
-from tickets.models import Category, Message, Role, Ticket
+from tickets.models import Category, Message, OutboundEmail, Role, Ticket
 
 MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=UTC)
 
@@ -43,8 +43,13 @@ def test_reports_within_the_window_open_one_incident(
     parent = incident.parent
     assert parent.priority == "urgent" and "Major incident" in parent.subject
     assert set(parent.children.values_list("pk", flat=True)) == {first.pk, second.pk, third.pk}
-    alert = Notification.objects.get(ticket=parent, audience="manager")
+    alert = OutboundEmail.objects.get(ticket=parent, audience="manager")
+    assert alert.kind == "incident.opened"
     assert alert.recipient == manager.email and "Major incident" in alert.subject
+    # The helpdesk opened the incident for its own people: nobody is told
+    # "we received your request" about it (the manager owns it).
+    assert not OutboundEmail.objects.filter(ticket=parent, kind="ticket.acknowledgement").exists()
+    assert parent.requester == manager
     assert Escalation.objects.get(ticket=parent).kind == "incident"
     # A later report of the category is linked to the open incident.
     time_machine.move_to(MONDAY_10 + timedelta(minutes=40))

@@ -8,11 +8,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import close_old_connections, connection
 
-from escalation.models import Escalation, EscalationRule, Notification, TicketSLA
+from escalation.models import Escalation, EscalationRule, TicketSLA
 from escalation.sweep import sweep
-from escalation.tasks import send_notification, sweep_sla
+from escalation.tasks import route_escalated_tickets, sweep_sla
 from tests.factories import make_user
-from tickets.models import Message, Priority, Role, Ticket, TicketEvent
+from tickets.email import outbox
+from tickets.models import Message, OutboundEmail, Priority, Role, Ticket, TicketEvent
+
+
+def sla_mail():
+    """The outbox rows the SLA rules wrote (not the tickets' acknowledgements)."""
+    return OutboundEmail.objects.filter(kind__startswith="sla.")
+
 
 MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=UTC)
 
@@ -53,27 +60,28 @@ def test_warning_notifies_assignee_and_team_lead_once(desk, agent, tier2_lead):
     assert len(result.escalations) == 1
     escalation = Escalation.objects.get()
     assert (escalation.target, escalation.threshold) == ("first_response", "warning")
-    notes = Notification.objects.order_by("audience")
+    notes = sla_mail().order_by("audience")
     assert [(n.audience, n.recipient) for n in notes] == [
         ("assignee", agent.email),
         ("team_lead", tier2_lead.email),
     ]
-    assert "SLA warning" in notes[0].subject
+    assert "SLA warning" in notes[0].subject and notes[0].kind == "sla.warning"
     assert TicketEvent.objects.filter(ticket=desk, action="sla.warning").count() == 1
     # Sweeping again later finds nothing new for the warning.
     again = sweep(now=MONDAY_10 + timedelta(hours=3, minutes=30))
     assert again.escalations == []
-    assert Notification.objects.count() == 2
+    assert sla_mail().count() == 2
 
 
 def test_breach_escalates_to_the_next_tier_with_a_handover(
-    desk, customer, agent, tier2_lead, manager, celery_eager, django_capture_on_commit_callbacks
+    desk, customer, agent, tier2_lead, manager
 ):
     sweep(now=MONDAY_10 + timedelta(hours=3))
-    # Routing to the new tier runs as a task after the commit.
-    with django_capture_on_commit_callbacks(execute=True):
-        result = sweep(now=MONDAY_10 + timedelta(hours=4, seconds=1))
+    result = sweep(now=MONDAY_10 + timedelta(hours=4, seconds=1))
     assert len(result.escalations) == 1
+    # Routing to the new tier runs as a task of its own after the batch.
+    assert result.to_route == [desk.pk]
+    route_escalated_tickets.apply(args=[result.to_route])
     breach = Escalation.objects.get(threshold="breach")
     assert breach.target == "first_response" and breach.to_tier == 2
     ticket = Ticket.objects.get(pk=desk.pk)
@@ -81,11 +89,10 @@ def test_breach_escalates_to_the_next_tier_with_a_handover(
     assert ticket.assignee_id == tier2_lead.pk  # re-routed to someone with Tier 2
     handover = Message.objects.get(ticket=ticket, is_internal=True)
     assert "Escalated to Tier 2" in handover.body and "Printer on fire" in handover.body
-    audiences = set(
-        Notification.objects.filter(escalation=breach).values_list("audience", flat=True)
-    )
+    breach_mail = sla_mail().filter(kind="sla.breach")
+    audiences = set(breach_mail.values_list("audience", flat=True))
     assert audiences == {"assignee", "team_lead", "manager", "customer"}
-    customer_mail = Notification.objects.get(escalation=breach, audience="customer")
+    customer_mail = breach_mail.get(audience="customer")
     assert customer_mail.recipient == customer.email and "escalated" in customer_mail.subject
     sla = TicketSLA.objects.get(ticket=ticket)
     assert sla.first_response_breached_at == MONDAY_10 + timedelta(hours=4, seconds=1)
@@ -113,7 +120,7 @@ def test_rules_filter_by_tier_priority_and_category(desk):
     sweep(now=MONDAY_10 + timedelta(hours=3))
     escalation = Escalation.objects.get()  # recorded, but no rule matched
     assert escalation.actions == []
-    assert Notification.objects.count() == 0
+    assert sla_mail().count() == 0
     assert not vip_only.matches(desk, "first_response", "warning", set())
 
 
@@ -177,28 +184,36 @@ class FailingBackend:
         pass
 
 
-def test_a_notification_that_cannot_be_sent_is_retried_then_marked_failed(desk, settings):
-    from escalation.tasks import MAX_RETRIES
-
+def test_a_notification_that_cannot_be_sent_is_retried_then_marked_failed(
+    desk, settings, time_machine
+):
     sweep(now=MONDAY_10 + timedelta(hours=3))
-    note = Notification.objects.first()
+    note = sla_mail().filter(audience="assignee").get()
     settings.EMAIL_BACKEND = "tests.escalation.test_sweep.FailingBackend"
-    # Run in-process, Celery performs the retries one after the other; each
-    # attempt is counted and its error kept on the row.
-    result = send_notification.apply(args=[note.pk])
-    assert result.get() == "failed"
+    # Each attempt is counted and its error kept on the row; the outbox sweep
+    # tries again after a growing pause, and gives up after the last attempt.
+    for _ in range(outbox.MAX_ATTEMPTS):
+        time_machine.shift(timedelta(hours=2))
+        outbox.send_due()
     note.refresh_from_db()
-    assert note.state == Notification.State.FAILED
-    assert note.attempts == MAX_RETRIES + 1
+    assert note.state == OutboundEmail.State.FAILED
+    assert note.attempts == outbox.MAX_ATTEMPTS
     assert "mail server gone" in note.last_error
+    # Staff see it on the ticket, in its history.
+    failed = TicketEvent.objects.filter(ticket=desk, action="mail.failed")
+    assert note.recipient in [e.new_value for e in failed]
 
 
-def test_a_notification_is_sent_once(desk, mailoutbox):
+def test_a_notification_is_sent_once(desk, mailoutbox, send_queued_mail):
+    send_queued_mail()  # the acknowledgement
+    mailoutbox.clear()
     sweep(now=MONDAY_10 + timedelta(hours=3))
-    note = Notification.objects.first()
-    assert send_notification.apply(args=[note.pk]).get() == "sent"
-    assert send_notification.apply(args=[note.pk]).get() == "nothing to do"
-    assert len(mailoutbox) == 1 and mailoutbox[0].to == [note.recipient]
+    assert len(send_queued_mail().sent) == 2  # assignee and team lead
+    assert send_queued_mail().sent == []
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        sla_mail().values_list("recipient", flat=True)
+    )
+    assert set(sla_mail().values_list("state", flat=True)) == {OutboundEmail.State.SENT}
 
 
 def test_customers_get_a_status_update_after_8_business_hours_without_reply(desk, customer, agent):
@@ -209,13 +224,13 @@ def test_customers_get_a_status_update_after_8_business_hours_without_reply(desk
     # Opened Monday 10:00 in office hours (08-18): an update is owed at 18:00.
     assert sla.update_due == datetime(2026, 11, 23, 18, tzinfo=UTC)
     sweep(now=datetime(2026, 11, 23, 18, 1, tzinfo=UTC))
-    update = Notification.objects.get(ticket=desk, audience="customer", escalation=None)
+    update = OutboundEmail.objects.get(ticket=desk, kind="sla.proactive_update")
     assert update.recipient == customer.email and "still being worked on" in update.body
     assert TicketEvent.objects.filter(ticket=desk, action="sla.proactive_update").count() == 1
     # The next one is owed 8 business hours later (Tuesday 16:00), not again now.
     assert TicketSLA.objects.get(ticket=desk).update_due == datetime(2026, 11, 24, 16, tzinfo=UTC)
     sweep(now=datetime(2026, 11, 23, 18, 2, tzinfo=UTC))
-    assert Notification.objects.filter(escalation=None).count() == 1
+    assert OutboundEmail.objects.filter(kind="sla.proactive_update").count() == 1
     # On hold (waiting on us) keeps the updates coming; pending (waiting on the
     # customer) stops them; a public reply restarts the 8 hours.
     services.ticket_change_status(ticket=desk, status=Status.OPEN, actor=agent)

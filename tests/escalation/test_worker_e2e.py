@@ -8,10 +8,10 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from escalation.models import Escalation, Notification, SLAPolicy, TicketSLA
+from escalation.models import Escalation, SLAPolicy, TicketSLA
 from tests.conftest import wait_for
 from tickets.intake import intake_ticket
-from tickets.models import Channel, Priority, Ticket
+from tickets.models import Channel, OutboundEmail, Priority, Ticket
 
 # Celery's INFO line for each finished beat sweep, in the worker's log.
 SWEEP_DONE = re.compile(r"Task escalation\.tasks\.sweep_sla\[[^\]]+\] succeeded")
@@ -56,12 +56,11 @@ def test_running_system_escalates_a_breached_ticket_once(
     warning = Escalation.objects.get(ticket=ticket, threshold="warning")
     assert warning.created_at <= breach.created_at
     # The customer (escalation notice) and the assignee were told, by mail.
+    breach_mail = OutboundEmail.objects.filter(ticket=ticket, kind="sla.breach", state="sent")
     wait_for(
         lambda: (
-            Notification.objects.filter(ticket=ticket, state="sent", audience="customer").exists()
-            and Notification.objects.filter(
-                ticket=ticket, state="sent", audience="assignee"
-            ).exists()
+            breach_mail.filter(audience="customer").exists()
+            and breach_mail.filter(audience="assignee").exists()
         ),
         timeout=30,
     )

@@ -5,7 +5,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tests.factories import make_ticket, make_user
 from tickets import services
 from tickets.errors import DomainError
-from tickets.models import Attachment, Message, Role, Status, Ticket, TicketEvent
+from tickets.intake import intake_ticket
+from tickets.models import (
+    Attachment,
+    Message,
+    OutboundEmail,
+    Role,
+    Status,
+    Ticket,
+    TicketEvent,
+)
 
 
 def actions(ticket):
@@ -74,8 +83,8 @@ def test_create_writes_ticket_first_message_and_history(
     first = ticket.messages.get()
     assert first.author == customer and first.body == ticket.description
     assert actions(ticket) == ["ticket.created"]
-    # the acknowledgement is enqueued only once the transaction commits
-    assert len(callbacks) == 1
+    # Storing a ticket sends nothing (intake's acknowledge step does).
+    assert len(callbacks) == 0
 
 
 @pytest.mark.parametrize(
@@ -310,14 +319,25 @@ def test_update_refuses_customers_and_unknown_fields(customer, agent):
 # --- acknowledgement ------------------------------------------------------------
 
 
-def test_acknowledge_sends_once(customer):
-    ticket = make_ticket(requester=customer)
-    assert services.ticket_acknowledge(ticket_id=ticket.pk) is True
-    assert services.ticket_acknowledge(ticket_id=ticket.pk) is False
+def test_acknowledgement_is_queued_at_intake_and_sent_once(customer, send_queued_mail):
+    ticket = intake_ticket(
+        requester=customer, subject="Locked out", description="Help", channel="portal"
+    )
+    row = OutboundEmail.objects.get(ticket=ticket)
+    assert row.kind == "ticket.acknowledgement" and row.state == OutboundEmail.State.QUEUED
+    assert len(send_queued_mail().sent) == 1
+    assert send_queued_mail().sent == []
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [customer.email]
     assert ticket.key in mail.outbox[0].subject
     assert TicketEvent.objects.filter(ticket=ticket, action="ticket.acknowledged").count() == 1
+
+
+def test_only_customers_get_an_acknowledgement(customer, agent, manager):
+    """The helpdesk does not acknowledge its own people's tickets."""
+    for requester in (customer, agent, manager):
+        intake_ticket(requester=requester, subject="s", description="d", channel="agent")
+    assert list(OutboundEmail.objects.values_list("recipient", flat=True)) == [customer.email]
 
 
 def test_tickets_hand_over_moves_several_tickets_up_a_tier(customer, agent, access_team):

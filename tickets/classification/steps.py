@@ -10,29 +10,33 @@ model never replaces an explicit category or priority; urgency cues may still
 raise an explicit priority (a mailbox's default "normal" must not hide an
 outage), never lower it.
 
-Every decision goes through the services with actor=None and a note that says
-why and how sure, so the ticket's history shows it and an agent can override
-it; overrides become training data (tickets.classification.training).
+Every decision is recorded as the system's (Intake.change) with a note that
+says why and how sure, so the ticket's history shows it and an agent can
+override it; overrides become training data (tickets.classification.training).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Q
 
-from tickets import services
 from tickets.classification import store
 from tickets.classification.model import TicketPrediction
 from tickets.classification.rules import match_keyword_rule
 from tickets.classification.sentiment import sentiment_score
 from tickets.classification.urgency import Urgency, assess_urgency
-from tickets.models import Category, KeywordRule, Organization, SupportTier, Ticket
+from tickets.models import Category, KeywordRule, Organization, SupportTier
+
+if TYPE_CHECKING:
+    from tickets.intake import Intake
 
 
 def min_confidence() -> float:
-    return float(getattr(settings, "HELPDESK_CLASSIFIER_MIN_CONFIDENCE", 0.6))
+    return settings.HELPDESK_CLASSIFIER_MIN_CONFIDENCE
 
 
 def category_for_label(label: str) -> Category | None:
@@ -145,39 +149,34 @@ def decide(
     return decision
 
 
-def classify_step(ticket: Ticket, context: dict) -> None:
-    """Intake step: category, priority, sentiment and confidence for a new ticket."""
-    ticket = Ticket.objects.select_related("organization").get(pk=ticket.pk)
-    decision = decide(
-        context.get("text") or f"{ticket.subject}\n{ticket.description}",
-        organization=ticket.organization,
-        explicit_category=context.get("explicit_category"),
-        explicit_priority=context.get("explicit_priority"),
-        current_priority=ticket.priority,
-    )
-    context["classification"] = decision
-    # Scores, not decisions: no history event of their own (the notes of the
-    # decisions below carry the confidence).
-    Ticket.objects.filter(pk=ticket.pk).update(
-        sentiment=decision.sentiment,
-        category_confidence=decision.category_confidence,
-        needs_triage=bool(decision.triage_note),
-    )
-    # Category and priority in one locked update, each with its own reason.
-    changes, notes = {}, {}
-    if decision.category is not None:
-        changes["category"], notes["category"] = decision.category, decision.category_note
-    if decision.priority is not None:
-        changes["priority"], notes["priority"] = decision.priority, decision.priority_note
-    if changes:
-        services.ticket_update(ticket=ticket, actor=None, notes=notes, **changes)
-    if decision.category is None and decision.triage_note:
-        services._record(
-            ticket,
-            actor=None,
-            action="ticket.triage_needed",
-            field="needs_triage",
-            old=False,
-            new=True,
-            note=decision.triage_note,
+def classify_step(intakes: Sequence[Intake]) -> None:
+    """Intake step: category, priority, sentiment and confidence for new tickets."""
+    for intake in intakes:
+        ticket = intake.ticket
+        decision = decide(
+            intake.text,
+            organization=ticket.organization,
+            explicit_category=intake.explicit_category,
+            explicit_priority=intake.explicit_priority,
+            current_priority=ticket.priority,
         )
+        intake.classification = decision
+        # Scores, not decisions: no history event of their own (the notes of
+        # the decisions below carry the confidence).
+        intake.set(
+            sentiment=decision.sentiment,
+            category_confidence=decision.category_confidence,
+            needs_triage=bool(decision.triage_note),
+        )
+        if decision.category is not None:
+            intake.change("category", decision.category, note=decision.category_note)
+        if decision.priority is not None:
+            intake.change("priority", decision.priority, note=decision.priority_note)
+        if decision.category is None and decision.triage_note:
+            intake.record(
+                "ticket.triage_needed",
+                field="needs_triage",
+                old=False,
+                new=True,
+                note=decision.triage_note,
+            )

@@ -64,7 +64,7 @@ def load_artifact(blob: bytes) -> TicketModel:
     signature, sep, payload = blob[len(_MAGIC) :].partition(b"\n")
     if not sep:
         raise ArtifactError("truncated classifier artifact")
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    secrets = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
     if not any(constant_time_compare(signature, _signature(payload, key)) for key in secrets):
         raise ArtifactError("classifier artifact signature does not match this install's key")
     # Safe to unpickle: the HMAC above proves this process's code wrote it.
@@ -137,7 +137,7 @@ def prune_artifacts() -> int:
     """Delete the files of old inactive versions, keeping the newest
     HELPDESK_CLASSIFIER_KEEP_VERSIONS (default 5) to roll back to. The rows
     stay, with their measured quality, as the history of the classifier."""
-    keep = getattr(settings, "HELPDESK_CLASSIFIER_KEEP_VERSIONS", 5)
+    keep = settings.HELPDESK_CLASSIFIER_KEEP_VERSIONS
     newest = ClassifierModel.objects.order_by("-version").values_list("version", flat=True)[:keep]
     old = (
         ClassifierModel.objects.filter(is_active=False)
@@ -177,7 +177,7 @@ def _monotonic() -> float:
 
 
 def _recheck_seconds() -> float:
-    return float(getattr(settings, "HELPDESK_CLASSIFIER_RECHECK_SECONDS", 60))
+    return float(settings.HELPDESK_CLASSIFIER_RECHECK_SECONDS)
 
 
 def forget_loaded() -> None:

@@ -48,7 +48,7 @@ def ticket_training_data(*, limit: int | None = None) -> TicketData:
     """Resolved tickets with a category, newest first (at most `limit`,
     default HELPDESK_CLASSIFIER_MAX_TRAINING_TICKETS = 100,000)."""
     if limit is None:
-        limit = getattr(settings, "HELPDESK_CLASSIFIER_MAX_TRAINING_TICKETS", 100_000)
+        limit = settings.HELPDESK_CLASSIFIER_MAX_TRAINING_TICKETS
     rows = (
         Ticket.objects.filter(
             status__in=[Status.SOLVED, Status.CLOSED],
@@ -137,7 +137,7 @@ def classifier_train(
     model, metrics = train(data, eval_data=eval_data)
     if activate is None:
         active = ClassifierModel.objects.filter(is_active=True).first()
-        allowed_drop = getattr(settings, "HELPDESK_CLASSIFIER_MAX_F1_DROP", 0.02)
+        allowed_drop = settings.HELPDESK_CLASSIFIER_MAX_F1_DROP
         activate = (
             active is None
             or active.macro_f1 is None
@@ -152,7 +152,7 @@ def classifier_train(
 def classifier_retrain_from_tickets() -> dict:
     """The periodic job: train on resolved tickets when there are enough and
     they changed since the last version trained on them. Safe to run twice."""
-    minimum = getattr(settings, "HELPDESK_CLASSIFIER_MIN_TRAINING_TICKETS", 100)
+    minimum = settings.HELPDESK_CLASSIFIER_MIN_TRAINING_TICKETS
     tickets = ticket_training_data()
     if len(tickets.data) < minimum:
         return {

@@ -14,8 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.conf import settings
-
+from tickets.classification.sentiment import is_angry
 from tickets.models import Priority
 
 # Plain strings as keys: a ticket's priority is read back from the database as
@@ -45,14 +44,6 @@ _URGENT_WORDS = re.compile(
     r"immediately|critical)\b",
     re.IGNORECASE,
 )
-
-
-def negative_threshold() -> float:
-    """VADER compound at or below which the tone counts as a cue. -0.6 is
-    reached by angry messages ("terrible", "unacceptable", "furious") but not
-    by neutral problem reports ("I lost my card" -0.3, "my password is
-    wrong" -0.5)."""
-    return float(getattr(settings, "HELPDESK_NEGATIVE_SENTIMENT_THRESHOLD", -0.6))
 
 
 def _quoted(matches: list[str]) -> str:
@@ -85,7 +76,7 @@ def assess_urgency(text: str, *, current: str, vip: bool, sentiment: float | Non
         cues.append((f"urgency words {_quoted(urgent)}", Priority.HIGH.value))
     if vip:
         cues.append(("VIP customer", Priority.HIGH.value))
-    if sentiment is not None and sentiment <= negative_threshold():
+    if sentiment is not None and is_angry(sentiment):
         cues.append((f"very negative tone ({sentiment:+.2f})", Priority.HIGH.value))
     if not cues:
         return Urgency(priority=current, reasons=(), raised=False)

@@ -5,7 +5,6 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import tickets.managers
 import tickets.models
 
 
@@ -166,7 +165,7 @@ class Migration(migrations.Migration):
                 "ordering": ["full_name"],
             },
             managers=[
-                ("objects", tickets.managers.UserManager()),
+                ("objects", tickets.models.UserManager()),
             ],
         ),
         migrations.CreateModel(

@@ -55,7 +55,7 @@ def keys(response) -> list[str]:
     return [row["key"] for row in response.json()["results"]]
 
 
-def refusing_step(ticket, context):
+def refusing_step(intakes):
     """An intake step that refuses, as a rule or a broken classifier might."""
     raise DomainError("No team takes this kind of request.", field="category")
 

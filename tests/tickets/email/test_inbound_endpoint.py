@@ -10,7 +10,6 @@ from django.core import mail
 
 from tests.tickets.email.mails import TOKEN, build, message_id_of
 from tickets import services
-from tickets.email import outgoing
 from tickets.models import InboundEmail, Mailbox, Ticket, User
 
 email_urls = pytest.mark.urls("tests.tickets.email.urls")
@@ -135,7 +134,9 @@ def test_endpoint_takes_only_post(client, db):
 
 
 @email_urls
-def test_journey_billing_email_thread(client, customer, other_agent, billing_category):
+def test_journey_billing_email_thread(
+    client, customer, other_agent, billing_category, send_queued_mail
+):
     """A customer e-mails billing@; a ticket opens in Billing; the agent's
     reply goes out with threading headers; the customer's reply (history
     quoted below) threads with only its new text; their out-of-office reply
@@ -154,10 +155,10 @@ def test_journey_billing_email_thread(client, customer, other_agent, billing_cat
     answer = services.ticket_reply(
         ticket=ticket, author=other_agent, body="We have refunded the duplicate line."
     )
-    sent_id = outgoing.send_ticket_mail(
-        ticket=ticket, subject=f"[{ticket.key}] {ticket.subject}", body=answer.body, message=answer
-    )
+    send_queued_mail()
+    sent_id = answer.email_message_id
     notification = mail.outbox[-1].message()
+    assert notification["Message-ID"] == sent_id
 
     reply = build(
         to="billing@helpdesk.test",

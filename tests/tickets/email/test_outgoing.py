@@ -1,35 +1,30 @@
-"""tickets.email.outgoing: the headers of the mail we send (Message-ID,
-threading, Auto-Submitted), and the customer's answers coming back."""
+"""tickets.email.outgoing and the mail the services queue: the headers of
+what we send (Message-ID, threading, Auto-Submitted), and the customer's
+answers coming back."""
 
 from __future__ import annotations
 
-import pytest
 from django.core import mail
 
-from tests.factories import make_ticket
 from tests.tickets.email.mails import build, message_id_of
 from tickets import services
 from tickets.email import outgoing
 from tickets.email.receive import receive_email
-from tickets.models import InboundEmail
+from tickets.models import InboundEmail, OutboundEmail
 
 Outcome = InboundEmail.Outcome
 
 
-def test_acknowledgement_headers_mark_it_automatic_and_thread_it(customer):
+def test_acknowledgement_headers_mark_it_automatic_and_thread_it(customer, send_queued_mail):
     first = build()
-    ticket = receive_email(first).ticket
-    sent_id = outgoing.send_ticket_mail(
-        ticket=ticket,
-        subject=f"[{ticket.key}] We received your request",
-        body="Thanks",
-        auto_reply=True,
-    )
+    ticket = receive_email(first).ticket  # intake queued the acknowledgement
+    send_queued_mail()
     sent = mail.outbox[-1]
+    row = OutboundEmail.objects.get(ticket=ticket, kind="ticket.acknowledgement")
     assert sent.to == ["carol@acme.example"]
     headers = sent.message()
-    assert headers["Message-ID"] == sent_id
-    assert sent_id.endswith(".helpdesk@helpdesk.test>")
+    assert headers["Message-ID"] == row.headers["Message-ID"]
+    assert row.headers["Message-ID"].endswith(".helpdesk@helpdesk.test>")
     assert headers["Auto-Submitted"] == "auto-replied"
     assert headers["X-Auto-Response-Suppress"] == "All"
     assert headers["In-Reply-To"] == message_id_of(first)
@@ -37,14 +32,13 @@ def test_acknowledgement_headers_mark_it_automatic_and_thread_it(customer):
     assert receive_email(mail.outbox[-1].message().as_bytes()).outcome == Outcome.IGNORED
 
 
-def test_references_keep_the_first_and_the_latest_ids(customer, agent):
+def test_references_keep_the_first_and_the_latest_ids(customer, agent, send_queued_mail):
     ticket = receive_email(build()).ticket
-    replies = [
-        services.ticket_reply(ticket=ticket, author=agent, body=f"Answer {n}") for n in range(12)
-    ]
-    for reply in replies:
-        outgoing.send_ticket_mail(ticket=ticket, subject="s", body=reply.body, message=reply)
+    for n in range(12):
+        services.ticket_reply(ticket=ticket, author=agent, body=f"Answer {n}")
+    send_queued_mail()
     last = mail.outbox[-1].message()
+    assert "Answer 11" in mail.outbox[-1].body
     references = last["References"].split()
     ids = [m.email_message_id for m in ticket.messages.order_by("created_at", "pk")]
     assert len(references) == 10
@@ -60,19 +54,32 @@ def test_the_message_id_domain_defaults_to_the_sender_domain(settings):
     assert outgoing.make_message_id().endswith("@support.acme-helpdesk.example>")
 
 
-def test_a_refused_send_stores_no_message_id(customer, agent, settings):
+def test_a_reply_keeps_its_message_id_when_the_send_is_refused(
+    customer, agent, settings, send_queued_mail
+):
+    """The Message-ID is fixed when the reply is written: a refused send is
+    tried again later as the same mail, and the customer's answer to it
+    threads whenever it arrives."""
     settings.EMAIL_BACKEND = "tests.tickets.email.test_outgoing.RefusingBackend"
-    ticket = make_ticket(requester=customer)
+    ticket = receive_email(build()).ticket
     reply = services.ticket_reply(ticket=ticket, author=agent, body="Done.")
-    with pytest.raises(ConnectionRefusedError):
-        outgoing.send_ticket_mail(ticket=ticket, subject="s", body="b", message=reply)
-    reply.refresh_from_db()
-    assert reply.email_message_id == ""
+    result = send_queued_mail()
+    assert result.sent == [] and len(result.retrying) == 2  # acknowledgement and reply
+    row = OutboundEmail.objects.get(message=reply)
+    assert row.state == OutboundEmail.State.QUEUED
+    assert "mail server down" in row.last_error
+    assert row.headers["Message-ID"] == reply.email_message_id != ""
 
 
 class RefusingBackend:
     def __init__(self, **kwargs):
         pass
+
+    def open(self):
+        return True
+
+    def close(self):
+        return None
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("mail server down")
@@ -84,8 +91,9 @@ class RefusingBackend:
 def test_services_notifications_thread_and_replies_come_back(
     customer, agent, django_capture_on_commit_callbacks, celery_eager
 ):
-    """The acknowledgement and a staff reply leave through tickets.email.outgoing:
-    the customer's answer to either threads onto the ticket."""
+    """The acknowledgement and a staff reply leave through the outbox right
+    after their commit: the customer's answer to either threads onto the
+    ticket."""
     first = build()
     with django_capture_on_commit_callbacks(execute=True):
         ticket = receive_email(first).ticket

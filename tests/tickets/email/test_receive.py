@@ -13,7 +13,6 @@ from tests.conftest import wait_for
 from tests.factories import make_ticket
 from tests.tickets.email.mails import build, message_id_of
 from tickets import services
-from tickets.email import outgoing
 from tickets.email.receive import receive, receive_email
 from tickets.models import (
     Attachment,
@@ -110,17 +109,16 @@ def test_attachments_are_kept_and_refused_ones_named(customer):
 # --- threading -----------------------------------------------------------------------------
 
 
-def test_reply_to_our_notification_threads_and_keeps_only_the_new_text(customer, agent):
+def test_reply_to_our_notification_threads_and_keeps_only_the_new_text(
+    customer, agent, send_queued_mail
+):
     """Journey 3: the customer's reply to the agent's e-mail, with the quoted
     history below it, lands on the same ticket with only the new text."""
     first = build()
     ticket = receive_email(first).ticket
     answer = services.ticket_reply(ticket=ticket, author=agent, body="Refund issued.")
-    sent_id = outgoing.send_ticket_mail(
-        ticket=ticket, subject=f"[{ticket.key}] {ticket.subject}", body=answer.body, message=answer
-    )
-    answer.refresh_from_db()
-    assert answer.email_message_id == sent_id
+    send_queued_mail()
+    sent_id = answer.email_message_id
     notification = mail.outbox[-1].message()
     assert notification["Message-ID"] == sent_id
     assert notification["In-Reply-To"] == message_id_of(first)
@@ -252,7 +250,7 @@ def test_a_redelivery_returns_the_earlier_outcome_and_creates_nothing(customer):
     assert InboundEmail.objects.count() == 1
 
 
-def exploding_step(ticket, context):
+def exploding_step(intakes):
     """An intake step that fails after the ticket and its first message exist."""
     raise RuntimeError("classifier unavailable")
 
@@ -340,7 +338,7 @@ class _Hold:
 HOLD = _Hold()
 
 
-def hold_step(ticket, context):
+def hold_step(intakes):
     """Intake step for the concurrency test: pause the first delivery (only)
     inside its transaction until the test lets it go."""
     if not HOLD.reached.is_set():

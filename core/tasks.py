@@ -1,0 +1,35 @@
+"""The Celery task class of the whole project (helpdesk/celery.py sets it).
+
+Tasks are sent after the surrounding transaction commits (`delay_on_commit`),
+so a worker never looks for rows that are not there yet and a rolled-back
+change never sends anything. A broker that is down must not turn a committed
+write into an error page: the failure is logged, and the periodic sweep that
+backs every on-commit task (helpdesk/schedule.py) does the work later.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery.contrib.django.task import DjangoTask
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+class OnCommitTask(DjangoTask):
+    def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
+        """`delay(*args, **kwargs)` once the current transaction has committed."""
+        transaction.on_commit(lambda: self._send_logged(args, kwargs))
+
+    def apply_async_on_commit(self, *args: Any, **kwargs: Any) -> None:
+        transaction.on_commit(lambda: self._send_logged(*args, **kwargs))
+
+    def _send_logged(self, args: Any = (), kwargs: Any = None, **options: Any) -> None:
+        try:
+            self.apply_async(args, kwargs, **options)
+        except Exception:  # the broker's errors vary by transport
+            logger.exception(
+                "Could not enqueue %s%r; the periodic sweep will do it", self.name, args
+            )

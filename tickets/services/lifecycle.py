@@ -1,0 +1,404 @@
+"""A ticket's life: opening it, its status, its properties, its assignee, a
+hand-over to a higher tier.
+
+Every service here is keyword-only and atomic, records what it changed in the
+history, and then announces the change to the lifecycle hooks
+(tickets/lifecycle.py). Every status change of every ticket goes through
+`apply_status`, merges included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from tickets.errors import DomainError
+from tickets.history import event, record_event, record_events
+from tickets.lifecycle import PropertiesChanged, StatusChanged, TicketCreated, announce
+from tickets.models import (
+    OPEN_STATUSES,
+    STATUS_TRANSITIONS,
+    AgentTier,
+    Category,
+    Channel,
+    Message,
+    Priority,
+    Status,
+    Team,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from tickets.search import search_index_tickets
+from tickets.services.attachments import store_attachments, validate_attachments
+from tickets.services.base import locked, require_staff
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    requester: User,
+    subject: str,
+    description: str,
+    channel: str = Channel.PORTAL,
+    priority: str = Priority.NORMAL,
+    category: Category | None = None,
+    team: Team | None = None,
+    actor: User | None = None,
+    attachments: Sequence[UploadedFile] = (),
+    email_message_id: str = "",
+) -> Ticket:
+    """Store a ticket: the row, its first message (the description), the
+    attachments, the first history row and the search vector. Nothing is
+    written unless everything is valid. Customers' tickets come in through
+    tickets.intake, which runs the intake steps after this; the system opens
+    its own tickets (major incidents) with this alone."""
+    subject = (subject or "").strip()
+    description = (description or "").strip()
+    if not subject:
+        raise DomainError("A subject is required.", field="subject")
+    if not description:
+        raise DomainError("Please describe the problem.", field="description")
+    if channel not in Channel.values:
+        raise DomainError(f"Unknown channel {channel!r}.", field="channel")
+    if priority not in Priority.values:
+        raise DomainError(f"Unknown priority {priority!r}.", field="priority")
+    if not requester.is_active:
+        raise DomainError("The requester's account is disabled.", field="requester")
+    files = validate_attachments(attachments)
+
+    now = timezone.now()
+    ticket = Ticket(
+        subject=subject[:250],
+        description=description,
+        requester=requester,
+        organization=requester.organization,
+        channel=channel,
+        priority=priority,
+        category=category,
+        # Tier and team follow from the category in intake's routing step,
+        # which records why; here only what the caller said explicitly.
+        team=team,
+        created_at=now,
+        updated_at=now,
+    )
+    # Inputs were checked above; the database enforces the rest (full_clean
+    # would cost a query per constraint and foreign key on every intake).
+    ticket.save()
+    message = Message.objects.create(
+        ticket=ticket,
+        author=requester,
+        body=description,
+        channel=channel,
+        email_message_id=email_message_id,
+        created_at=now,
+    )
+    store_attachments(message, files)
+    record_event(ticket, actor=actor or requester, action="ticket.created", new=channel, at=now)
+    search_index_tickets([ticket.pk])
+    announce(TicketCreated(ticket=ticket, actor=actor or requester, at=now))
+    return ticket
+
+
+# --- status -------------------------------------------------------------------
+
+
+def apply_status(
+    ticket: Ticket,
+    new_status: str,
+    *,
+    actor: User | None,
+    now: datetime,
+    note: str = "",
+    any_open_status: bool = False,
+) -> None:
+    """The one path of every status change (the caller holds the ticket's
+    lock): check the transition, set the timestamps, record it, announce it.
+    `any_open_status` lets a merge close an open ticket directly."""
+    old_status = ticket.status
+    if new_status not in Status.values:
+        raise DomainError(f"Unknown status {new_status!r}.", field="status")
+    if new_status == old_status:
+        return
+    allowed = STATUS_TRANSITIONS[old_status]
+    if any_open_status and old_status in OPEN_STATUSES:
+        allowed = allowed | {Status.CLOSED}
+    if new_status not in allowed:
+        raise DomainError(
+            f"A {Status(old_status).label.lower()} ticket cannot become "
+            f"{Status(new_status).label.lower()}.",
+            field="status",
+        )
+    ticket.status = new_status
+    fields = ["status", "updated_at"]
+    if new_status in (Status.SOLVED, Status.CLOSED) and ticket.solved_at is None:
+        ticket.solved_at = now
+        fields.append("solved_at")
+    if new_status == Status.CLOSED:
+        ticket.closed_at = now
+        fields.append("closed_at")
+    elif old_status == Status.SOLVED and new_status != Status.SOLVED:
+        # Reopened: the earlier solve no longer counts.
+        ticket.solved_at = None
+        fields.append("solved_at")
+    ticket.updated_at = now
+    ticket.save(update_fields=fields)
+    reopened = old_status == Status.SOLVED and new_status == Status.OPEN
+    record_event(
+        ticket,
+        actor=actor,
+        action="ticket.reopened" if reopened else "ticket.status_changed",
+        field="status",
+        old=old_status,
+        new=new_status,
+        note=note,
+        at=now,
+    )
+    announce(StatusChanged(ticket=ticket, actor=actor, at=now, old=old_status, new=new_status))
+
+
+@transaction.atomic
+def ticket_change_status(*, ticket: Ticket, status: str, actor: User | None) -> Ticket:
+    """Move the ticket along its lifecycle. Customers may only mark their own
+    ticket solved or reopen a solved one; everything else is staff work."""
+    ticket = locked(ticket)
+    if actor is not None and not actor.has_perm("tickets.work_tickets"):
+        allowed = {Status.SOLVED} | ({Status.OPEN} if ticket.status == Status.SOLVED else set())
+        if status not in allowed:
+            raise DomainError(
+                "Customers can only solve or reopen a ticket.",
+                field="status",
+                code="permission_denied",
+            )
+    apply_status(ticket, status, actor=actor, now=timezone.now())
+    return ticket
+
+
+# --- properties -----------------------------------------------------------------
+
+# Fields a person may change with ticket_update.
+UPDATABLE_FIELDS = ("subject", "priority", "category", "team", "tier")
+
+
+def _check_update(changes: dict[str, Any]) -> None:
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise DomainError(f"Cannot change {', '.join(sorted(unknown))}.")
+    if "priority" in changes and changes["priority"] not in Priority.values:
+        raise DomainError(f"Unknown priority {changes['priority']!r}.", field="priority")
+    if "subject" in changes:
+        changes["subject"] = (changes["subject"] or "").strip()
+        if not changes["subject"]:
+            raise DomainError("A subject is required.", field="subject")
+        if len(changes["subject"]) > 250:
+            raise DomainError("The subject is longer than 250 characters.", field="subject")
+    if "tier" in changes and changes["tier"] not in AgentTier.values:
+        raise DomainError(f"Unknown tier {changes['tier']!r}.", field="tier")
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    note: str = "",
+    notes: dict[str, str] | None = None,
+    **changes: Any,
+) -> Ticket:
+    """Change properties of a ticket (staff, or the system with actor=None).
+    Unchanged values record nothing; `note` says why (e.g. a routing reason),
+    `notes` says it per field where the reasons differ."""
+    require_staff(actor, "change ticket properties")
+    _check_update(changes)
+    ticket = locked(ticket)
+    now = timezone.now()
+    changed: dict[str, tuple[object, object]] = {}
+    events: list[TicketEvent] = []
+    for field, new in changes.items():
+        old = getattr(ticket, field)
+        if old == new:
+            continue
+        setattr(ticket, field, new)
+        changed[field] = (old, new)
+        events.append(
+            event(
+                ticket,
+                actor=actor,
+                action=f"ticket.{field}_changed",
+                field=field,
+                old=old,
+                new=new,
+                note=(notes or {}).get(field, note),
+                at=now,
+            )
+        )
+    if changed:
+        ticket.updated_at = now
+        ticket.save(update_fields=[*changed, "updated_at"])
+        record_events(events)
+        if "subject" in changed:
+            search_index_tickets([ticket.pk])
+        announce(PropertiesChanged(ticket=ticket, actor=actor, at=now, changes=changed))
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(
+    *, ticket: Ticket, assignee: User | None, actor: User | None, note: str = ""
+) -> Ticket:
+    """Give the ticket to an agent (or take it back to the queue with None).
+    `note` records why (routing explains its choice there)."""
+    require_staff(actor, "assign tickets")
+    if assignee is not None and not assignee.is_assignable:
+        raise DomainError(f"{assignee.full_name} cannot work tickets.", field="assignee")
+    ticket = locked(ticket)
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return ticket
+    if not ticket.is_open:
+        raise DomainError("Solved and closed tickets cannot be reassigned.", field="assignee")
+    old = ticket.assignee
+    now = timezone.now()
+    ticket.assignee = assignee
+    ticket.updated_at = now
+    ticket.save(update_fields=["assignee", "updated_at"])
+    record_event(
+        ticket,
+        actor=actor,
+        action="ticket.assigned" if assignee else "ticket.unassigned",
+        field="assignee",
+        old=old,
+        new=assignee,
+        note=note,
+        at=now,
+    )
+    announce(
+        PropertiesChanged(ticket=ticket, actor=actor, at=now, changes={"assignee": (old, assignee)})
+    )
+    return ticket
+
+
+# --- hand-over to a higher tier ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """One ticket to move up to `tier`: `note` becomes an internal note by
+    `author_id` (when given); `reason` goes into the history as the change of
+    `actor_id` (None: the system, e.g. the SLA rules)."""
+
+    ticket_id: int
+    tier: int
+    reason: str
+    note: str = ""
+    author_id: int | None = None
+    actor_id: int | None = None
+
+
+@transaction.atomic
+def tickets_hand_over(handovers: Sequence[HandOver]) -> list[int]:
+    """Move open tickets up a support tier — the one hand-over path, for an
+    agent's manual escalation (one ticket) and the SLA sweep (hundreds at
+    once): the hand-over notes, the new tier, and the assignee removed where
+    they lack that tier, each with its history row, in a few statements
+    instead of a locked read-modify-write per ticket. Returns the ids of the
+    tickets left without an assignee (to be routed)."""
+    wanted = {h.ticket_id: h for h in handovers}
+    tickets = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update(of=("self",)).filter(
+            pk__in=wanted, status__in=OPEN_STATUSES
+        )
+    }
+    moving = [wanted[pk] for pk in tickets if wanted[pk].tier > tickets[pk].tier]
+    if not moving:
+        return []
+    people = {
+        u.pk: u
+        for u in User.objects.filter(
+            pk__in={tickets[h.ticket_id].assignee_id for h in moving}
+            | {h.author_id for h in moving}
+            | {h.actor_id for h in moving}
+        ).only("id", "email", "tier", "full_name")
+    }
+    now = timezone.now()
+    notes = [
+        Message(
+            ticket_id=h.ticket_id,
+            author_id=h.author_id,
+            body=h.note,
+            is_internal=True,
+            channel=Channel.AGENT,
+            created_at=now,
+        )
+        for h in moving
+        if h.note and h.author_id in people
+    ]
+    Message.objects.bulk_create(notes)
+    events = [
+        event(
+            tickets[note.ticket_id],
+            actor=people[note.author_id],
+            action="ticket.note_added",
+            new=note.pk,
+            at=now,
+        )
+        for note in notes
+    ]
+    unassigned: list[int] = []
+    by_tier: dict[int, list[int]] = {}
+    changes: dict[int, dict[str, tuple[object, object]]] = {}
+    for h in moving:
+        ticket = tickets[h.ticket_id]
+        actor = people.get(h.actor_id) if h.actor_id else None
+        events.append(
+            event(
+                ticket,
+                actor=actor,
+                action="ticket.tier_changed",
+                field="tier",
+                old=ticket.tier,
+                new=h.tier,
+                note=h.reason,
+                at=now,
+            )
+        )
+        changes[ticket.pk] = {"tier": (ticket.tier, h.tier)}
+        by_tier.setdefault(h.tier, []).append(ticket.pk)
+        ticket.tier = h.tier
+        ticket.updated_at = now
+        assignee = people.get(ticket.assignee_id) if ticket.assignee_id else None
+        if assignee is not None and (assignee.tier or 0) < h.tier:
+            events.append(
+                event(
+                    ticket,
+                    actor=actor,
+                    action="ticket.unassigned",
+                    field="assignee",
+                    old=assignee,
+                    new=None,
+                    note=f"Needs Tier {h.tier}",
+                    at=now,
+                )
+            )
+            changes[ticket.pk]["assignee"] = (assignee, None)
+            ticket.assignee_id = None
+        if ticket.assignee_id is None:
+            unassigned.append(ticket.pk)
+    for tier, ids in by_tier.items():
+        Ticket.objects.filter(pk__in=ids).update(tier=tier, updated_at=now)
+    Ticket.objects.filter(pk__in=unassigned).update(assignee=None)
+    record_events(events)
+    for h in moving:
+        actor = people.get(h.actor_id) if h.actor_id else None
+        announce(
+            PropertiesChanged(
+                ticket=tickets[h.ticket_id], actor=actor, at=now, changes=changes[h.ticket_id]
+            )
+        )
+    return unassigned

@@ -1,0 +1,132 @@
+"""The ticket page's properties panel in one step, tags, and the optimistic
+concurrency check that keeps two agents from overwriting each other."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from tickets.errors import DomainError
+from tickets.history import record_event
+from tickets.models import Tag, Ticket, User
+from tickets.services.base import locked, require_staff
+from tickets.services.lifecycle import ticket_assign, ticket_change_status, ticket_update
+
+# --- optimistic concurrency ---------------------------------------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def ticket_version(ticket: Ticket) -> str:
+    """The version a form was rendered from: updated_at in whole microseconds."""
+    return str((ticket.updated_at - _EPOCH) // timedelta(microseconds=1))
+
+
+class StaleTicket(DomainError):
+    """The ticket changed (by someone else) after the form was rendered."""
+
+
+def check_version(ticket: Ticket, expected_version: str | None, actor: User | None) -> None:
+    """Refuse when people other than `actor` changed the ticket after the version
+    the form was rendered from. The actor's own changes (another tab) and the
+    system's (acknowledgements) do not count as a conflict."""
+    if not expected_version or ticket_version(ticket) == expected_version:
+        return
+    try:
+        since = int(expected_version)
+    except ValueError as exc:
+        raise DomainError("The form was damaged; reload the page.", field="version") from exc
+    seen_at = _EPOCH + timedelta(microseconds=since)
+    others = (
+        ticket.events.filter(created_at__gt=seen_at, actor__isnull=False)
+        .exclude(actor=actor)
+        .select_related("actor")
+        .order_by("created_at")
+    )
+    changes = [f"{e.actor.full_name} ({e.action.removeprefix('ticket.')})" for e in others[:5]]
+    if changes:
+        raise StaleTicket(
+            f"{ticket.key} changed while you were working on it: {', '.join(changes)}. "
+            "Review the latest version, then send again.",
+            code="stale",
+        )
+
+
+# --- tags -------------------------------------------------------------------
+
+
+def _tag_names(raw: str | Iterable[str]) -> list[str]:
+    items = raw.split(",") if isinstance(raw, str) else raw
+    names: list[str] = []
+    for item in items:
+        name = " ".join(item.strip().lower().split())[:50]
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+@transaction.atomic
+def ticket_set_tags(*, ticket: Ticket, tags: str | Iterable[str], actor: User) -> Ticket:
+    """Make the ticket's tags exactly `tags`, recording what was added/removed."""
+    require_staff(actor, "tag tickets")
+    ticket = locked(ticket)
+    wanted = _tag_names(tags)
+    current = {t.name: t for t in ticket.tags.all()}
+    added = [n for n in wanted if n not in current]
+    removed = [n for n in current if n not in wanted]
+    if not added and not removed:
+        return ticket
+    now = timezone.now()
+    for name in added:
+        tag, _ = Tag.objects.get_or_create(name=name)
+        ticket.tags.add(tag)
+        record_event(ticket, actor=actor, action="ticket.tagged", field="tags", new=name, at=now)
+    for name in removed:
+        ticket.tags.remove(current[name])
+        record_event(ticket, actor=actor, action="ticket.untagged", field="tags", old=name, at=now)
+    ticket.updated_at = now
+    ticket.save(update_fields=["updated_at"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_add_tag(*, ticket: Ticket, tag: str, actor: User) -> Ticket:
+    names = _tag_names([tag])
+    if not names:
+        raise DomainError("The tag is empty.", field="tag")
+    current = list(ticket.tags.values_list("name", flat=True))
+    return ticket_set_tags(ticket=ticket, tags=[*current, names[0]], actor=actor)
+
+
+# --- properties edited in place -------------------------------------------------
+
+
+@transaction.atomic
+def ticket_set_properties(
+    *,
+    ticket: Ticket,
+    actor: User,
+    expected_version: str | None = None,
+    status: str | None = None,
+    assignee: User | None | bool = False,
+    tags: str | None = None,
+    **changes: Any,
+) -> Ticket:
+    """Apply the ticket page's properties panel in one step. `assignee=False`
+    means "not in the form"; None means unassigned."""
+    require_staff(actor, "change ticket properties")
+    current = locked(ticket)
+    check_version(current, expected_version, actor)
+    if changes:
+        current = ticket_update(ticket=current, actor=actor, **changes)
+    if assignee is not False:
+        current = ticket_assign(ticket=current, assignee=assignee or None, actor=actor)
+    if tags is not None:
+        current = ticket_set_tags(ticket=current, tags=tags, actor=actor)
+    if status is not None and status != current.status:
+        current = ticket_change_status(ticket=current, status=status, actor=actor)
+    return current

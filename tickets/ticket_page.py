@@ -1,0 +1,145 @@
+"""The ticket page: what it shows (the conversation for everyone; for staff
+the properties, history, related tickets, canned responses, link and merge
+forms, and the side panels other apps add), and the lookups its actions
+share. Every view that renders the page — the tickets app's and other apps'
+(escalation's forms re-render it with their errors) — builds it here."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.module_loading import import_string
+
+from tickets import canned, selectors, services
+from tickets.forms import PropertiesForm, ReplyForm, TicketKeyForm
+from tickets.models import OPEN_STATUSES, Ticket
+
+
+def staff_ticket(request: HttpRequest, key: str) -> Ticket:
+    """The ticket for a staff-only action: 404 when the user cannot see it (so
+    nobody learns it exists), then 403 when they can see it but not work it."""
+    ticket = selectors.ticket_get_for_user(request.user, key)
+    if not request.user.has_perm("tickets.work_tickets"):
+        raise PermissionDenied("Only helpdesk staff can do this.")
+    return ticket
+
+
+def properties_form(ticket: Ticket, version: str, data: Any = None) -> PropertiesForm:
+    initial = {
+        "version": version,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "category": ticket.category_id,
+        "team": ticket.team_id,
+        "assignee": ticket.assignee_id,
+        "tags": ", ".join(t.name for t in ticket.tags.all()),
+    }
+    return PropertiesForm(data, initial=initial)
+
+
+def _key_form(data: Any, *, auto_id: str, label: str) -> TicketKeyForm:
+    form = TicketKeyForm(data, auto_id=auto_id)
+    form.fields["key"].label = label
+    return form
+
+
+def link_form(data: Any = None) -> TicketKeyForm:
+    return _key_form(data, auto_id="link_%s", label="Parent ticket")
+
+
+def merge_form(data: Any = None) -> TicketKeyForm:
+    return _key_form(data, auto_id="merge_%s", label="Merge this ticket into")
+
+
+@cache
+def _panels(paths: tuple[str, ...]) -> tuple:
+    return tuple(import_string(path) for path in paths)
+
+
+def ticket_panels() -> tuple:
+    """Side panels other apps add to the staff ticket page
+    (settings.HELPDESK_TICKET_PANELS: `panel(request, ticket) -> html`), so the
+    ticket page shows SLA state without tickets importing the escalation app."""
+    return _panels(tuple(settings.HELPDESK_TICKET_PANELS))
+
+
+def _workspace_context(request: HttpRequest, ticket: Ticket, *, version: str, **forms: Any) -> dict:
+    """What the ticket page shows staff beyond the conversation."""
+    user = request.user
+    visible = selectors.tickets_visible_to(user)
+    related = visible.select_related("assignee").only(
+        "id", "subject", "status", "priority", "created_at", "assignee__full_name"
+    )
+    requester_tickets = list(
+        related.filter(requester_id=ticket.requester_id).exclude(pk=ticket.pk).order_by("-id")[:8]
+    )
+    return {
+        "events": ticket.events.select_related("actor").order_by("-created_at", "-id")[:100],
+        "properties_form": forms.get("properties_form") or properties_form(ticket, version),
+        "requester_open": [t for t in requester_tickets if t.status in OPEN_STATUSES],
+        "requester_recent": [t for t in requester_tickets if t.status not in OPEN_STATUSES][:5],
+        "parent": visible.filter(pk=ticket.parent_id).first() if ticket.parent_id else None,
+        "merged_into": (
+            visible.filter(pk=ticket.merged_into_id).first() if ticket.merged_into_id else None
+        ),
+        "children": list(related.filter(parent_id=ticket.pk).order_by("-id")[:50]),
+        "canned_responses": [
+            (c, canned.render_canned(c.body, ticket=ticket, agent=user))
+            for c in canned.canned_responses_for(user)
+        ],
+        "placeholders": canned.PLACEHOLDERS,
+        "link_form": forms.get("link_form") or link_form(),
+        "merge_form": forms.get("merge_form") or merge_form(),
+        "stale": forms.get("stale", False),
+    }
+
+
+def ticket_page_context(
+    request: HttpRequest, ticket: Ticket, *, extra_panels: list[str] | None = None, **forms: Any
+) -> dict:
+    """The page's context; `forms` are bound forms to show with their errors
+    (reply_form, status_form, assign_form, properties_form, link_form,
+    merge_form, stale). `extra_panels` replaces the apps' panels (an app
+    re-rendering its own panel with errors)."""
+    user = request.user
+    is_staff = user.has_perm("tickets.work_tickets")
+    version = services.ticket_version(ticket)
+    context = {
+        "ticket": ticket,
+        "conversation": selectors.messages_visible_to(user, ticket),
+        "is_staff": is_staff,
+        "reply_form": forms.get("reply_form") or ReplyForm(initial={"version": version}),
+        # Errors of the forms the page does not show itself (the status and
+        # assign endpoints behind buttons and scripts), shown at the top.
+        "action_errors": [
+            error
+            for name in ("status_form", "assign_form")
+            if forms.get(name) is not None
+            for errors in forms[name].errors.values()
+            for error in errors
+        ],
+    }
+    if is_staff:
+        context.update(_workspace_context(request, ticket, version=version, **forms))
+        context["extra_panels"] = (
+            extra_panels
+            if extra_panels is not None
+            else [panel(request, ticket) for panel in ticket_panels()]
+        )
+    return context
+
+
+def render_ticket_page(
+    request: HttpRequest, ticket: Ticket, *, status: int = 200, **context: Any
+) -> HttpResponse:
+    return render(
+        request,
+        "tickets/detail.html",
+        ticket_page_context(request, ticket, **context),
+        status=status,
+    )

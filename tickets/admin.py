@@ -319,7 +319,16 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     one shows its error here (and in its ticket's history); "Send again"
     requeues it once the cause is fixed."""
 
-    list_display = ("created_at", "kind", "recipient", "subject", "state", "attempts", "sent_at")
+    list_display = (
+        "created_at",
+        "kind",
+        "recipient",
+        "subject",
+        "state",
+        "attempts",
+        "last_error",
+        "sent_at",
+    )
     list_filter = ("state", "kind", "audience")
     search_fields = ("recipient", "subject")
     raw_id_fields = ("ticket", "message")

@@ -32,6 +32,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.view_category",
         "tickets.change_category",
         "tickets.view_ticketevent",
+        # The outbox, where failed mail shows (and is sent again).
+        "tickets.view_outboundemail",
     ],
     # Admins are superusers; the group exists so the role is visible in the admin.
     Role.ADMIN: [],

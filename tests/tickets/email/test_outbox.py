@@ -214,3 +214,11 @@ def test_a_sender_killed_between_claim_and_send_loses_nothing_and_sends_once(cus
     assert sorted(m.to[0] for m in mail.outbox) == [customer.email, customer.email]
     rows = OutboundEmail.objects.all()
     assert {(r.state, r.attempts) for r in rows} == {(State.SENT, 2)}
+
+
+def test_managers_see_the_outbox_agents_do_not(client, manager, agent):
+    changelist = reverse("admin:tickets_outboundemail_changelist")
+    client.force_login(manager)
+    assert client.get(changelist).status_code == 200
+    client.force_login(agent)
+    assert client.get(changelist).status_code in (302, 403)

@@ -28,6 +28,7 @@ test: venv lint
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	HELPDESK_DEMO=1 DJANGO_SECRET_KEY=mypy-only $(BIN)/mypy
 
 format: venv
 	$(BIN)/ruff format .

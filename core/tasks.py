@@ -10,20 +10,25 @@ backs every on-commit task (helpdesk/schedule.py) does the work later.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from celery.contrib.django.task import DjangoTask
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+_P = ParamSpec("_P")
+_R_co = TypeVar("_R_co", covariant=True)
 
-class OnCommitTask(DjangoTask):
-    def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
+
+class OnCommitTask(DjangoTask[_P, _R_co]):
+    # celery-types declares DjangoTask's *_on_commit as returning AsyncResult,
+    # but celery's own ones return None (the task is not sent yet); so do these.
+    def delay_on_commit(self, *args: _P.args, **kwargs: _P.kwargs) -> None:  # type: ignore[override]
         """`delay(*args, **kwargs)` once the current transaction has committed."""
         transaction.on_commit(lambda: self._send_logged(args, kwargs))
 
-    def apply_async_on_commit(self, *args: Any, **kwargs: Any) -> None:
+    def apply_async_on_commit(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         transaction.on_commit(lambda: self._send_logged(*args, **kwargs))
 
     def _send_logged(self, args: Any = (), kwargs: Any = None, **options: Any) -> None:

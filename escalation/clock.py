@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol, cast
 
 from escalation.business_hours import add_business_time, business_time_between
 from escalation.calendars import hours_for
@@ -28,10 +29,19 @@ PAUSED_STATUSES = frozenset({Status.PENDING, Status.ON_HOLD})
 STOPPED_STATUSES = frozenset({Status.SOLVED, Status.CLOSED})
 
 
+class TicketStatus(Protocol):
+    """What recompute reads of a ticket: its status (the backfill passes a
+    stand-in built from one row instead of a Ticket)."""
+
+    @property
+    def status(self) -> str: ...
+
+
 def policy_for(ticket: Ticket) -> SLAPolicy | None:
     """The policy of the ticket's customer tier (guests count as basic) and
     priority."""
-    tier = ticket.organization.support_tier if ticket.organization_id else SupportTier.BASIC
+    organization = ticket.organization
+    tier = organization.support_tier if organization is not None else SupportTier.BASIC
     return (
         SLAPolicy.objects.select_related("calendar")
         .filter(support_tier=tier, priority=ticket.priority)
@@ -60,7 +70,7 @@ def _start_and_pause(sla: TicketSLA, target: str) -> tuple[datetime | None, floa
     return sla.started_at, sla.paused_seconds
 
 
-def _active(sla: TicketSLA, ticket: Ticket, target: str) -> bool:
+def _active(sla: TicketSLA, ticket: TicketStatus, target: str) -> bool:
     if ticket.status in STOPPED_STATUSES:
         return False
     if target == Target.FIRST_RESPONSE:
@@ -70,7 +80,7 @@ def _active(sla: TicketSLA, ticket: Ticket, target: str) -> bool:
     return True
 
 
-def recompute(sla: TicketSLA, ticket: Ticket) -> None:
+def recompute(sla: TicketSLA, ticket: TicketStatus) -> None:
     """Due times and next_check_at from the policy, starts and pauses (not
     saved). Paused or stopped targets have no due time."""
     policy = sla.policy
@@ -78,7 +88,14 @@ def recompute(sla: TicketSLA, ticket: Ticket) -> None:
     for target in Target.values:
         due = None
         start, paused = _start_and_pause(sla, target)
-        if policy and start and sla.paused_since is None and _active(sla, ticket, target):
+        # (hours is set whenever policy is; testing it too only narrows its type)
+        if (
+            policy
+            and hours is not None
+            and start
+            and sla.paused_since is None
+            and _active(sla, ticket, target)
+        ):
             target_time = timedelta(minutes=_minutes(policy, target))
             due = add_business_time(hours, start, target_time + timedelta(seconds=paused))
         setattr(sla, f"{target}_due", due)
@@ -120,7 +137,9 @@ def pending_thresholds(sla: TicketSLA) -> list[Pending]:
         if getattr(sla, f"{target}_warned_at") is None:
             start, paused = _start_and_pause(sla, target)
             share = timedelta(minutes=_minutes(policy, target) * policy.warning_percent / 100)
-            warn_at = add_business_time(hours, start, share + timedelta(seconds=paused))
+            # The target has a due time, and recompute sets one only from a start.
+            start_at = cast(datetime, start)
+            warn_at = add_business_time(hours, start_at, share + timedelta(seconds=paused))
             found.append(Pending(target, Threshold.WARNING, warn_at, due, cycle))
         if getattr(sla, f"{target}_breached_at") is None:
             found.append(Pending(target, Threshold.BREACH, due, due, cycle))
@@ -156,7 +175,8 @@ def policies() -> dict[tuple[str, str], SLAPolicy]:
 def new_clock(ticket: Ticket, by_tier_and_priority: dict[tuple[str, str], SLAPolicy]) -> TicketSLA:
     """The clock of a new ticket (not saved), running from its creation time:
     a ticket whose intake runs late keeps its true deadlines."""
-    tier = ticket.organization.support_tier if ticket.organization_id else SupportTier.BASIC
+    organization = ticket.organization
+    tier = organization.support_tier if organization is not None else SupportTier.BASIC
     sla = TicketSLA(
         ticket=ticket,
         policy=by_tier_and_priority.get((tier, ticket.priority)),

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 from tickets.forms import ServiceForm
@@ -17,6 +19,8 @@ class ManualEscalationForm(ServiceForm):
     def __init__(self, *args, ticket, **kwargs):
         kwargs.setdefault("auto_id", "esc_%s")
         super().__init__(*args, **kwargs)
-        self.fields["to_tier"].choices = [
+        # The field declared above (each form holds its own copy of it).
+        to_tier = cast(forms.TypedChoiceField, self.fields["to_tier"])
+        to_tier.choices = [
             (value, label) for value, label in AgentTier.choices if value > ticket.tier
         ]

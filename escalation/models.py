@@ -218,7 +218,8 @@ class EscalationRule(models.Model):
     def matches(self, ticket: Ticket, target: str, threshold: str, category_ids: set[int]) -> bool:
         """Does the rule apply? `category_ids` are the rule's categories (read
         once per sweep, not per ticket)."""
-        tier = ticket.organization.support_tier if ticket.organization_id else SupportTier.BASIC
+        organization = ticket.organization
+        tier = organization.support_tier if organization is not None else SupportTier.BASIC
         return (
             self.is_active
             and self.target == target

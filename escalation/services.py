@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -44,7 +44,7 @@ from tickets.services.base import require_staff
 if TYPE_CHECKING:
     from tickets.intake import Intake
 
-PRIORITY_UP = {
+PRIORITY_UP: dict[str, str] = {
     Priority.LOW: Priority.NORMAL,
     Priority.NORMAL: Priority.HIGH,
     Priority.HIGH: Priority.URGENT,
@@ -102,7 +102,8 @@ def managers() -> list[User]:
 
 
 def team_lead(ticket: Ticket) -> User | None:
-    return ticket.team.lead if ticket.team_id and ticket.team.lead_id else None
+    team = ticket.team
+    return team.lead if team is not None and team.lead_id else None
 
 
 def mail_people(
@@ -149,7 +150,8 @@ def _staff_message(escalation: Escalation, ticket: Ticket) -> tuple[str, str]:
     else:
         subject = f"[{ticket.key}] SLA breached: {what} was due {due}"
         lead = f"The {what} target of {ticket.key} was missed: it was due {due}."
-    assignee = ticket.assignee.full_name if ticket.assignee_id else "nobody"
+    assigned = ticket.assignee
+    assignee = assigned.full_name if assigned is not None else "nobody"
     body = (
         f"{lead}\n\nSubject: {ticket.subject}\nPriority: {ticket.get_priority_display()}\n"
         f"Assignee: {assignee}\n\n{ticket.get_full_url()}\n"
@@ -267,7 +269,10 @@ def _summary(
     return "\n".join(lines)
 
 
-def _recent_by_ticket(qs: QuerySet, per_ticket: int) -> dict[int, list]:
+_Row = TypeVar("_Row", Message, TicketEvent)
+
+
+def _recent_by_ticket(qs: QuerySet[_Row], per_ticket: int) -> dict[int, list[_Row]]:
     ranked = qs.annotate(
         rank=Window(
             RowNumber(),
@@ -275,7 +280,7 @@ def _recent_by_ticket(qs: QuerySet, per_ticket: int) -> dict[int, list]:
             order_by=[F("created_at").desc(), F("id").desc()],
         )
     ).filter(rank__lte=per_ticket)
-    grouped: dict[int, list] = {}
+    grouped: dict[int, list[_Row]] = {}
     for row in ranked.order_by("ticket_id", "-created_at", "-id"):
         grouped.setdefault(row.ticket_id, []).append(row)
     return grouped
@@ -305,7 +310,7 @@ def hand_over(moves: Sequence[tuple[Ticket, int, str, str, User | None]]) -> lis
         author_id = (
             actor.pk
             if actor
-            else (ticket.assignee_id or (ticket.team.lead_id if ticket.team_id else None))
+            else (ticket.assignee_id or (ticket.team.lead_id if ticket.team is not None else None))
         )
         note = _summary(
             ticket, heading, recent.get(ticket.pk, []), changes.get(ticket.pk, []),
@@ -480,7 +485,7 @@ def _open_incident(category: Category, reports: Sequence[Intake], batch_ids: Seq
     requester = (
         people[0]
         if people
-        else (category.default_team.lead if category.default_team_id else None)
+        else (category.default_team.lead if category.default_team is not None else None)
         or User.objects.assignable().filter(role=Role.AGENT).order_by("pk").first()
     )
     if requester is None:

@@ -41,7 +41,8 @@ def customer_escalation_reasons(intake: Intake) -> list[str]:
     decision = intake.classification
     sentiment = decision.sentiment if decision is not None else intake.ticket.sentiment
     ticket = intake.ticket
-    vip = ticket.organization_id is not None and ticket.organization.support_tier == SupportTier.VIP
+    organization = ticket.organization
+    vip = organization is not None and organization.support_tier == SupportTier.VIP
     reasons = []
     if any(word in text for word in COMPLAINT_WORDS):
         reasons.append("the customer complains")

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from escalation import services
 from escalation.forms import ManualEscalationForm
 from escalation.panels import sla_panel
+from tickets import selectors
 from tickets.ticket_page import render_ticket_page, staff_ticket
 
 
@@ -37,11 +38,12 @@ def escalate(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 def reply_all(request: HttpRequest, key: str) -> HttpResponse:
     """One public reply to every open report linked to a major incident."""
+    user = selectors.logged_in_user(request)
     ticket = staff_ticket(request, key)
     # A refusal (not an incident, an empty reply) is shown by
     # tickets.middleware.DomainErrorMiddleware; nothing was sent then.
     sent = services.incident_reply_all(
-        parent=ticket, author=request.user, body=request.POST.get("body", "")
+        parent=ticket, author=user, body=request.POST.get("body", "")
     )
     messages.success(request, f"Replied to {sent} linked ticket{'s' if sent != 1 else ''}.")
     return redirect(ticket)

@@ -18,6 +18,7 @@ class TicketsConfig(AppConfig):
 
     def _connect_permissions_cache(self) -> None:
         from django.contrib.auth.models import Group, Permission
+        from django.db.models import Model
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from tickets.models import User
@@ -34,6 +35,7 @@ class TicketsConfig(AppConfig):
         post_save.connect(
             forget_permissions_unless_login, sender=User, dispatch_uid="perms.save.User"
         )
+        model: type[Model]
         for model in (Group, Permission):
             post_save.connect(
                 forget_permissions, sender=model, dispatch_uid=f"perms.save.{model.__name__}"

@@ -21,6 +21,8 @@ Answers, always JSON:
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, JsonResponse
@@ -91,7 +93,8 @@ def _read_message(request: HttpRequest, limit: int) -> bytes:
             raise InvalidEmail(f"The multipart body could not be read: {error}") from error
         if upload is None:
             raise InvalidEmail('Send the message as the body or as a file field named "message".')
-        if upload.size > limit:
+        # Django's upload handlers always set the size.
+        if cast(int, upload.size) > limit:
             raise _TooLarge
         return upload.read()
     # Read from the stream rather than request.body, whose size cap

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django import forms
 
@@ -116,7 +116,9 @@ class AssignForm(ServiceForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = User.objects.assignable().order_by("full_name")
+        # The field declared above (each form holds its own copy of it).
+        assignee = cast(forms.ModelChoiceField, self.fields["assignee"])
+        assignee.queryset = User.objects.assignable().order_by("full_name")
         self.fields["assignee"].widget.choices = [
             ("", "— unassigned —"),
             *workspace_reference().agents,
@@ -196,7 +198,8 @@ class QueueFilterForm(forms.Form):
         return int(value)
 
     def clean(self):
-        data = super().clean()
+        # Form.clean returns self.cleaned_data, never None.
+        data = cast(dict[str, Any], super().clean())
         for start, end in (("created_from", "created_to"), ("updated_from", "updated_to")):
             if data.get(start) and data.get(end) and data[start] > data[end]:
                 self.add_error(end, "The end date is before the start date.")
@@ -228,7 +231,9 @@ class PropertiesForm(ServiceForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "prop_%s")
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = User.objects.assignable().order_by("full_name")
+        # The field declared above (each form holds its own copy of it).
+        assignee = cast(forms.ModelChoiceField, self.fields["assignee"])
+        assignee.queryset = User.objects.assignable().order_by("full_name")
         # The selects list the cached rows; validation still asks the database.
         reference = workspace_reference()
         for name, rows, empty in (

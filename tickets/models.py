@@ -163,6 +163,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     objects = UserManager()
 
+    # Declared for the type checker only: tickets.selectors.user_team_ids sets
+    # it on a loaded user as a per-object cache (hasattr tells whether it is).
+    _team_ids_cache: list[int]
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = ["full_name"]

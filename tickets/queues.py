@@ -272,9 +272,10 @@ def queue_page(qs: QuerySet[Ticket], *, sort: str, cursor: str, size: int) -> Qu
     """One page of a queue after `cursor`; None for a malformed cursor."""
     qs = apply_sort(qs, sort)
     if cursor:
-        qs = apply_cursor(qs, sort, cursor)
-        if qs is None:
+        after = apply_cursor(qs, sort, cursor)
+        if after is None:
             return None
+        qs = after
     rows = list(qs.select_related("requester", "organization")[: size + 1])
     attach_named_relations(rows)
     more = len(rows) > size

@@ -47,9 +47,8 @@ class Candidate:
 
 
 def _is_vip(ticket: Ticket) -> bool:
-    return ticket.organization_id is not None and (
-        ticket.organization.support_tier == SupportTier.VIP
-    )
+    organization = ticket.organization
+    return organization is not None and organization.support_tier == SupportTier.VIP
 
 
 def _candidates(ticket: Ticket, pending: Counter[int]) -> list[Candidate]:
@@ -59,8 +58,9 @@ def _candidates(ticket: Ticket, pending: Counter[int]) -> list[Candidate]:
     agents = User.objects.assignable().filter(
         teams=ticket.team_id, is_available=True, capacity__gt=0, tier__gte=ticket.tier
     )
-    if ticket.category_id and ticket.category.skill_id:
-        agents = agents.filter(skills=ticket.category.skill_id)
+    category = ticket.category
+    if category is not None and category.skill_id:
+        agents = agents.filter(skills=category.skill_id)
     agents = agents.annotate(
         load=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES))
     ).filter(load__lt=F("capacity"))
@@ -150,13 +150,14 @@ def placement(ticket: Ticket, *, explicit_team: Team | None = None) -> tuple[dic
     """The tier and team the category calls for (an explicit team wins), and why."""
     changes: dict[str, object] = {}
     reason = ""
-    if ticket.category_id:
-        category = ticket.category
+    category = ticket.category
+    if category is not None:
         changes["tier"] = max(ticket.tier, category.required_tier)
         if explicit_team is None and category.default_team_id:
             changes["team"] = category.default_team
+        default_team = category.default_team
         reason = f"Category {category.name} needs tier {category.required_tier}" + (
-            f" and team {category.default_team.name}" if category.default_team_id else ""
+            f" and team {default_team.name}" if default_team is not None else ""
         )
     if explicit_team is not None:
         changes["team"] = explicit_team
@@ -200,7 +201,8 @@ def assign_waiting_tickets(*, limit: int = 200) -> int:
         .values_list("id", flat=True)[:limit]
     )
     assigned = 0
-    full_teams: set[int] = set()
+    # Each ticket is read again below, so its team_id is typed as nullable.
+    full_teams: set[int | None] = set()
     for ticket_id in waiting:
         ticket = Ticket.objects.select_related("category", "organization").get(pk=ticket_id)
         if ticket.team_id in full_teams:

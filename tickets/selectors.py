@@ -1,11 +1,20 @@
 """Reads that enforce access. Every ticket query in views, the API and exports
 starts from `tickets_visible_to`; nothing else decides who sees what."""
 
+from typing import cast
+
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from tickets.models import Role, Ticket, User, parse_ticket_key
 from tickets.reference import attach_named_relations
+
+
+def logged_in_user(request: HttpRequest) -> User:
+    """The user of a request to a view behind @login_required."""
+    # login_required lets only a logged-in user through, so request.user is a
+    # User (django-stubs types it User | AnonymousUser).
+    return cast(User, request.user)
 
 
 def user_team_ids(user: User) -> list[int]:

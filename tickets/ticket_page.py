@@ -23,8 +23,9 @@ from tickets.models import OPEN_STATUSES, Ticket
 def staff_ticket(request: HttpRequest, key: str) -> Ticket:
     """The ticket for a staff-only action: 404 when the user cannot see it (so
     nobody learns it exists), then 403 when they can see it but not work it."""
-    ticket = selectors.ticket_get_for_user(request.user, key)
-    if not request.user.has_perm("tickets.work_tickets"):
+    user = selectors.logged_in_user(request)
+    ticket = selectors.ticket_get_for_user(user, key)
+    if not user.has_perm("tickets.work_tickets"):
         raise PermissionDenied("Only helpdesk staff can do this.")
     return ticket
 
@@ -70,7 +71,7 @@ def ticket_panels() -> tuple:
 
 def _workspace_context(request: HttpRequest, ticket: Ticket, *, version: str, **forms: Any) -> dict:
     """What the ticket page shows staff beyond the conversation."""
-    user = request.user
+    user = selectors.logged_in_user(request)
     visible = selectors.tickets_visible_to(user)
     related = visible.select_related("assignee").only(
         "id", "subject", "status", "priority", "created_at", "assignee__full_name"
@@ -106,7 +107,7 @@ def ticket_page_context(
     (reply_form, status_form, assign_form, properties_form, link_form,
     merge_form, stale). `extra_panels` replaces the apps' panels (an app
     re-rendering its own panel with errors)."""
-    user = request.user
+    user = selectors.logged_in_user(request)
     is_staff = user.has_perm("tickets.work_tickets")
     version = services.ticket_version(ticket)
     context = {

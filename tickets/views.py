@@ -1,6 +1,8 @@
 """Server-rendered pages: the landing list per role, the ticket page, and the
 forms that call services. Every ticket lookup goes through tickets.selectors."""
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -51,9 +53,10 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 
 def _customer_list(request: HttpRequest) -> HttpResponse:
     """A customer's requests, newest first, keyset-paginated (`?before=<id>`)."""
+    user = selectors.logged_in_user(request)
     filters = TicketListFilter(request.GET)
     data = filters.cleaned_data if filters.is_valid() else {}
-    qs = selectors.tickets_visible_to(request.user)
+    qs = selectors.tickets_visible_to(user)
     status = data.get("status") or ""
     if status == "":
         qs = qs.filter(status__in=OPEN_STATUSES)
@@ -61,7 +64,8 @@ def _customer_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status=status)
     if data.get("before"):
         qs = qs.filter(id__lt=data["before"])
-    page = queues.queue_page(qs, sort="newest", cursor="", size=PAGE_SIZE)
+    # None only for a malformed cursor, and there is no cursor.
+    page = cast(queues.QueuePage, queues.queue_page(qs, sort="newest", cursor="", size=PAGE_SIZE))
     return render(
         request,
         "tickets/list.html",
@@ -69,7 +73,7 @@ def _customer_list(request: HttpRequest) -> HttpResponse:
             "tickets": page.tickets,
             "filters": filters,
             "status": status,
-            "heading": _list_heading(request.user),
+            "heading": _list_heading(user),
             "next_before": page.tickets[-1].pk if page.next_cursor else None,
             "is_staff_view": False,
         },
@@ -78,7 +82,7 @@ def _customer_list(request: HttpRequest) -> HttpResponse:
 
 def _agent_queues(request: HttpRequest) -> HttpResponse:
     """Queues with counts, filters, sorts and keyset pages (`?cursor=`)."""
-    user = request.user
+    user = selectors.logged_in_user(request)
     slug = request.GET.get("queue") or queues.DEFAULT_QUEUE
     queue = queues.QUEUES.get(slug)
     if queue is None:
@@ -97,7 +101,10 @@ def _agent_queues(request: HttpRequest) -> HttpResponse:
     )
     if page is None:
         form.add_error(None, "That page link is no longer valid; showing the first page.")
-        page = queues.queue_page(filtered, sort=sort, cursor="", size=PAGE_SIZE)
+        # None only for a malformed cursor, and there is no cursor.
+        page = cast(
+            queues.QueuePage, queues.queue_page(filtered, sort=sort, cursor="", size=PAGE_SIZE)
+        )
         status = 400
     counts = queues.queue_counts(user, visible)
     params = request.GET.copy()
@@ -134,22 +141,23 @@ def ticket_search(request: HttpRequest) -> HttpResponse:
     """Search the tickets this user may see by key, subject and conversation."""
     from tickets.search import search_tickets
 
+    user = selectors.logged_in_user(request)
     query = request.GET.get("q", "").strip()
     if query and not request.GET.get("all"):
         # a key on its own goes straight to the ticket
         from tickets.models import parse_ticket_key
 
         pk = parse_ticket_key(query)
-        if pk is not None and selectors.tickets_visible_to(request.user).filter(pk=pk).exists():
+        if pk is not None and selectors.tickets_visible_to(user).filter(pk=pk).exists():
             return redirect(Ticket(pk=pk))
-    results = search_tickets(selectors.tickets_visible_to(request.user), query) if query else []
+    results = search_tickets(selectors.tickets_visible_to(user), query) if query else []
     return render(
         request,
         "tickets/search.html",
         {
             "query": query,
             "tickets": results,
-            "is_staff_view": request.user.has_perm("tickets.work_tickets"),
+            "is_staff_view": user.has_perm("tickets.work_tickets"),
         },
     )
 
@@ -190,11 +198,12 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def ticket_suggestions(request: HttpRequest) -> HttpResponse:
     """Articles that may answer what the customer is typing (an htmx fragment)."""
+    user = selectors.logged_in_user(request)
     text = f"{request.GET.get('subject', '')} {request.GET.get('description', '')}"[:1000]
     return render(
         request,
         "tickets/_suggestions.html",
-        {"suggestions": suggestions.suggest(text, request.user), "query": text.strip()},
+        {"suggestions": suggestions.suggest(text, user), "query": text.strip()},
     )
 
 
@@ -203,8 +212,9 @@ def ticket_suggestions(request: HttpRequest) -> HttpResponse:
 def ticket_deflected(request: HttpRequest) -> HttpResponse:
     """ "This answered my question": count the deflection, open no ticket.
     (A refusal is shown by tickets.middleware.DomainErrorMiddleware.)"""
+    user = selectors.logged_in_user(request)
     suggestions.deflection_record(
-        user=request.user,
+        user=user,
         query=request.POST.get("query", ""),
         article_ref=request.POST.get("article_ref", ""),
         article_title=request.POST.get("article_title", ""),
@@ -215,24 +225,26 @@ def ticket_deflected(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def ticket_detail(request: HttpRequest, key: str) -> HttpResponse:
-    ticket = selectors.ticket_get_for_user(request.user, key)
+    user = selectors.logged_in_user(request)
+    ticket = selectors.ticket_get_for_user(user, key)
     return render_ticket_page(request, ticket)
 
 
 @login_required
 @require_POST
 def ticket_reply(request: HttpRequest, key: str) -> HttpResponse:
-    ticket = selectors.ticket_get_for_user(request.user, key)
+    user = selectors.logged_in_user(request)
+    ticket = selectors.ticket_get_for_user(user, key)
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         form.run(
             services.ticket_reply,
             ticket=ticket,
-            author=request.user,
+            author=user,
             body=form.cleaned_data["body"],
             is_internal=form.cleaned_data["is_internal"],
             status=form.cleaned_data["status"] or None,
-            channel=Channel.PORTAL if request.user.role == Role.CUSTOMER else Channel.AGENT,
+            channel=Channel.PORTAL if user.role == Role.CUSTOMER else Channel.AGENT,
             attachments=form.cleaned_data["attachments"],
             expected_version=None
             if form.cleaned_data["confirm_stale"]
@@ -256,14 +268,15 @@ def ticket_reply(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 @require_POST
 def ticket_status(request: HttpRequest, key: str) -> HttpResponse:
-    ticket = selectors.ticket_get_for_user(request.user, key)
+    user = selectors.logged_in_user(request)
+    ticket = selectors.ticket_get_for_user(user, key)
     form = StatusForm(request.POST)
     if form.is_valid():
         form.run(
             services.ticket_change_status,
             ticket=ticket,
             status=form.cleaned_data["status"],
-            actor=request.user,
+            actor=user,
         )
     if form.errors:
         return render_ticket_page(request, ticket, status=400, status_form=form)
@@ -274,8 +287,9 @@ def ticket_status(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 @require_POST
 def ticket_assign(request: HttpRequest, key: str) -> HttpResponse:
-    ticket = selectors.ticket_get_for_user(request.user, key)
-    if not request.user.has_perm("tickets.work_tickets"):
+    user = selectors.logged_in_user(request)
+    ticket = selectors.ticket_get_for_user(user, key)
+    if not user.has_perm("tickets.work_tickets"):
         # Customers can see their ticket but not staff its assignment.
         raise PermissionDenied("Only helpdesk staff can assign tickets.")
     form = AssignForm(request.POST)
@@ -284,7 +298,7 @@ def ticket_assign(request: HttpRequest, key: str) -> HttpResponse:
             services.ticket_assign,
             ticket=ticket,
             assignee=form.cleaned_data["assignee"],
-            actor=request.user,
+            actor=user,
         )
     if form.errors:
         return render_ticket_page(request, ticket, status=400, assign_form=form)
@@ -295,11 +309,12 @@ def ticket_assign(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """Attachments are served only to people who can see the message."""
+    user = selectors.logged_in_user(request)
     attachment = Attachment.objects.select_related("message__ticket").filter(pk=pk).first()
     if attachment is None:
         raise Http404("No such attachment")
-    ticket = selectors.ticket_get_for_user(request.user, attachment.message.ticket.key)
-    visible = selectors.messages_visible_to(request.user, ticket).filter(pk=attachment.message_id)
+    ticket = selectors.ticket_get_for_user(user, attachment.message.ticket.key)
+    visible = selectors.messages_visible_to(user, ticket).filter(pk=attachment.message_id)
     if not visible.exists():
         raise Http404("No such attachment")
     return FileResponse(

@@ -7,6 +7,8 @@ page. These widgets produce the same markup as Django's own templates
 (django/forms/widgets/{input,select,select_option,attrs}.html) directly.
 """
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -28,7 +30,19 @@ def _attrs(attrs: dict) -> SafeString:
     return _safe_join(parts)
 
 
-class _PythonRendered:
+if TYPE_CHECKING:
+    # The mixin is only ever combined with a Django widget, whose get_context
+    # it calls; at runtime it stays a plain class.
+    _WidgetBase = forms.Widget
+else:
+    _WidgetBase = object
+
+
+class _PythonRendered(_WidgetBase):
+    if TYPE_CHECKING:
+        # Each concrete widget defines its markup.
+        def html(self, w: dict) -> SafeString: ...
+
     def render(self, name, value, attrs=None, renderer=None) -> SafeString:
         return self.html(self.get_context(name, value, attrs)["widget"])
 

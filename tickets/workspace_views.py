@@ -30,6 +30,7 @@ staff_required = permission_required("tickets.work_tickets", raise_exception=Tru
 @login_required
 @require_POST
 def ticket_properties(request: HttpRequest, key: str) -> HttpResponse:
+    user = selectors.logged_in_user(request)
     ticket = staff_ticket(request, key)
     form = properties_form(ticket, services.ticket_version(ticket), request.POST)
     htmx = request.headers.get("HX-Request") == "true"
@@ -38,7 +39,7 @@ def ticket_properties(request: HttpRequest, key: str) -> HttpResponse:
         form.run(
             services.ticket_set_properties,
             ticket=ticket,
-            actor=request.user,
+            actor=user,
             expected_version=data["version"],
             status=data["status"],
             priority=data["priority"],
@@ -51,7 +52,7 @@ def ticket_properties(request: HttpRequest, key: str) -> HttpResponse:
             if not htmx:
                 messages.success(request, "Ticket updated.")
                 return redirect(ticket)
-            ticket = selectors.ticket_get_for_user(request.user, key)
+            ticket = selectors.ticket_get_for_user(user, key)
             form = properties_form(ticket, services.ticket_version(ticket))
             return render(
                 request,
@@ -70,8 +71,9 @@ def ticket_properties(request: HttpRequest, key: str) -> HttpResponse:
 
 def _other_ticket(request: HttpRequest, form: TicketKeyForm) -> Ticket | None:
     """The ticket a key form names, if this user may see it."""
+    user = selectors.logged_in_user(request)
     try:
-        return selectors.ticket_get_for_user(request.user, form.cleaned_data["key"])
+        return selectors.ticket_get_for_user(user, form.cleaned_data["key"])
     except Http404:
         form.add_error("key", f"No ticket {form.cleaned_data['key']} that you can see.")
         return None
@@ -103,14 +105,15 @@ def _with_other_ticket(
 @login_required
 @require_POST
 def ticket_link(request: HttpRequest, key: str) -> HttpResponse:
+    user = selectors.logged_in_user(request)
     ticket = staff_ticket(request, key)
     if request.POST.get("unlink"):
-        services.ticket_link(child=ticket, parent=None, actor=request.user)
+        services.ticket_link(child=ticket, parent=None, actor=user)
         messages.success(request, "Link removed.")
         return redirect(ticket)
 
     def link(other: Ticket) -> tuple[str, Ticket]:
-        services.ticket_link(child=ticket, parent=other, actor=request.user)
+        services.ticket_link(child=ticket, parent=other, actor=user)
         return f"Linked to parent {other.key}.", ticket
 
     form = link_form(request.POST)
@@ -120,10 +123,11 @@ def ticket_link(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 @require_POST
 def ticket_merge(request: HttpRequest, key: str) -> HttpResponse:
+    user = selectors.logged_in_user(request)
     source = staff_ticket(request, key)
 
     def merge(other: Ticket) -> tuple[str, Ticket]:
-        services.ticket_merge(source=source, target=other, actor=request.user)
+        services.ticket_merge(source=source, target=other, actor=user)
         return f"{source.key} was merged into {other.key}.", other
 
     form = merge_form(request.POST)
@@ -134,12 +138,13 @@ def ticket_merge(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 def ticket_presence(request: HttpRequest, key: str) -> HttpResponse:
     """Polled by the ticket page: report this agent, show the others."""
+    user = selectors.logged_in_user(request)
     ticket = staff_ticket(request, key)
     if request.POST.get("state") == "left":
-        presence.presence_leave(ticket_id=ticket.pk, user=request.user)
+        presence.presence_leave(ticket_id=ticket.pk, user=user)
         return HttpResponse(status=204)
     others = presence.presence_report(
-        ticket_id=ticket.pk, user=request.user, state=request.POST.get("state", "viewing")
+        ticket_id=ticket.pk, user=user, state=request.POST.get("state", "viewing")
     )
     changed = request.POST.get("version") not in (None, "", services.ticket_version(ticket))
     return render(
@@ -158,6 +163,7 @@ BULK_ACTIONS = ("assign", "status", "priority", "tag", "merge")
 def bulk_action(request: HttpRequest) -> HttpResponse:
     """Apply one action to the selected tickets. Each ticket is its own
     transaction: one refusal does not undo the others, and is reported."""
+    user = selectors.logged_in_user(request)
     back = request.POST.get("next") or reverse("tickets:list")
     if not back.startswith("/"):
         back = reverse("tickets:list")
@@ -169,7 +175,7 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     if not ids:
         messages.error(request, "Select at least one ticket.")
         return redirect(back)
-    tickets = list(selectors.tickets_visible_to(request.user).filter(pk__in=ids).order_by("id"))
+    tickets = list(selectors.tickets_visible_to(user).filter(pk__in=ids).order_by("id"))
     value = request.POST.get(action, "")
     done, refused = [], []
     try:
@@ -230,13 +236,14 @@ def _bulk_operation(request, action: str, value: str, tickets: list[Ticket]):
 @staff_required
 @require_POST
 def saved_view_create(request: HttpRequest) -> HttpResponse:
+    user = selectors.logged_in_user(request)
     form = SavedViewForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the view a name.")
         return redirect(reverse("tickets:list") + "?" + request.POST.get("query", ""))
     query = form.cleaned_data["query"].lstrip("?")
     view, created = SavedView.objects.update_or_create(
-        owner=request.user, name=form.cleaned_data["name"].strip(), defaults={"query": query}
+        owner=user, name=form.cleaned_data["name"].strip(), defaults={"query": query}
     )
     messages.success(request, f"View \u201c{view.name}\u201d {'saved' if created else 'updated'}.")
     return redirect(reverse("tickets:list") + "?" + query)
@@ -246,7 +253,8 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_POST
 def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    deleted, _ = SavedView.objects.filter(owner=request.user, pk=pk).delete()
+    user = selectors.logged_in_user(request)
+    deleted, _ = SavedView.objects.filter(owner=user, pk=pk).delete()
     if not deleted:
         raise Http404("No such view")
     messages.success(request, "View deleted.")

@@ -51,9 +51,10 @@ def _bad_cursor() -> ValidationError:
 def ticket_page(qs: QuerySet[Ticket], *, request, sort: str, cursor: str | None, size: int) -> Page:
     qs = queues.apply_sort(qs, sort)
     if cursor:
-        qs = queues.apply_cursor(qs, sort, cursor)
-        if qs is None:
+        after = queues.apply_cursor(qs, sort, cursor)
+        if after is None:
             raise _bad_cursor()
+        qs = after
     rows = list(qs.select_related(*TICKET_RELATED).prefetch_related("tags")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]

@@ -43,6 +43,7 @@ class SlugOrIdField(serializers.Field):
         if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("invalid")
         text = str(data).strip()
+        lookup: dict[str, int | str]
         if text.isdigit() and int(text) <= MAX_ID:
             lookup = {"pk": int(text)}
         else:
@@ -65,7 +66,9 @@ class ErrorSerializer(serializers.Serializer):
     """Every error the API answers (written by tickets.api.exceptions)."""
 
     error = serializers.CharField(help_text="What went wrong, for a person to read.")
-    fields = serializers.DictField(
+    # The metaclass moves declared fields out of the class namespace, so this
+    # does not replace Serializer.fields at runtime; the stubs cannot know that.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.JSONField(),
         required=False,
         help_text="Invalid input: the messages per input field or query parameter.",

@@ -52,6 +52,9 @@ class _RatesFromSettings:
     when rest_framework.throttling is imported; reading the rate per request
     lets a changed setting (a test's override) take effect."""
 
+    # Set by the DRF throttle this is mixed into (declared for the type checker).
+    scope: str | None
+
     def get_rate(self):
         rates = api_settings.DEFAULT_THROTTLE_RATES
         if self.scope not in rates:

@@ -25,6 +25,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -244,7 +245,8 @@ class TextClassifier:
 
     def predict_one(self, text: str) -> Prediction:
         self.prepare()
-        scores, known = self._scorer(clip(text))
+        scorer = cast(_FastScorer, self._scorer)  # prepare() has just built it
+        scores, known = scorer(clip(text))
         return _prediction(self.labels, softmax(scores / self.temperature), known)
 
 

@@ -90,7 +90,8 @@ def decide(
     # --- category
     if explicit_category is None:
         unsure = ""
-        if prediction is not None:
+        # Only a loaded model makes a prediction: testing `loaded` narrows its type.
+        if prediction is not None and loaded is not None:
             category = category_for_label(prediction.category.label)
             shown = f"{prediction.category.label} ({_fmt(prediction.category.confidence)})"
             decision.category_confidence = prediction.category.confidence
@@ -122,6 +123,7 @@ def decide(
     if explicit_priority is None:
         if (
             prediction is not None
+            and loaded is not None
             and prediction.priority is not None
             and prediction.priority.confidence >= threshold
         ):

@@ -47,7 +47,7 @@ class ArtifactError(Exception):
 # --- artifact format -----------------------------------------------------------
 
 
-def _signature(payload: bytes, secret: str) -> bytes:
+def _signature(payload: bytes, secret: str | bytes) -> bytes:
     return salted_hmac(_HMAC_SALT, payload, secret=secret, algorithm="sha256").hexdigest().encode()
 
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
+from typing import cast
 
 from tickets.email.clean import html_to_text
 
@@ -237,7 +238,8 @@ def _leaves(part: Message) -> Iterator[Message]:
     if part.get_content_maintype() == "message":
         yield part
     elif part.is_multipart():
-        for sub in part.get_payload():
+        # A multipart part's payload is the list of its sub-part Messages.
+        for sub in cast("list[Message]", part.get_payload()):
             yield from _leaves(sub)
     else:
         yield part
@@ -281,7 +283,8 @@ def _split_parts(msg: Message) -> tuple[list[Message], list[Message], list[Messa
 
 
 def _decoded_text(part: Message) -> str:
-    payload = part.get_payload(decode=True) or b""
+    # A parsed text/* leaf holds a str payload, which decode=True returns as bytes.
+    payload = cast("bytes | None", part.get_payload(decode=True)) or b""
     charset = part.get_content_charset() or "utf-8"
     try:
         return payload.decode(charset, errors="replace")
@@ -294,10 +297,12 @@ def _attachments(parts: list[Message]) -> Iterator[MailAttachment]:
     for number, part in enumerate(parts, start=1):
         content_type = part.get_content_type()
         if content_type == "message/rfc822":
-            inner = part.get_payload()
+            # The parser makes a message/rfc822 payload a one-element list of Message.
+            inner = cast("list[Message]", part.get_payload())
             content = inner[0].as_bytes() if inner else b""
         else:
-            content = part.get_payload(decode=True) or b""
+            # Any other attachment is a non-multipart leaf: its str payload decodes to bytes.
+            content = cast("bytes | None", part.get_payload(decode=True)) or b""
         filename = _filename(part)
         if content_type == "application/octet-stream" and filename:
             # Many mailers label every file octet-stream; the extension is a

@@ -7,6 +7,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -59,7 +60,8 @@ def store_attachments(message: Message, files: Sequence[IncomingFile]) -> None:
             message=message,
             filename=incoming.filename,
             content_type=incoming.content_type,
-            size=incoming.content.size,
+            # Django's upload handlers and SimpleUploadedFile always set the size.
+            size=cast(int, incoming.content.size),
         )
         # Saved through Django's storage API (local disk in the demo, any
         # configured storage in production).

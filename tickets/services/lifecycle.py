@@ -337,7 +337,8 @@ def tickets_hand_over(handovers: Sequence[HandOver]) -> list[int]:
             created_at=now,
         )
         for h in moving
-        if h.note and h.author_id in people
+        # (None is never among the people's ids; the check only narrows the type)
+        if h.note and h.author_id is not None and h.author_id in people
     ]
     Message.objects.bulk_create(notes)
     events = [

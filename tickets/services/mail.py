@@ -12,6 +12,7 @@ e-mail copy of a public staff message.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeAlias, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +20,13 @@ from django.utils import timezone
 from tickets.email.outbox import KIND_ACKNOWLEDGEMENT, first_attempt_at, send_outbound_mail
 from tickets.email.outgoing import mail_headers, make_message_id, thread_ids
 from tickets.models import Message, OutboundEmail, Role, Ticket, User
+
+if TYPE_CHECKING:
+    from core.tasks import OnCommitTask
+
+# helpdesk/celery.py makes core.tasks.OnCommitTask the class of every task, so
+# a @shared_task has its delay_on_commit (celery-types types it as a plain Task).
+_OutboxTask: TypeAlias = "OnCommitTask[[list[int]], int]"
 
 KIND_REPLY = "ticket.reply"
 KIND_MERGE_NOTICE = "ticket.merge_notice"
@@ -69,7 +77,7 @@ def mail_queue(mails: Sequence[OutboundEmail | None]) -> list[OutboundEmail]:
     # batch) on hot paths, and a failed INSERT fails the whole change anyway.
     with transaction.atomic(savepoint=False):
         created = OutboundEmail.objects.bulk_create(rows)
-        send_outbound_mail.delay_on_commit([row.pk for row in created])
+        cast(_OutboxTask, send_outbound_mail).delay_on_commit([row.pk for row in created])
     return created
 
 
@@ -139,5 +147,5 @@ def outbound_retry(*, ids: Sequence[int]) -> int:
             next_attempt_at=first_attempt_at(now),
         )
         if requeued:
-            send_outbound_mail.delay_on_commit(requeued)
+            cast(_OutboxTask, send_outbound_mail).delay_on_commit(requeued)
     return len(requeued)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django.db import transaction
 from django.utils import timezone
@@ -47,7 +47,11 @@ def check_version(ticket: Ticket, expected_version: str | None, actor: User | No
         .select_related("actor")
         .order_by("created_at")
     )
-    changes = [f"{e.actor.full_name} ({e.action.removeprefix('ticket.')})" for e in others[:5]]
+    changes = [
+        f"{e.actor.full_name} ({e.action.removeprefix('ticket.')})"
+        for e in others[:5]
+        if e.actor is not None  # always, by the query; this narrows the type
+    ]
     if changes:
         raise StaleTicket(
             f"{ticket.key} changed while you were working on it: {', '.join(changes)}. "
@@ -112,7 +116,7 @@ def ticket_set_properties(
     actor: User,
     expected_version: str | None = None,
     status: str | None = None,
-    assignee: User | None | bool = False,
+    assignee: User | None | Literal[False] = False,
     tags: str | None = None,
     **changes: Any,
 ) -> Ticket:

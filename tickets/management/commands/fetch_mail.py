@@ -137,7 +137,9 @@ class ImapSource:
         return data[0].split() if data and data[0] else []
 
     def read(self, handle: bytes) -> bytes | None:
-        status, data = self.client.uid("FETCH", handle, "(BODY.PEEK[])")
+        # imaplib sends bytes arguments as they are (it encodes str ones);
+        # typeshed declares str only.
+        status, data = self.client.uid("FETCH", handle, "(BODY.PEEK[])")  # type: ignore[arg-type]
         if status != "OK":
             raise CommandError(f"IMAP fetch of UID {handle.decode()} failed: {_imap_text(data)}")
         # The literal arrives as the second item of a (prefix, bytes) pair.
@@ -147,7 +149,8 @@ class ImapSource:
         return None
 
     def done(self, handle: bytes) -> None:
-        status, data = self.client.uid("STORE", handle, "+FLAGS", "(\\Seen)")
+        # bytes argument: see read()
+        status, data = self.client.uid("STORE", handle, "+FLAGS", "(\\Seen)")  # type: ignore[arg-type]
         if status != "OK":
             raise CommandError(f"Cannot flag UID {handle.decode()} as seen: {_imap_text(data)}")
 

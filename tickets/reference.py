@@ -52,9 +52,7 @@ def workspace_reference() -> Reference:
             categories=list(Category.objects.order_by("name").values_list("id", "name")),
             teams=list(Team.objects.order_by("name").values_list("id", "name")),
             agents=list(
-                User.objects.filter(is_active=True, role__in=[Role.AGENT, Role.MANAGER])
-                .order_by("full_name")
-                .values_list("id", "full_name")
+                User.objects.assignable().order_by("full_name").values_list("id", "full_name")
             ),
             staff={
                 pk: (name, email)

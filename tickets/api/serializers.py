@@ -19,8 +19,6 @@ from tickets.models import AgentTier, Category, Channel, Priority, Role, Status,
 # Largest value of a bigint primary key: a longer number cannot name a row.
 MAX_ID = 2**63 - 1
 
-STAFF_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
-
 
 def absolute_url(request, name: str, **kwargs) -> str:
     return request.build_absolute_uri(reverse(name, kwargs=kwargs))
@@ -212,7 +210,7 @@ class TicketUpdateInputSerializer(serializers.Serializer):
     category = SlugOrIdField(queryset=Category.objects.all(), required=False, allow_null=True)
     team = SlugOrIdField(queryset=Team.objects.all(), required=False, allow_null=True)
     assignee = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True, role__in=STAFF_ROLES),
+        queryset=User.objects.assignable(),
         required=False,
         allow_null=True,
         help_text="An agent's id, or null to put the ticket back in its queue.",

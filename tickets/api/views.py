@@ -371,9 +371,5 @@ class AgentListApi(ApiView):
         responses={200: AgentOutputSerializer(many=True), **_errors(401, 403, 429)},
     )
     def get(self, request):
-        agents = (
-            User.objects.filter(is_active=True, role__in=[Role.AGENT, Role.MANAGER])
-            .prefetch_related("teams")
-            .order_by("full_name", "id")
-        )
+        agents = User.objects.assignable().prefetch_related("teams").order_by("full_name", "id")
         return Response(AgentOutputSerializer(agents, many=True).data)

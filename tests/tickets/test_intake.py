@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from escalation.models import TicketSLA
-from tests.factories import CategoryFactory, SkillFactory, TeamFactory
+from tests.factories import TeamFactory
 from tests.tickets.test_classification import submit, synthetic_rows, write_csv
 from tests.tickets.test_routing import new_ticket
 from tickets.classification import store
@@ -48,23 +48,6 @@ def train_csv(tmp_path):
 def trained(db, train_csv, login_category, billing_category):
     """An active model over Login and Billing, with a priority head."""
     return classifier_train(data=load_csv(train_csv), source="test CSV").row
-
-
-@pytest.fixture
-def login_skill(db):
-    return SkillFactory(name="Login", slug="login")
-
-
-@pytest.fixture
-def frontline(db):
-    return TeamFactory(name="Frontline", slug="frontline")
-
-
-@pytest.fixture
-def login(login_skill, frontline):
-    return CategoryFactory(
-        name="Login", slug="login", skill=login_skill, default_team=frontline, required_tier=1
-    )
 
 
 @pytest.mark.usefixtures("classify_then_route")

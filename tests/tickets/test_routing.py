@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from tests.factories import CategoryFactory, SkillFactory, TeamFactory, make_user
+from tests.factories import CategoryFactory, make_user
 from tickets import routing, services
 from tickets.intake import intake_ticket
 from tickets.models import Role, Ticket
@@ -16,23 +16,6 @@ from tickets.models import Role, Ticket
 @pytest.fixture(autouse=True)
 def _routing_only(settings):
     settings.HELPDESK_INTAKE_STEPS = ["tickets.routing.route_step"]
-
-
-@pytest.fixture
-def login_skill(db):
-    return SkillFactory(name="Login", slug="login")
-
-
-@pytest.fixture
-def frontline(db):
-    return TeamFactory(name="Frontline", slug="frontline")
-
-
-@pytest.fixture
-def login(login_skill, frontline):
-    return CategoryFactory(
-        name="Login", slug="login", skill=login_skill, default_team=frontline, required_tier=1
-    )
 
 
 def agent_in(team, *, name, tier=1, capacity=3, skills=(), available=True):

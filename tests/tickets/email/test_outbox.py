@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import os
 import signal
-import smtplib
 import subprocess
 import sys
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import REPO_ROOT, _database_url_of_test_db
+from tests.tickets.email.backends import InTransactionDetector
 from tickets import services
 from tickets.email import outbox
 from tickets.intake import intake_ticket
@@ -67,33 +67,11 @@ def test_the_sender_refuses_to_run_inside_a_transaction(customer):
     assert row.state == State.QUEUED and row.attempts == 0
 
 
-class BrokenServer:
-    """A mail server that fails in a chosen way."""
-
-    error: Exception = smtplib.SMTPServerDisconnected("connection lost")
-
-    def __init__(self, **kwargs):
-        pass
-
-    def open(self):
-        return True
-
-    def close(self):
-        return None
-
-    def send_messages(self, messages):
-        raise type(self).error
-
-
-class RefusingRecipient(BrokenServer):
-    error = smtplib.SMTPRecipientsRefused({"carol@acme.example": (550, b"No such user")})
-
-
 def test_a_temporary_failure_is_retried_later_with_backoff(customer, settings, time_machine):
     time_machine.move_to("2026-03-02 09:00:00+00:00", tick=False)
     ticket = new_ticket(customer)
     row = OutboundEmail.objects.get(ticket=ticket)
-    settings.EMAIL_BACKEND = "tests.tickets.email.test_outbox.BrokenServer"
+    settings.EMAIL_BACKEND = "tests.tickets.email.backends.BrokenServer"
     assert outbox.send_new([row.pk]).retrying == [row.pk]
     row.refresh_from_db()
     assert row.state == State.QUEUED and "connection lost" in row.last_error
@@ -112,7 +90,7 @@ def test_a_refused_address_fails_at_once_and_shows_on_the_ticket_and_can_be_sent
 ):
     ticket = new_ticket(customer)
     row = OutboundEmail.objects.get(ticket=ticket)
-    settings.EMAIL_BACKEND = "tests.tickets.email.test_outbox.RefusingRecipient"
+    settings.EMAIL_BACKEND = "tests.tickets.email.backends.RefusingRecipient"
     assert outbox.send_new([row.pk]).failed == [row.pk]
     row.refresh_from_db()
     assert row.state == State.FAILED and "No such user" in row.last_error
@@ -129,33 +107,13 @@ def test_a_refused_address_fails_at_once_and_shows_on_the_ticket_and_can_be_sent
     assert outbox.send_new([row.pk]).sent == [row.pk]
 
 
-class InTransactionDetector:
-    """A mail backend that records whether a transaction was open when it was
-    asked to talk to the mail server."""
-
-    sends: list[bool] = []
-
-    def __init__(self, **kwargs):
-        pass
-
-    def open(self):
-        return True
-
-    def close(self):
-        return None
-
-    def send_messages(self, messages):
-        type(self).sends.append(connection.in_atomic_block)
-        return len(messages)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_no_mail_is_sent_while_a_transaction_is_open(
     settings, customer, agent, access_team, celery_eager
 ):
     """Acknowledgement, reply and merge notice, sent for real right after
     their commits: the mail server is never contacted inside a transaction."""
-    settings.EMAIL_BACKEND = "tests.tickets.email.test_outbox.InTransactionDetector"
+    settings.EMAIL_BACKEND = "tests.tickets.email.backends.InTransactionDetector"
     InTransactionDetector.sends = []
     first = new_ticket(customer)
     second = new_ticket(customer)

@@ -60,7 +60,7 @@ def test_a_reply_keeps_its_message_id_when_the_send_is_refused(
     """The Message-ID is fixed when the reply is written: a refused send is
     tried again later as the same mail, and the customer's answer to it
     threads whenever it arrives."""
-    settings.EMAIL_BACKEND = "tests.tickets.email.test_outgoing.RefusingBackend"
+    settings.EMAIL_BACKEND = "tests.tickets.email.backends.RefusingServer"
     ticket = receive_email(build()).ticket
     reply = services.ticket_reply(ticket=ticket, author=agent, body="Done.")
     result = send_queued_mail()
@@ -69,20 +69,6 @@ def test_a_reply_keeps_its_message_id_when_the_send_is_refused(
     assert row.state == OutboundEmail.State.QUEUED
     assert "mail server down" in row.last_error
     assert row.headers["Message-ID"] == reply.email_message_id != ""
-
-
-class RefusingBackend:
-    def __init__(self, **kwargs):
-        pass
-
-    def open(self):
-        return True
-
-    def close(self):
-        return None
-
-    def send_messages(self, messages):
-        raise ConnectionRefusedError("mail server down")
 
 
 # --- notifications sent by the services ----------------------------------------------------

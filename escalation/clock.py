@@ -155,15 +155,26 @@ def nearest_due(sla: TicketSLA) -> datetime | None:
     )
 
 
-def save(sla: TicketSLA, ticket: Ticket) -> None:
-    """Recompute, store the clock, and mirror its nearest due time onto the
-    ticket (the one SLA column tickets knows about)."""
+def save(sla: TicketSLA, ticket: Ticket) -> bool:
+    """Recompute and store the clock, and mirror its nearest due time onto
+    the ticket in memory (the one SLA column tickets knows about). Returns
+    whether the mirror changed: the caller writes the ticket row — a lifecycle
+    hook adds `sla_due_at` to the change's fields, so the service writes the
+    row once (escalation.hooks); others call save_and_mirror."""
     recompute(sla, ticket)
     sla.save()
     due = nearest_due(sla)
-    if ticket.sla_due_at != due:
-        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
-        ticket.sla_due_at = due
+    if ticket.sla_due_at == due:
+        return False
+    ticket.sla_due_at = due
+    return True
+
+
+def save_and_mirror(sla: TicketSLA, ticket: Ticket) -> None:
+    """save, and write the mirrored due time to the ticket row at once (the
+    sweep and other writers outside a ticket service)."""
+    if save(sla, ticket):
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=ticket.sla_due_at)
 
 
 def policies() -> dict[tuple[str, str], SLAPolicy]:
@@ -209,7 +220,7 @@ def _resume(sla: TicketSLA, at: datetime) -> None:
     sla.paused_since = None
 
 
-def on_status(sla: TicketSLA, ticket: Ticket, old: str, new: str, at: datetime) -> None:
+def on_status(sla: TicketSLA, ticket: Ticket, old: str, new: str, at: datetime) -> bool:
     if new in PAUSED_STATUSES:
         _pause(sla, at)
     elif old in PAUSED_STATUSES:
@@ -225,34 +236,34 @@ def on_status(sla: TicketSLA, ticket: Ticket, old: str, new: str, at: datetime) 
     if old == Status.SOLVED and new not in STOPPED_STATUSES:
         sla.resolution_met_at = None  # reopened: resolution runs again
         schedule_update(sla, at)
-    save(sla, ticket)
+    return save(sla, ticket)
 
 
-def on_staff_reply(sla: TicketSLA, ticket: Ticket, at: datetime) -> None:
+def on_staff_reply(sla: TicketSLA, ticket: Ticket, at: datetime) -> bool:
     if sla.first_response_met_at is None:
         sla.first_response_met_at = at
     sla.next_response_started_at = None
     sla.next_response_paused_seconds = 0
     schedule_update(sla, at)
-    save(sla, ticket)
+    return save(sla, ticket)
 
 
-def on_customer_message(sla: TicketSLA, ticket: Ticket, at: datetime) -> None:
+def on_customer_message(sla: TicketSLA, ticket: Ticket, at: datetime) -> bool:
     """A customer wrote: after a staff reply, the next-response clock restarts
     (a new round that may warn and breach again)."""
     if sla.first_response_met_at is None:
-        return  # still waiting for the first response: that clock covers it
+        return False  # still waiting for the first response: that clock covers it
     if sla.next_response_started_at is None:
         sla.next_response_cycle += 1
         sla.next_response_started_at = at
         sla.next_response_paused_seconds = 0
         sla.next_response_warned_at = None
         sla.next_response_breached_at = None
-    save(sla, ticket)
+    return save(sla, ticket)
 
 
-def on_policy_inputs_changed(sla: TicketSLA, ticket: Ticket) -> None:
+def on_policy_inputs_changed(sla: TicketSLA, ticket: Ticket) -> bool:
     """Priority or the customer's tier changed: the same starts and pauses,
     measured against the new policy."""
     sla.policy = policy_for(ticket)
-    save(sla, ticket)
+    return save(sla, ticket)

@@ -26,10 +26,15 @@ class SLAClockHook(LifecycleHook):
     customer message starts the next-response round, and a new priority or
     customer tier re-derives the due times from the same start."""
 
+    # Each method keeps the clock and mirrors its nearest due time onto the
+    # ticket in memory; the service writes the ticket row once afterwards.
+
     def status_changed(self, change: StatusChanged) -> None:
         sla = _clock(change.ticket)
-        if sla is not None:
-            clock.on_status(sla, change.ticket, change.old, change.new, change.at)
+        if sla is not None and clock.on_status(
+            sla, change.ticket, change.old, change.new, change.at
+        ):
+            change.fields.add("sla_due_at")
 
     def message_added(self, change: MessageAdded) -> None:
         if not change.is_public:
@@ -38,16 +43,18 @@ class SLAClockHook(LifecycleHook):
         if sla is None:
             return
         if change.by_staff:
-            clock.on_staff_reply(sla, change.ticket, change.at)
+            moved = clock.on_staff_reply(sla, change.ticket, change.at)
         else:
-            clock.on_customer_message(sla, change.ticket, change.at)
+            moved = clock.on_customer_message(sla, change.ticket, change.at)
+        if moved:
+            change.fields.add("sla_due_at")
 
     def properties_changed(self, change: PropertiesChanged) -> None:
         if "priority" not in change.changes:
             return
         sla = _clock(change.ticket)
-        if sla is not None:
-            clock.on_policy_inputs_changed(sla, change.ticket)
+        if sla is not None and clock.on_policy_inputs_changed(sla, change.ticket):
+            change.fields.add("sla_due_at")
 
     def organization_tier_changed(self, change: OrganizationTierChanged) -> None:
         """Every open ticket of the account re-derives its due times under
@@ -57,4 +64,5 @@ class SLAClockHook(LifecycleHook):
         )
         for sla in clocks.exclude(policy__support_tier=change.new):
             ticket = Ticket.objects.select_related("organization").get(pk=sla.ticket_id)
-            clock.on_policy_inputs_changed(sla, ticket)
+            sla.policy = clock.policy_for(ticket)
+            clock.save_and_mirror(sla, ticket)

@@ -12,7 +12,7 @@ Intake and record their history there, so intake writes it in one INSERT.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from escalation import incidents
 from escalation.models import Escalation, EscalationRule, Incident
 from tickets import routing, services
 from tickets.errors import DomainError
@@ -39,6 +40,7 @@ from tickets.models import (
     TicketEvent,
     User,
 )
+from tickets.reference import workspace_reference
 from tickets.services.base import require_staff
 
 if TYPE_CHECKING:
@@ -247,29 +249,37 @@ def proactive_update(ticket: Ticket, notifications: Notifications, now: datetime
 # --- hand-over to a higher tier ------------------------------------------------------
 
 
-def _summary(
-    ticket: Ticket,
-    heading: str,
-    messages: Sequence[Message],
-    events: Sequence[TicketEvent],
-    count: int,
-) -> str:
-    """The internal note that goes with a ticket to the next tier: what the
-    customer asked, what was answered, what was decided."""
-    lines = [heading, f"Subject: {ticket.subject}", f"Messages so far: {count}; latest first:"]
+def _summary(ticket: Ticket, heading: str, messages: Sequence[Message], count: int) -> str:
+    """The internal note that goes with a ticket to the next tier, in plain
+    words: who asked, where the ticket stands, and the conversation so far."""
+    customer = ticket.requester
+    account = (
+        f"{ticket.organization.name}, {ticket.organization.get_support_tier_display()}"
+        if ticket.organization is not None
+        else "no organisation"
+    )
+    categories = dict(workspace_reference().categories)
+    opened = timezone.localtime(ticket.created_at).strftime("%a %d %b %H:%M")
+    lines = [
+        heading,
+        f"Subject: {ticket.subject}",
+        f"Customer: {customer.full_name} ({account}); opened {opened} "
+        f"via {ticket.get_channel_display().lower()}.",
+        f"Now: {ticket.get_status_display()}, priority {ticket.get_priority_display()}, "
+        f"category {categories.get(ticket.category_id or 0, 'none')}, "
+        f"assigned to {ticket.assignee.full_name if ticket.assignee is not None else 'nobody'}.",
+        f"Conversation so far ({count} message{'' if count == 1 else 's'}, latest first):",
+    ]
     for m in messages:
-        kind = "note" if m.is_internal else "reply"
-        text = " ".join(m.body.split())[:160]
+        who = m.author_name + (" (internal note)" if m.is_internal else "")
+        text = " ".join(m.body.split())
+        text = text if len(text) <= 160 else text[:159] + "\u2026"
         when = timezone.localtime(m.created_at).strftime("%d %b %H:%M")
-        lines.append(f"- {m.author.full_name} ({kind}, {when}): {text}")
-    lines.append("Recent changes:")
-    for e in events:
-        change = f"{e.field}: {e.old_value} \u2192 {e.new_value}" if e.field else e.action
-        lines.append(f"- {e.action} {change}".rstrip())
+        lines.append(f"- {who}, {when}: {text}")
     return "\n".join(lines)
 
 
-_Row = TypeVar("_Row", Message, TicketEvent)
+_Row = TypeVar("_Row", bound=Message)
 
 
 def _recent_by_ticket(qs: QuerySet[_Row], per_ticket: int) -> dict[int, list[_Row]]:
@@ -289,7 +299,7 @@ def _recent_by_ticket(qs: QuerySet[_Row], per_ticket: int) -> dict[int, list[_Ro
 def hand_over(moves: Sequence[tuple[Ticket, int, str, str, User | None]]) -> list[int]:
     """The one hand-over path (an agent's manual escalation, a sweep batch):
     each (ticket, new tier, heading, reason, actor) gets a summary note of the
-    conversation so far — read for all tickets with three queries — and moves
+    conversation so far — read for all tickets with two queries — and moves
     up through tickets.services.tickets_hand_over in one go. Returns the ids
     of the tickets left without an assignee, to be routed."""
     if not moves:
@@ -298,7 +308,6 @@ def hand_over(moves: Sequence[tuple[Ticket, int, str, str, User | None]]) -> lis
     recent = _recent_by_ticket(
         Message.objects.filter(ticket_id__in=ids).select_related("author"), 6
     )
-    changes = _recent_by_ticket(TicketEvent.objects.filter(ticket_id__in=ids), 8)
     counts = dict(
         Message.objects.filter(ticket_id__in=ids)
         .values_list("ticket_id")
@@ -307,22 +316,16 @@ def hand_over(moves: Sequence[tuple[Ticket, int, str, str, User | None]]) -> lis
     )
     handovers = []
     for ticket, tier, heading, reason, actor in moves:
-        author_id = (
-            actor.pk
-            if actor
-            else (ticket.assignee_id or (ticket.team.lead_id if ticket.team is not None else None))
-        )
-        note = _summary(
-            ticket, heading, recent.get(ticket.pk, []), changes.get(ticket.pk, []),
-            counts.get(ticket.pk, 0),
-        )  # fmt: skip
+        note = _summary(ticket, heading, recent.get(ticket.pk, []), counts.get(ticket.pk, 0))
         handovers.append(
             services.HandOver(
                 ticket_id=ticket.pk,
                 tier=tier,
                 reason=reason,
                 note=note,
-                author_id=author_id,
+                # The agent who escalates signs the note; the SLA rules' notes
+                # are the helpdesk's own, not put in the assignee's mouth.
+                author_id=actor.pk if actor else None,
                 actor_id=actor.pk if actor else None,
             )
         )
@@ -347,7 +350,11 @@ def escalation_manual(*, ticket: Ticket, actor: User, to_tier: int, reason: str)
     go with it as an internal note, then it is routed to an agent of that
     tier (or waits in the team queue for one)."""
     require_staff(actor, "escalate tickets")
-    locked = Ticket.objects.select_for_update(of=("self",)).select_related("team").get(pk=ticket.pk)
+    locked = (
+        Ticket.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("team")
+        .get(pk=ticket.pk)
+    )
     if not locked.is_open:
         raise DomainError("Solved and closed tickets cannot be escalated.")
     if locked.tier >= to_tier:
@@ -406,37 +413,17 @@ def escalation_for_customer(intake: Intake, reason: str) -> Escalation:
 # --- impact escalation: major incidents ------------------------------------------------------
 
 
-def _window() -> timedelta:
-    return timedelta(minutes=settings.HELPDESK_INCIDENT_WINDOW_MINUTES)
-
-
-def open_incident_for(category_id: int) -> Incident | None:
-    return (
-        Incident.objects.select_related("parent")
-        .filter(category_id=category_id, parent__status__in=OPEN_STATUSES)
-        .first()
-    )
-
-
-def _recent_reports(category_id: int, *, excluding: Sequence[int]) -> QuerySet[Ticket]:
-    """Open, unlinked tickets of the category within the window (the
-    intake batch's own tickets aside: they are counted from memory)."""
-    return Ticket.objects.filter(
-        category_id=category_id,
-        created_at__gte=timezone.now() - _window(),
-        parent__isnull=True,
-        status__in=OPEN_STATUSES,
-        incident__isnull=True,
-    ).exclude(pk__in=list(excluding))
-
-
 def incidents_for_new_tickets(intakes: Sequence[Intake]) -> None:
     """Link new tickets to their category's open major incident, or open one
-    when the category's recent reports reach HELPDESK_INCIDENT_THRESHOLD.
+    when the category's reports in the window are a spike against its normal
+    rate (escalation.incidents).
 
     Opening is decided under a row lock on the category, taken only once the
-    threshold is reached, so two intakes reaching it together open one
-    incident."""
+    reports are a spike, so two intakes reaching it together open one
+    incident. The lock is FOR NO KEY UPDATE: it must not block the key-share
+    locks with which PostgreSQL checks tickets' foreign keys to the category
+    (a FOR UPDATE lock here deadlocked with a customer's reply)."""
+    now = timezone.now()
     batch_ids = [i.ticket.pk for i in intakes]
     by_category: dict[int, list[Intake]] = {}
     for intake in intakes:
@@ -444,16 +431,16 @@ def incidents_for_new_tickets(intakes: Sequence[Intake]) -> None:
             by_category.setdefault(intake.ticket.category_id, []).append(intake)
     parent_events: list[TicketEvent] = []
     for category_id, reports in by_category.items():
-        incident = open_incident_for(category_id)
+        incident = incidents.open_incident_for(category_id)
         if incident is None:
-            earlier = _recent_reports(category_id, excluding=batch_ids).count()
-            if earlier + len(reports) < settings.HELPDESK_INCIDENT_THRESHOLD:
+            seen = incidents.reports_in_window(category_id, excluding=batch_ids, now=now)
+            if not incidents.is_spike(category_id, seen + len(reports), now=now):
                 continue  # the common case: no lock taken
-            # Enough reports: decide under the category's lock.
-            category = Category.objects.select_for_update().get(pk=category_id)
-            incident = open_incident_for(category_id)
+            # A spike: decide under the category's lock.
+            category = Category.objects.select_for_update(no_key=True).get(pk=category_id)
+            incident = incidents.open_incident_for(category_id)
             if incident is None:
-                _open_incident(category, reports, batch_ids)
+                _open_incident(category, reports, batch_ids, now)
                 continue
         for intake in reports:
             _link(intake, incident.parent, parent_events)
@@ -474,10 +461,12 @@ def _link(intake: Intake, parent: Ticket, parent_events: list[TicketEvent]) -> N
     )
 
 
-def _open_incident(category: Category, reports: Sequence[Intake], batch_ids: Sequence[int]) -> None:
-    earlier = list(_recent_reports(category.pk, excluding=batch_ids).order_by("id"))
-    if len(earlier) + len(reports) < settings.HELPDESK_INCIDENT_THRESHOLD:
-        return
+def _open_incident(
+    category: Category, reports: Sequence[Intake], batch_ids: Sequence[int], now: datetime
+) -> None:
+    earlier = list(
+        incidents.unlinked_reports(category.pk, excluding=batch_ids, now=now).order_by("id")
+    )
     people = managers()
     # The incident ticket is the helpdesk's own and lists every report, so it
     # must never belong to a customer: a manager, else the team lead, else any

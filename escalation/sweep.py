@@ -134,7 +134,7 @@ def _process(sla: TicketSLA, ticket: Ticket, now: datetime, batch: _Batch) -> li
     if sla.update_due is not None and sla.update_due <= now and ticket.is_open:
         services.proactive_update(ticket, batch.notifications, now)
         clock.schedule_update(sla, now)
-    clock.save(sla, ticket)
+    clock.save_and_mirror(sla, ticket)
     return fired
 
 

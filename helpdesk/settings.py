@@ -379,6 +379,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+HELPDESK_INCIDENT_BASELINE_HOURS = env_int("HELPDESK_INCIDENT_BASELINE_HOURS", 24)
+HELPDESK_INCIDENT_SPIKE_FACTOR = env_float("HELPDESK_INCIDENT_SPIKE_FACTOR", 2.0)
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("HELPDESK_LOG_LEVEL", "INFO")},
 }

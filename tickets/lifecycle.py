@@ -9,11 +9,17 @@ Two ordered lists in settings show the whole flow of a ticket:
   after that — its status, a message, its properties (priority, tier, team,
   category, assignee...), a merge, its customer's support tier.
 
-The services (tickets/services/) make the change, record it in the history,
-and then call `announce(change)`, which calls every hook in the order of the
-setting, inside the same transaction: a hook that raises undoes the whole
-change. Apps built on tickets (the SLA clock of escalation; analytics and the
-knowledge base next) register a hook class there; tickets never imports them.
+The services (tickets/services/) make the change (in memory), record it in
+the history, call `announce(change)` — which calls every hook in the order of
+the setting, inside the same transaction: a hook that raises undoes the whole
+change — and then write the ticket row once. A hook that keeps a mirrored
+field of the ticket (the SLA clock's `sla_due_at`) sets it on `change.ticket`
+and adds its name to `change.fields`, never writes the ticket row itself: one
+UPDATE per ticket and transaction, so PostgreSQL never re-checks the row's
+foreign keys at commit (the locks that re-check takes deadlocked with the
+incident detector's category lock). Apps built on tickets (the SLA clock of
+escalation; analytics and the knowledge base next) register a hook class
+there; tickets never imports them.
 
 A hook subclasses LifecycleHook and overrides the methods of the changes it
 cares about; the others do nothing. Bulk services announce one change per
@@ -23,7 +29,7 @@ ticket.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
@@ -35,7 +41,8 @@ from tickets.models import Message, Organization, Ticket, User
 
 @dataclass(frozen=True)
 class TicketCreated:
-    """A ticket was stored (before its intake steps run). `ticket` is the new row."""
+    """A ticket was stored (before its intake steps run). `ticket` is the new
+    row; hooks must not change it (intake decides its fields)."""
 
     ticket: Ticket
     actor: User | None
@@ -51,6 +58,8 @@ class StatusChanged:
     at: datetime
     old: str
     new: str
+    # The ticket fields the service writes after the hooks (they add theirs).
+    fields: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,7 @@ class MessageAdded:
     actor: User | None
     at: datetime
     by_staff: bool
+    fields: set[str] = field(default_factory=set)
 
     @property
     def is_public(self) -> bool:
@@ -78,6 +88,7 @@ class PropertiesChanged:
     actor: User | None
     at: datetime
     changes: Mapping[str, tuple[object, object]]
+    fields: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)

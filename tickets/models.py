@@ -371,6 +371,9 @@ class Ticket(models.Model):
             ),
             # Filters of the queue page.
             models.Index(fields=["category", "-id"], name="ticket_category"),
+            # Impact escalation: a category's tickets in a time range (the
+            # window and the baseline before it, escalation.incidents).
+            models.Index(fields=["category", "created_at"], name="ticket_category_created"),
             models.Index(fields=["priority", "status", "-id"], name="ticket_priority"),
             models.Index(fields=["channel", "-id"], name="ticket_channel"),
             models.Index(fields=["tier", "status", "-id"], name="ticket_tier"),
@@ -531,10 +534,15 @@ class SavedView(models.Model):
         return self.name
 
 
+# How a message the helpdesk wrote itself is signed.
+SYSTEM_AUTHOR = "Helpdesk (automatic)"
+
+
 class Message(models.Model):
     """One entry in a ticket's conversation: a public reply or an internal note."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    # Empty for what the helpdesk writes itself (an SLA hand-over note).
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages"
     )
@@ -571,6 +579,10 @@ class Message(models.Model):
 def attachment_path(instance: Attachment, filename: str) -> str:
     now = timezone.now()
     return f"attachments/{now:%Y/%m}/{filename}"
+    @property
+    def author_name(self) -> str:
+        return self.author.full_name if self.author is not None else SYSTEM_AUTHOR
+
 
 
 class Attachment(models.Model):

@@ -96,7 +96,7 @@ def _claim(candidates: list[Candidate], pending: Counter[int]) -> Candidate | No
             try:
                 with transaction.atomic():
                     capacity = (
-                        User.objects.select_for_update(skip_locked=skip_locked)
+                        User.objects.select_for_update(skip_locked=skip_locked, no_key=True)
                         .filter(pk=candidate.agent.pk)
                         .values_list("capacity", flat=True)
                         .first()

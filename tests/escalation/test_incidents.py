@@ -107,3 +107,58 @@ def test_reply_all_refuses_empty_replies_and_non_staff(
         client.post(reverse("escalation:reply_all", args=[parent.key]), {"body": "x"}).status_code
         == 404
     )
+
+
+def _history(category, requester, *, per_hour, hours, end, status="solved"):
+    """Tickets of `category` at a steady rate for `hours` before `end`
+    (loaded in bulk: the past, not intake)."""
+    step = timedelta(hours=1) / per_hour
+    count = int(per_hour * hours)
+    Ticket.objects.bulk_create(
+        Ticket(
+            subject="Slow page",
+            description="Slow",
+            requester=requester,
+            organization=requester.organization,
+            category=category,
+            status=status,
+            solved_at=end if status == "solved" else None,
+            created_at=end - step * (i + 1),
+            updated_at=end,
+        )
+        for i in range(count)
+    )
+
+
+def test_steady_heavy_traffic_opens_no_incident_a_spike_does(
+    report, performance, customer, other_customer, manager, settings, time_machine
+):
+    """Regression: at 10 tickets/s every category passed the fixed count (5 in
+    20 minutes) within seconds, and every ticket became an incident. Now a
+    category's normal rate is its own baseline: 60 reports an hour, all day
+    long, is normal for it; three times that within the window is a spike."""
+    time_machine.move_to(MONDAY_10, tick=False)
+    _history(performance, customer, per_hour=60, hours=24, end=MONDAY_10 - timedelta(minutes=20))
+    # The window holds the usual 20 reports (one a minute), then one more arrives.
+    _history(performance, customer, per_hour=60, hours=1 / 3, end=MONDAY_10, status="new")
+    report(other_customer)
+    assert not Incident.objects.exists()
+    # A spike: 40 more reports within the window.
+    _history(performance, customer, per_hour=60 * 6, hours=1 / 9, end=MONDAY_10, status="new")
+    time_machine.move_to(MONDAY_10 + timedelta(minutes=1))
+    spiking = report(other_customer, subject="Slow again")
+    incident = Incident.objects.get()
+    assert Ticket.objects.get(pk=spiking.pk).parent_id == incident.parent_id
+    assert "reports in 20 min" in incident.parent.subject
+
+
+def test_a_quiet_category_still_opens_an_incident_at_the_minimum(
+    report, customer, other_customer, colleague, manager, time_machine
+):
+    """With no history, the fixed minimum (here 3) is the threshold."""
+    time_machine.move_to(MONDAY_10, tick=False)
+    for who in (customer, other_customer):
+        report(who)
+    assert not Incident.objects.exists()
+    report(colleague)
+    assert Incident.objects.count() == 1

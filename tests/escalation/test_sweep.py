@@ -89,6 +89,10 @@ def test_breach_escalates_to_the_next_tier_with_a_handover(
     assert ticket.assignee_id == tier2_lead.pk  # re-routed to someone with Tier 2
     handover = Message.objects.get(ticket=ticket, is_internal=True)
     assert "Escalated to Tier 2" in handover.body and "Printer on fire" in handover.body
+    # The helpdesk's own note, in words: not signed by the assignee, no event codes.
+    assert handover.author is None and handover.author_name == "Helpdesk (automatic)"
+    assert "Carol Customer (Acme, Standard)" in handover.body
+    assert "ticket." not in handover.body and "→" not in handover.body
     breach_mail = sla_mail().filter(kind="sla.breach")
     audiences = set(breach_mail.values_list("audience", flat=True))
     assert audiences == {"assignee", "team_lead", "manager", "customer"}

@@ -25,10 +25,11 @@ def test_tags_are_normalised_and_recorded(ticket, agent):
     services.ticket_set_tags(ticket=ticket, tags="vpn", actor=agent)
     assert list(ticket.tags.values_list("name", flat=True)) == ["vpn"]
     rows = list(ticket.events.filter(field="tags").values_list("action", "old_value", "new_value"))
+    # One event per edit, with the tags before and after (not one per tag
+    # with an empty "before").
     assert rows == [
-        ("ticket.tagged", "", "vpn"),
-        ("ticket.tagged", "", "login issue"),
-        ("ticket.untagged", "login issue", ""),
+        ("ticket.tags_changed", "", "login issue, vpn"),
+        ("ticket.tags_changed", "login issue, vpn", "vpn"),
     ]
 
 

@@ -247,7 +247,9 @@ class AttachmentOutputSerializer(serializers.Serializer):
 
 class MessageOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    author = PersonSerializer()
+    author = PersonSerializer(
+        allow_null=True, help_text="Null for a note the helpdesk wrote itself (an SLA hand-over)."
+    )
     is_internal = serializers.BooleanField(
         help_text="An internal note; only helpdesk staff ever receive these."
     )

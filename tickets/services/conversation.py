@@ -10,12 +10,10 @@ from django.utils import timezone
 
 from tickets.email.outgoing import make_message_id
 from tickets.errors import DomainError
-from tickets.history import record_event
-from tickets.lifecycle import MessageAdded, announce
+from tickets.lifecycle import MessageAdded
 from tickets.models import Channel, Message, Status, Ticket, User
-from tickets.search import search_index_tickets
 from tickets.services.attachments import store_attachments, validate_attachments
-from tickets.services.base import is_staff, locked
+from tickets.services.base import Edit, is_staff, locked
 from tickets.services.lifecycle import apply_status
 from tickets.services.mail import mail_queue, message_mail
 from tickets.services.properties import check_version
@@ -52,12 +50,12 @@ def ticket_reply(
             code="permission_denied",
         )
     files = validate_attachments(attachments)
-    ticket = locked(ticket)
+    edit = Edit(locked(ticket), actor=author, now=timezone.now())
+    ticket = edit.ticket
     if ticket.status == Status.CLOSED:
         raise DomainError("This ticket is closed; please open a new ticket.", field="body")
     check_version(ticket, expected_version, author)
 
-    now = timezone.now()
     emailed = by_staff and not is_internal
     message = Message.objects.create(
         ticket=ticket,
@@ -68,26 +66,25 @@ def ticket_reply(
         # Our Message-ID for the e-mail copy, so the customer's answer to it
         # threads back onto this ticket.
         email_message_id=email_message_id or (make_message_id() if emailed else ""),
-        created_at=now,
+        created_at=edit.now,
     )
     store_attachments(message, files)
-    record_event(
-        ticket,
-        actor=author,
-        action="ticket.note_added" if is_internal else "ticket.replied",
-        new=message.pk,
-        at=now,
-    )
-    ticket.updated_at = now
-    fields = ["updated_at"]
+    edit.record(action="ticket.note_added" if is_internal else "ticket.replied", new=message.pk)
+    edit.fields.add("updated_at")
     if emailed and ticket.first_response_at is None:
-        ticket.first_response_at = now
-        fields.append("first_response_at")
-        record_event(ticket, actor=author, action="ticket.first_response", at=now)
-    ticket.save(update_fields=fields)
-    if not is_internal:
-        search_index_tickets([ticket.pk])
-    announce(MessageAdded(ticket=ticket, message=message, actor=author, at=now, by_staff=by_staff))
+        edit.set("first_response_at", edit.now)
+        edit.record(action="ticket.first_response")
+    edit.reindex = not is_internal
+    edit.announce(
+        MessageAdded(
+            ticket=ticket,
+            message=message,
+            actor=author,
+            at=edit.now,
+            by_staff=by_staff,
+            fields=edit.fields,
+        )
+    )
     if emailed:
         mail_queue([message_mail(message)])
         if status is None and ticket.status == Status.NEW:
@@ -98,5 +95,6 @@ def ticket_reply(
     if status is not None:
         if not by_staff and status != Status.OPEN:
             raise DomainError("Customers cannot set the status.", field="status")
-        apply_status(ticket, status, actor=author, now=now)
+        apply_status(edit, status)
+    edit.finish()
     return message

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -32,12 +31,11 @@ from tickets.models import (
     Status,
     Team,
     Ticket,
-    TicketEvent,
     User,
 )
 from tickets.search import search_index_tickets
 from tickets.services.attachments import store_attachments, validate_attachments
-from tickets.services.base import locked, require_staff
+from tickets.services.base import Edit, locked, require_staff
 
 
 @transaction.atomic
@@ -110,17 +108,12 @@ def ticket_create(
 
 
 def apply_status(
-    ticket: Ticket,
-    new_status: str,
-    *,
-    actor: User | None,
-    now: datetime,
-    note: str = "",
-    any_open_status: bool = False,
+    edit: Edit, new_status: str, *, note: str = "", any_open_status: bool = False
 ) -> None:
-    """The one path of every status change (the caller holds the ticket's
-    lock): check the transition, set the timestamps, record it, announce it.
+    """The one path of every status change, as part of an edit of a locked
+    ticket: check the transition, set the timestamps, record it, announce it.
     `any_open_status` lets a merge close an open ticket directly."""
+    ticket = edit.ticket
     old_status = ticket.status
     if new_status not in Status.values:
         raise DomainError(f"Unknown status {new_status!r}.", field="status")
@@ -135,49 +128,50 @@ def apply_status(
             f"{Status(new_status).label.lower()}.",
             field="status",
         )
-    ticket.status = new_status
-    fields = ["status", "updated_at"]
+    edit.set("status", new_status)
     if new_status in (Status.SOLVED, Status.CLOSED) and ticket.solved_at is None:
-        ticket.solved_at = now
-        fields.append("solved_at")
+        edit.set("solved_at", edit.now)
     if new_status == Status.CLOSED:
-        ticket.closed_at = now
-        fields.append("closed_at")
+        edit.set("closed_at", edit.now)
     elif old_status == Status.SOLVED and new_status != Status.SOLVED:
         # Reopened: the earlier solve no longer counts.
-        ticket.solved_at = None
-        fields.append("solved_at")
-    ticket.updated_at = now
-    ticket.save(update_fields=fields)
+        edit.set("solved_at", None)
     reopened = old_status == Status.SOLVED and new_status == Status.OPEN
-    record_event(
-        ticket,
-        actor=actor,
+    edit.record(
         action="ticket.reopened" if reopened else "ticket.status_changed",
         field="status",
         old=old_status,
         new=new_status,
         note=note,
-        at=now,
     )
-    announce(StatusChanged(ticket=ticket, actor=actor, at=now, old=old_status, new=new_status))
+    edit.announce(
+        StatusChanged(
+            ticket=ticket,
+            actor=edit.actor,
+            at=edit.now,
+            old=old_status,
+            new=new_status,
+            fields=edit.fields,
+        )
+    )
 
 
 @transaction.atomic
 def ticket_change_status(*, ticket: Ticket, status: str, actor: User | None) -> Ticket:
     """Move the ticket along its lifecycle. Customers may only mark their own
     ticket solved or reopen a solved one; everything else is staff work."""
-    ticket = locked(ticket)
+    edit = Edit(locked(ticket), actor=actor, now=timezone.now())
     if actor is not None and not actor.has_perm("tickets.work_tickets"):
-        allowed = {Status.SOLVED} | ({Status.OPEN} if ticket.status == Status.SOLVED else set())
+        current = edit.ticket.status
+        allowed = {Status.SOLVED} | ({Status.OPEN} if current == Status.SOLVED else set())
         if status not in allowed:
             raise DomainError(
                 "Customers can only solve or reopen a ticket.",
                 field="status",
                 code="permission_denied",
             )
-    apply_status(ticket, status, actor=actor, now=timezone.now())
-    return ticket
+    apply_status(edit, status)
+    return edit.finish()
 
 
 # --- properties -----------------------------------------------------------------
@@ -202,6 +196,18 @@ def _check_update(changes: dict[str, Any]) -> None:
         raise DomainError(f"Unknown tier {changes['tier']!r}.", field="tier")
 
 
+def update_properties(
+    edit: Edit, *, note: str = "", notes: dict[str, str] | None = None, **changes: Any
+) -> None:
+    """ticket_update as part of an edit."""
+    require_staff(edit.actor, "change ticket properties")
+    _check_update(changes)
+    for field, new in changes.items():
+        edit.change(field, new, note=(notes or {}).get(field, note))
+    if "subject" in edit.changes:
+        edit.reindex = True
+
+
 @transaction.atomic
 def ticket_update(
     *,
@@ -216,36 +222,27 @@ def ticket_update(
     `notes` says it per field where the reasons differ."""
     require_staff(actor, "change ticket properties")
     _check_update(changes)
-    ticket = locked(ticket)
-    now = timezone.now()
-    changed: dict[str, tuple[object, object]] = {}
-    events: list[TicketEvent] = []
-    for field, new in changes.items():
-        old = getattr(ticket, field)
-        if old == new:
-            continue
-        setattr(ticket, field, new)
-        changed[field] = (old, new)
-        events.append(
-            event(
-                ticket,
-                actor=actor,
-                action=f"ticket.{field}_changed",
-                field=field,
-                old=old,
-                new=new,
-                note=(notes or {}).get(field, note),
-                at=now,
-            )
-        )
-    if changed:
-        ticket.updated_at = now
-        ticket.save(update_fields=[*changed, "updated_at"])
-        record_events(events)
-        if "subject" in changed:
-            search_index_tickets([ticket.pk])
-        announce(PropertiesChanged(ticket=ticket, actor=actor, at=now, changes=changed))
-    return ticket
+    edit = Edit(locked(ticket), actor=actor, now=timezone.now())
+    update_properties(edit, note=note, notes=notes, **changes)
+    return edit.finish()
+
+
+def assign(edit: Edit, assignee: User | None, *, note: str = "") -> None:
+    """ticket_assign as part of an edit."""
+    require_staff(edit.actor, "assign tickets")
+    if assignee is not None and not assignee.is_assignable:
+        raise DomainError(f"{assignee.full_name} cannot work tickets.", field="assignee")
+    ticket = edit.ticket
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return
+    if not ticket.is_open:
+        raise DomainError("Solved and closed tickets cannot be reassigned.", field="assignee")
+    edit.change(
+        "assignee",
+        assignee,
+        note=note,
+        action="ticket.assigned" if assignee else "ticket.unassigned",
+    )
 
 
 @transaction.atomic
@@ -257,30 +254,9 @@ def ticket_assign(
     require_staff(actor, "assign tickets")
     if assignee is not None and not assignee.is_assignable:
         raise DomainError(f"{assignee.full_name} cannot work tickets.", field="assignee")
-    ticket = locked(ticket)
-    if ticket.assignee_id == (assignee.pk if assignee else None):
-        return ticket
-    if not ticket.is_open:
-        raise DomainError("Solved and closed tickets cannot be reassigned.", field="assignee")
-    old = ticket.assignee
-    now = timezone.now()
-    ticket.assignee = assignee
-    ticket.updated_at = now
-    ticket.save(update_fields=["assignee", "updated_at"])
-    record_event(
-        ticket,
-        actor=actor,
-        action="ticket.assigned" if assignee else "ticket.unassigned",
-        field="assignee",
-        old=old,
-        new=assignee,
-        note=note,
-        at=now,
-    )
-    announce(
-        PropertiesChanged(ticket=ticket, actor=actor, at=now, changes={"assignee": (old, assignee)})
-    )
-    return ticket
+    edit = Edit(locked(ticket), actor=actor, now=timezone.now())
+    assign(edit, assignee, note=note)
+    return edit.finish()
 
 
 # --- hand-over to a higher tier ---------------------------------------------------
@@ -288,9 +264,10 @@ def ticket_assign(
 
 @dataclass(frozen=True)
 class HandOver:
-    """One ticket to move up to `tier`: `note` becomes an internal note by
-    `author_id` (when given); `reason` goes into the history as the change of
-    `actor_id` (None: the system, e.g. the SLA rules)."""
+    """One ticket to move up to `tier`: `note` becomes an internal note (by
+    `author_id`, or the helpdesk's own when None); `reason` goes into the
+    history as the change of `actor_id` (None: the system, e.g. the SLA
+    rules)."""
 
     ticket_id: int
     tier: int
@@ -306,12 +283,13 @@ def tickets_hand_over(handovers: Sequence[HandOver]) -> list[int]:
     agent's manual escalation (one ticket) and the SLA sweep (hundreds at
     once): the hand-over notes, the new tier, and the assignee removed where
     they lack that tier, each with its history row, in a few statements
-    instead of a locked read-modify-write per ticket. Returns the ids of the
-    tickets left without an assignee (to be routed)."""
+    instead of a locked read-modify-write per ticket (each ticket row written
+    once). Returns the ids of the tickets left without an assignee (to be
+    routed)."""
     wanted = {h.ticket_id: h for h in handovers}
     tickets = {
         t.pk: t
-        for t in Ticket.objects.select_for_update(of=("self",)).filter(
+        for t in Ticket.objects.select_for_update(of=("self",), no_key=True).filter(
             pk__in=wanted, status__in=OPEN_STATUSES
         )
     }
@@ -337,14 +315,13 @@ def tickets_hand_over(handovers: Sequence[HandOver]) -> list[int]:
             created_at=now,
         )
         for h in moving
-        # (None is never among the people's ids; the check only narrows the type)
-        if h.note and h.author_id is not None and h.author_id in people
+        if h.note
     ]
     Message.objects.bulk_create(notes)
     events = [
         event(
             tickets[note.ticket_id],
-            actor=people[note.author_id],
+            actor=people.get(note.author_id) if note.author_id is not None else None,
             action="ticket.note_added",
             new=note.pk,
             at=now,
@@ -352,8 +329,8 @@ def tickets_hand_over(handovers: Sequence[HandOver]) -> list[int]:
         for note in notes
     ]
     unassigned: list[int] = []
-    by_tier: dict[int, list[int]] = {}
-    changes: dict[int, dict[str, tuple[object, object]]] = {}
+    announcements: list[PropertiesChanged] = []
+    fields: set[str] = {"tier", "assignee", "updated_at"}
     for h in moving:
         ticket = tickets[h.ticket_id]
         actor = people.get(h.actor_id) if h.actor_id else None
@@ -369,8 +346,7 @@ def tickets_hand_over(handovers: Sequence[HandOver]) -> list[int]:
                 at=now,
             )
         )
-        changes[ticket.pk] = {"tier": (ticket.tier, h.tier)}
-        by_tier.setdefault(h.tier, []).append(ticket.pk)
+        changes: dict[str, tuple[object, object]] = {"tier": (ticket.tier, h.tier)}
         ticket.tier = h.tier
         ticket.updated_at = now
         assignee = people.get(ticket.assignee_id) if ticket.assignee_id else None
@@ -387,19 +363,16 @@ def tickets_hand_over(handovers: Sequence[HandOver]) -> list[int]:
                     at=now,
                 )
             )
-            changes[ticket.pk]["assignee"] = (assignee, None)
+            changes["assignee"] = (assignee, None)
             ticket.assignee_id = None
         if ticket.assignee_id is None:
             unassigned.append(ticket.pk)
-    for tier, ids in by_tier.items():
-        Ticket.objects.filter(pk__in=ids).update(tier=tier, updated_at=now)
-    Ticket.objects.filter(pk__in=unassigned).update(assignee=None)
-    record_events(events)
-    for h in moving:
-        actor = people.get(h.actor_id) if h.actor_id else None
-        announce(
-            PropertiesChanged(
-                ticket=tickets[h.ticket_id], actor=actor, at=now, changes=changes[h.ticket_id]
-            )
+        announcements.append(
+            PropertiesChanged(ticket=ticket, actor=actor, at=now, changes=changes, fields=fields)
         )
+    record_events(events)
+    for change in announcements:
+        announce(change)
+    # One UPDATE for the batch, after the hooks added the fields they mirror.
+    Ticket.objects.bulk_update([tickets[h.ticket_id] for h in moving], sorted(fields))
     return unassigned

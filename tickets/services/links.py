@@ -9,10 +9,9 @@ from django.utils import timezone
 from tickets.email.outgoing import make_message_id
 from tickets.errors import DomainError
 from tickets.history import record_event
-from tickets.lifecycle import PropertiesChanged, TicketMerged, announce
+from tickets.lifecycle import TicketMerged
 from tickets.models import Channel, Message, Status, Ticket, User
-from tickets.search import search_index_tickets
-from tickets.services.base import locked, require_staff
+from tickets.services.base import Edit, locked, require_staff
 from tickets.services.lifecycle import apply_status
 from tickets.services.mail import KIND_MERGE_NOTICE, mail_queue, message_mail
 
@@ -37,19 +36,15 @@ def ticket_link(*, child: Ticket, parent: Ticket | None, actor: User | None) -> 
             hops += 1
     if child.parent_id == (parent.pk if parent else None):
         return child
+    edit = Edit(child, actor=actor, now=timezone.now())
     old = child.parent
-    now = timezone.now()
-    child.parent = parent
-    child.updated_at = now
-    child.save(update_fields=["parent", "updated_at"])
-    record_event(
-        child,
-        actor=actor,
+    edit.set("parent", parent)
+    edit.changes["parent"] = (old, parent)
+    edit.record(
         action="ticket.linked" if parent else "ticket.unlinked",
         field="parent",
         old=old.key if old else "",
         new=parent.key if parent else "",
-        at=now,
     )
     if parent is not None:
         record_event(
@@ -58,12 +53,9 @@ def ticket_link(*, child: Ticket, parent: Ticket | None, actor: User | None) -> 
             action="ticket.child_linked",
             field="children",
             new=child.key,
-            at=now,
+            at=edit.now,
         )
-    announce(
-        PropertiesChanged(ticket=child, actor=actor, at=now, changes={"parent": (old, parent)})
-    )
-    return child
+    return edit.finish()
 
 
 @transaction.atomic
@@ -88,6 +80,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
 
     now = timezone.now()
     moved = Message.objects.filter(ticket=source).update(ticket=target)
+    messages_moved = f"{moved} message{'' if moved == 1 else 's'} moved"
     Message.objects.create(
         ticket=target,
         author=actor,
@@ -95,7 +88,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
         channel=Channel.AGENT,
         body=(
             f"{source.key} \u201c{source.subject}\u201d from {source.requester.full_name} "
-            f"was merged into this ticket ({moved} messages moved)."
+            f"was merged into this ticket ({messages_moved})."
         ),
         created_at=now,
     )
@@ -110,36 +103,20 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
         email_message_id=make_message_id(),
         created_at=now,
     )
-    source.merged_into = target
-    source.save(update_fields=["merged_into"])
-    record_event(
-        source,
-        actor=actor,
-        action="ticket.merged_into",
-        field="merged_into",
-        new=target.key,
-        at=now,
+    closing = Edit(source, actor=actor, now=now)
+    closing.set("merged_into", target)
+    closing.record(action="ticket.merged_into", field="merged_into", new=target.key)
+    apply_status(closing, Status.CLOSED, note=f"Merged into {target.key}", any_open_status=True)
+    closing.announce(TicketMerged(source=source, target=target, actor=actor, at=now))
+    closing.reindex = True
+    closing.finish()
+    continuing = Edit(target, actor=actor, now=now)
+    continuing.fields.add("updated_at")
+    continuing.record(
+        action="ticket.merged", field="merged_from", new=source.key, note=messages_moved
     )
-    apply_status(
-        source,
-        Status.CLOSED,
-        actor=actor,
-        now=now,
-        note=f"Merged into {target.key}",
-        any_open_status=True,
-    )
-    target.updated_at = now
-    target.save(update_fields=["updated_at"])
-    record_event(
-        target,
-        actor=actor,
-        action="ticket.merged",
-        field="merged_from",
-        new=source.key,
-        note=f"{moved} messages moved",
-        at=now,
-    )
-    search_index_tickets([source.pk, target.pk])
-    announce(TicketMerged(source=source, target=target, actor=actor, at=now))
-    mail_queue([message_mail(notice, kind=KIND_MERGE_NOTICE)])
+    continuing.reindex = True
+    continuing.finish()
+    # The notice links to the ticket the work continues on, not the closed one.
+    mail_queue([message_mail(notice, kind=KIND_MERGE_NOTICE, link_to=target)])
     return target

@@ -113,18 +113,21 @@ def acknowledgement(ticket: Ticket, *, thread: Sequence[str] = ()) -> OutboundEm
     )
 
 
-def message_mail(message: Message, *, kind: str = KIND_REPLY) -> OutboundEmail | None:
+def message_mail(
+    message: Message, *, kind: str = KIND_REPLY, link_to: Ticket | None = None
+) -> OutboundEmail | None:
     """The e-mail copy of a public staff message to the ticket's requester
     (not saved). Threaded onto the conversation, so the customer's answer
-    comes back to the ticket."""
+    comes back to the ticket; its link goes to `link_to` (the ticket a
+    duplicate was merged into) or the message's ticket."""
     ticket = message.ticket
     return ticket_mail(
         ticket,
         kind=kind,
         subject=f"[{ticket.key}] {ticket.subject}",
         body=(
-            f"{message.body}\n\n-- \n{message.author.full_name}, Helpdesk\n"
-            f"{ticket.get_full_url()}\n"
+            f"{message.body}\n\n-- \n{message.author_name}, Helpdesk\n"
+            f"{(link_to or ticket).get_full_url()}\n"
         ),
         message=message,
         thread=thread_ids(ticket=ticket, before=message),

@@ -95,7 +95,7 @@ def organization_set_tier(
     policy)."""
     if support_tier not in SupportTier.values:
         raise DomainError(f"Unknown support tier {support_tier!r}.", field="support_tier")
-    fresh = Organization.objects.select_for_update().get(pk=organization.pk)
+    fresh = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
     old = fresh.support_tier
     if old == support_tier:
         return fresh

@@ -11,10 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from tickets.errors import DomainError
-from tickets.history import record_event
 from tickets.models import Tag, Ticket, User
-from tickets.services.base import locked, require_staff
-from tickets.services.lifecycle import ticket_assign, ticket_change_status, ticket_update
+from tickets.services.base import Edit, locked, require_staff
+from tickets.services.lifecycle import apply_status, assign, update_properties
 
 # --- optimistic concurrency ---------------------------------------------------
 
@@ -73,28 +72,37 @@ def _tag_names(raw: str | Iterable[str]) -> list[str]:
     return names
 
 
-@transaction.atomic
-def ticket_set_tags(*, ticket: Ticket, tags: str | Iterable[str], actor: User) -> Ticket:
-    """Make the ticket's tags exactly `tags`, recording what was added/removed."""
-    require_staff(actor, "tag tickets")
-    ticket = locked(ticket)
+def set_tags(edit: Edit, tags: str | Iterable[str]) -> None:
+    """ticket_set_tags as part of an edit: one history event with the tags
+    before and after."""
+    require_staff(edit.actor, "tag tickets")
+    ticket = edit.ticket
     wanted = _tag_names(tags)
     current = {t.name: t for t in ticket.tags.all()}
     added = [n for n in wanted if n not in current]
     removed = [n for n in current if n not in wanted]
     if not added and not removed:
-        return ticket
-    now = timezone.now()
+        return
     for name in added:
         tag, _ = Tag.objects.get_or_create(name=name)
         ticket.tags.add(tag)
-        record_event(ticket, actor=actor, action="ticket.tagged", field="tags", new=name, at=now)
-    for name in removed:
-        ticket.tags.remove(current[name])
-        record_event(ticket, actor=actor, action="ticket.untagged", field="tags", old=name, at=now)
-    ticket.updated_at = now
-    ticket.save(update_fields=["updated_at"])
-    return ticket
+    ticket.tags.remove(*(current[name] for name in removed))
+    edit.record(
+        action="ticket.tags_changed",
+        field="tags",
+        old=", ".join(sorted(current)),
+        new=", ".join(sorted(wanted)),
+    )
+    edit.fields.add("updated_at")
+
+
+@transaction.atomic
+def ticket_set_tags(*, ticket: Ticket, tags: str | Iterable[str], actor: User) -> Ticket:
+    """Make the ticket's tags exactly `tags`, recording what they were."""
+    require_staff(actor, "tag tickets")
+    edit = Edit(locked(ticket), actor=actor, now=timezone.now())
+    set_tags(edit, tags)
+    return edit.finish()
 
 
 @transaction.atomic
@@ -120,17 +128,18 @@ def ticket_set_properties(
     tags: str | None = None,
     **changes: Any,
 ) -> Ticket:
-    """Apply the ticket page's properties panel in one step. `assignee=False`
-    means "not in the form"; None means unassigned."""
+    """Apply the ticket page's properties panel in one step (one write of the
+    ticket row). `assignee=False` means "not in the form"; None means
+    unassigned."""
     require_staff(actor, "change ticket properties")
-    current = locked(ticket)
-    check_version(current, expected_version, actor)
+    edit = Edit(locked(ticket), actor=actor, now=timezone.now())
+    check_version(edit.ticket, expected_version, actor)
     if changes:
-        current = ticket_update(ticket=current, actor=actor, **changes)
+        update_properties(edit, **changes)
     if assignee is not False:
-        current = ticket_assign(ticket=current, assignee=assignee or None, actor=actor)
+        assign(edit, assignee)
     if tags is not None:
-        current = ticket_set_tags(ticket=current, tags=tags, actor=actor)
-    if status is not None and status != current.status:
-        current = ticket_change_status(ticket=current, status=status, actor=actor)
-    return current
+        set_tags(edit, tags)
+    if status is not None:
+        apply_status(edit, status)
+    return edit.finish()

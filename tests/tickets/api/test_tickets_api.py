@@ -475,7 +475,7 @@ def test_agent_changes_status_assignee_priority_and_tags(api_as, agent, customer
         "ticket.assigned",
         "ticket.status_changed",
         "ticket.priority_changed",
-        "ticket.tagged",
+        "ticket.tags_changed",
     }
 
 

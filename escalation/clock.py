@@ -183,11 +183,18 @@ def policies() -> dict[tuple[str, str], SLAPolicy]:
     return {(p.support_tier, p.priority): p for p in SLAPolicy.objects.select_related("calendar")}
 
 
-def new_clock(ticket: Ticket, by_tier_and_priority: dict[tuple[str, str], SLAPolicy]) -> TicketSLA:
+def new_clock(
+    ticket: Ticket,
+    by_tier_and_priority: dict[tuple[str, str], SLAPolicy],
+    *,
+    tier: str | None = None,
+) -> TicketSLA:
     """The clock of a new ticket (not saved), running from its creation time:
-    a ticket whose intake runs late keeps its true deadlines."""
+    a ticket whose intake runs late keeps its true deadlines. `tier` overrides
+    the customer's (a major incident takes its most demanding report's)."""
     organization = ticket.organization
-    tier = organization.support_tier if organization is not None else SupportTier.BASIC
+    if tier is None:
+        tier = organization.support_tier if organization is not None else SupportTier.BASIC
     sla = TicketSLA(
         ticket=ticket,
         policy=by_tier_and_priority.get((tier, ticket.priority)),

@@ -270,7 +270,7 @@ class Escalation(models.Model):
 class Incident(models.Model):
     """A major incident: many tickets of one category in a short window. Its
     parent ticket links the reports, so agents can answer them all at once
-    (escalation.incidents)."""
+    (escalation.services.incidents)."""
 
     parent = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="incident")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="incidents")

@@ -276,10 +276,14 @@ HELPDESK_LIFECYCLE_HOOKS = [
     # SLA clocks pause, stop, meet targets and follow priority and tier.
     "escalation.hooks.SLAClockHook",
 ]
-# Impact escalation: this many open tickets of one category within this many
-# minutes open a major incident that links them (escalation.incidents).
+# Impact escalation (escalation.detection): a category's tickets within the
+# window open a major incident when they are a spike against its normal rate
+# (the baseline hours before the window): at least THRESHOLD of them, at least
+# SPIKE_FACTOR times the expected count, and well above chance.
 HELPDESK_INCIDENT_THRESHOLD = env_int("HELPDESK_INCIDENT_THRESHOLD", 5)
 HELPDESK_INCIDENT_WINDOW_MINUTES = env_int("HELPDESK_INCIDENT_WINDOW_MINUTES", 20)
+HELPDESK_INCIDENT_BASELINE_HOURS = env_int("HELPDESK_INCIDENT_BASELINE_HOURS", 24)
+HELPDESK_INCIDENT_SPIKE_FACTOR = env_float("HELPDESK_INCIDENT_SPIKE_FACTOR", 2.0)
 # Customers of an open ticket with no public reply for this many business hours
 # get a "still working on it" e-mail (0: never).
 HELPDESK_PROACTIVE_UPDATE_HOURS = env_int("HELPDESK_PROACTIVE_UPDATE_HOURS", 8)
@@ -379,8 +383,6 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-HELPDESK_INCIDENT_BASELINE_HOURS = env_int("HELPDESK_INCIDENT_BASELINE_HOURS", 24)
-HELPDESK_INCIDENT_SPIKE_FACTOR = env_float("HELPDESK_INCIDENT_SPIKE_FACTOR", 2.0)
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("HELPDESK_LOG_LEVEL", "INFO")},
 }

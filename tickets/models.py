@@ -372,7 +372,7 @@ class Ticket(models.Model):
             # Filters of the queue page.
             models.Index(fields=["category", "-id"], name="ticket_category"),
             # Impact escalation: a category's tickets in a time range (the
-            # window and the baseline before it, escalation.incidents).
+            # window and the baseline before it, escalation.detection).
             models.Index(fields=["category", "created_at"], name="ticket_category_created"),
             models.Index(fields=["priority", "status", "-id"], name="ticket_priority"),
             models.Index(fields=["channel", "-id"], name="ticket_channel"),
@@ -544,7 +544,11 @@ class Message(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     # Empty for what the helpdesk writes itself (an SLA hand-over note).
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
     )
     is_internal = models.BooleanField(
         default=False, help_text="Internal notes are visible to the helpdesk staff only."
@@ -575,14 +579,14 @@ class Message(models.Model):
         kind = "note" if self.is_internal else "reply"
         return f"{kind} on {format_ticket_key(self.ticket_id)} by {self.author_id}"
 
-
-def attachment_path(instance: Attachment, filename: str) -> str:
-    now = timezone.now()
-    return f"attachments/{now:%Y/%m}/{filename}"
     @property
     def author_name(self) -> str:
         return self.author.full_name if self.author is not None else SYSTEM_AUTHOR
 
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{filename}"
 
 
 class Attachment(models.Model):

@@ -182,11 +182,19 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             actor=request.user,
         )
         if ticket is not None:
-            if on_behalf:
-                messages.success(request, f"Ticket {ticket.key} opened for {ticket.requester}.")
-            else:
+            if not on_behalf:
                 messages.success(request, f"Ticket {ticket.key} created. We'll be in touch soon.")
-            return redirect(ticket)
+                return redirect(ticket)
+            opened = f"Ticket {ticket.key} opened for {ticket.requester.full_name}"
+            visible = selectors.tickets_visible_to(selectors.logged_in_user(request))
+            if visible.filter(pk=ticket.pk).exists():
+                messages.success(request, f"{opened}.")
+                return redirect(ticket)
+            # Routed to a team this agent does not work: say where it went
+            # instead of sending them to a page they may not see.
+            team = ticket.team.name if ticket.team is not None else "another team"
+            messages.success(request, f"{opened} and routed to {team}, whose queue it is now in.")
+            return redirect("tickets:new")
     return render(
         request,
         "tickets/new.html",

@@ -68,3 +68,27 @@ def test_customers_and_other_teams_cannot_escalate(client, customer, other_agent
     client.force_login(customer)  # sees their ticket, may not escalate it
     assert client.post(url, {"to_tier": 2, "reason": "x"}).status_code == 403
     assert not Escalation.objects.exists()
+
+
+def test_a_ticket_without_a_team_escalated_on_hold_gets_a_team_and_an_agent(
+    client, customer, agent, access_team, open_ticket, time_machine
+):
+    """Regression: a manually escalated ticket with no team, on hold, stayed
+    unassigned and teamless (no queue showed it to anyone)."""
+    time_machine.move_to(MONDAY_10, tick=False)
+    senior = make_user(Role.AGENT, full_name="Sam Senior", tier=2, teams=[access_team])
+    opened = open_ticket(customer, subject="Odd thing")
+    Ticket.objects.filter(pk=opened.pk).update(
+        team=None, assignee=agent, status="on_hold", needs_triage=False
+    )
+    client.force_login(agent)
+    response = client.post(
+        reverse("escalation:escalate", args=[opened.key]),
+        {"to_tier": 2, "reason": "Beyond first line."},
+    )
+    assert response.status_code == 302
+    ticket = Ticket.objects.get(pk=opened.pk)
+    assert (ticket.tier, ticket.team, ticket.assignee) == (2, access_team, senior)
+    escalation = Escalation.objects.get(ticket=ticket)
+    assert "team \u2192 Access" in escalation.actions
+    assert "routed to Sam Senior" in escalation.actions

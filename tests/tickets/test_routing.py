@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.db import connection, connections
+from django.urls import reverse
 
 from tests.factories import CategoryFactory, make_user
 from tickets import routing, services
@@ -149,3 +150,49 @@ def test_routing_reason_is_shown_on_the_ticket_page(
     client.force_login(manager)
     page = client.get(ticket.get_absolute_url())
     assert b"Routed to Has Skill" in page.content
+
+
+def test_an_agent_categorising_a_triaged_ticket_routes_it(
+    customer, login, frontline, login_skill, agent
+):
+    """Regression: setting a category on a ticket in Triage left it there
+    (needs_triage stayed, nobody was assigned)."""
+    alice = agent_in(frontline, name="Alice Login", skills=[login_skill])
+    ticket = new_ticket(customer)
+    Ticket.objects.filter(pk=ticket.pk).update(needs_triage=True)
+    triager = make_user(Role.MANAGER, full_name="Tess Triage")
+    services.ticket_update(ticket=Ticket.objects.get(pk=ticket.pk), actor=triager, category=login)
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    assert not ticket.needs_triage
+    assert (ticket.team, ticket.assignee) == (frontline, alice)
+    actions = list(ticket.events.order_by("id").values_list("action", flat=True))
+    assert actions[-4:] == [
+        "ticket.category_changed",
+        "ticket.triaged",
+        "ticket.team_changed",
+        "ticket.assigned",
+    ]
+
+
+def test_an_agent_opening_a_ticket_routed_to_another_team_is_told_where_it_went(
+    client, customer, login, frontline, other_agent
+):
+    """Regression: the agent who opened a ticket for a customer landed on a
+    404 when routing gave it to a team they do not work."""
+    client.force_login(other_agent)  # Billing
+    response = client.post(
+        reverse("tickets:new"),
+        {
+            "requester": customer.email,
+            "subject": "Locked out",
+            "description": "Called in: cannot log in.",
+            "category": login.pk,
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    ticket = Ticket.objects.get(subject="Locked out")
+    assert ticket.team == frontline
+    assert f"{ticket.key} opened for Carol Customer and routed to Frontline" in (
+        response.content.decode()
+    )

@@ -303,7 +303,9 @@ def test_update_records_each_changed_field(customer, agent, billing_category):
     assert ticket.priority == "urgent"
     assert ticket.category == billing_category
     changed = set(ticket.events.exclude(action="ticket.created").values_list("field", flat=True))
-    assert changed == {"priority", "category"}
+    # A person's category places the ticket with that category's team too.
+    assert changed == {"priority", "category", "team"}
+    assert ticket.team == billing_category.default_team
 
 
 def test_update_refuses_customers_and_unknown_fields(customer, agent):

@@ -77,7 +77,15 @@ class Edit:
         self.fields.add(field)
         return old
 
-    def change(self, field: str, value: object, *, note: str = "", action: str = "") -> bool:
+    def change(
+        self,
+        field: str,
+        value: object,
+        *,
+        note: str = "",
+        action: str = "",
+        by_system: bool = False,
+    ) -> bool:
         """A property change with its history event (nothing when unchanged)."""
         old = getattr(self.ticket, field)
         if old == value:
@@ -85,7 +93,12 @@ class Edit:
         self.set(field, value)
         self.changes[field] = (old, value)
         self.record(
-            action=action or f"ticket.{field}_changed", field=field, old=old, new=value, note=note
+            action=action or f"ticket.{field}_changed",
+            field=field,
+            old=old,
+            new=value,
+            note=note,
+            by_system=by_system,
         )
         return True
 

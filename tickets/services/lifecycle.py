@@ -33,6 +33,7 @@ from tickets.models import (
     Ticket,
     User,
 )
+from tickets.routing_rules import choose_agent, placement, routing_reason
 from tickets.search import search_index_tickets
 from tickets.services.attachments import store_attachments, validate_attachments
 from tickets.services.base import Edit, locked, require_staff
@@ -208,6 +209,36 @@ def update_properties(
         edit.reindex = True
 
 
+def route_again(edit: Edit) -> None:
+    """A person categorised the ticket or chose its team: route it as intake
+    would. A category set by a person ends triage; an unassigned open ticket
+    is placed (tier and team from the category, unless the team was chosen in
+    the same edit) and given to an agent with the skill and room, the
+    decisions recorded as the system's with their reasons."""
+    if edit.actor is None or not {"category", "team"} & edit.changes.keys():
+        return
+    ticket = edit.ticket
+    if "category" in edit.changes and ticket.category_id is not None and ticket.needs_triage:
+        edit.change("needs_triage", False, action="ticket.triaged", note="Categorised by a person")
+    if ticket.assignee_id is not None or not ticket.is_open or ticket.needs_triage:
+        return
+    if "category" in edit.changes:
+        chosen_team = ticket.team if "team" in edit.changes else None
+        placed, reason = placement(ticket, explicit_team=chosen_team)
+        for field, value in placed.items():
+            edit.change(field, value, note=reason, by_system=True)
+    claimed = choose_agent(ticket)
+    if claimed is not None:
+        edit.change(
+            "assignee",
+            claimed.agent,
+            note=routing_reason(ticket, claimed),
+            action="ticket.assigned",
+            by_system=True,
+        )
+        User.objects.filter(pk=claimed.agent.pk).update(last_routed_at=edit.now)
+
+
 @transaction.atomic
 def ticket_update(
     *,
@@ -219,11 +250,13 @@ def ticket_update(
 ) -> Ticket:
     """Change properties of a ticket (staff, or the system with actor=None).
     Unchanged values record nothing; `note` says why (e.g. a routing reason),
-    `notes` says it per field where the reasons differ."""
+    `notes` says it per field where the reasons differ. A person's new
+    category or team routes the ticket again (route_again)."""
     require_staff(actor, "change ticket properties")
     _check_update(changes)
     edit = Edit(locked(ticket), actor=actor, now=timezone.now())
     update_properties(edit, note=note, notes=notes, **changes)
+    route_again(edit)
     return edit.finish()
 
 
@@ -275,17 +308,21 @@ class HandOver:
     note: str = ""
     author_id: int | None = None
     actor_id: int | None = None
+    # A team for a ticket that has none, so the next tier's agents get it.
+    team_id: int | None = None
 
 
 @transaction.atomic
-def tickets_hand_over(handovers: Sequence[HandOver]) -> list[int]:
+def tickets_hand_over(handovers: Sequence[HandOver], *, route: bool = False) -> list[int]:
     """Move open tickets up a support tier — the one hand-over path, for an
     agent's manual escalation (one ticket) and the SLA sweep (hundreds at
-    once): the hand-over notes, the new tier, and the assignee removed where
-    they lack that tier, each with its history row, in a few statements
-    instead of a locked read-modify-write per ticket (each ticket row written
-    once). Returns the ids of the tickets left without an assignee (to be
-    routed)."""
+    once): the hand-over notes, the new tier (and a team where it had none),
+    and the assignee removed where they lack that tier, each with its history
+    row, in a few statements instead of a locked read-modify-write per ticket
+    (each ticket row written once). With `route`, tickets left without an
+    agent are given one of the new tier at once (one ticket: an agent's
+    escalation); otherwise the caller routes them later (the sweep's batches).
+    Returns the ids of the tickets left without an assignee."""
     wanted = {h.ticket_id: h for h in handovers}
     tickets = {
         t.pk: t
@@ -330,7 +367,8 @@ def tickets_hand_over(handovers: Sequence[HandOver]) -> list[int]:
     ]
     unassigned: list[int] = []
     announcements: list[PropertiesChanged] = []
-    fields: set[str] = {"tier", "assignee", "updated_at"}
+    fields: set[str] = {"tier", "assignee", "team", "updated_at"}
+    routed: list[int] = []
     for h in moving:
         ticket = tickets[h.ticket_id]
         actor = people.get(h.actor_id) if h.actor_id else None
@@ -365,6 +403,30 @@ def tickets_hand_over(handovers: Sequence[HandOver]) -> list[int]:
             )
             changes["assignee"] = (assignee, None)
             ticket.assignee_id = None
+        if h.team_id is not None and ticket.team_id is None:
+            team = Team.objects.get(pk=h.team_id)
+            events.append(
+                event(
+                    ticket, actor=actor, action="ticket.team_changed", field="team",
+                    old=None, new=team, note=f"Escalated without a team: {team.name} takes it",
+                    at=now,
+                )
+            )  # fmt: skip
+            changes["team"] = (None, team)
+            ticket.team = team
+        if ticket.assignee_id is None and route:
+            claimed = choose_agent(ticket)
+            if claimed is not None:
+                events.append(
+                    event(
+                        ticket, actor=None, action="ticket.assigned", field="assignee",
+                        old=None, new=claimed.agent, note=routing_reason(ticket, claimed),
+                        at=now,
+                    )
+                )  # fmt: skip
+                changes["assignee"] = (changes.get("assignee", (None, None))[0], claimed.agent)
+                ticket.assignee = claimed.agent
+                routed.append(claimed.agent.pk)
         if ticket.assignee_id is None:
             unassigned.append(ticket.pk)
         announcements.append(
@@ -375,4 +437,6 @@ def tickets_hand_over(handovers: Sequence[HandOver]) -> list[int]:
         announce(change)
     # One UPDATE for the batch, after the hooks added the fields they mirror.
     Ticket.objects.bulk_update([tickets[h.ticket_id] for h in moving], sorted(fields))
+    if routed:
+        User.objects.filter(pk__in=routed).update(last_routed_at=now)
     return unassigned

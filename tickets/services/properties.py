@@ -13,7 +13,7 @@ from django.utils import timezone
 from tickets.errors import DomainError
 from tickets.models import Tag, Ticket, User
 from tickets.services.base import Edit, locked, require_staff
-from tickets.services.lifecycle import apply_status, assign, update_properties
+from tickets.services.lifecycle import apply_status, assign, route_again, update_properties
 
 # --- optimistic concurrency ---------------------------------------------------
 
@@ -142,4 +142,5 @@ def ticket_set_properties(
         set_tags(edit, tags)
     if status is not None:
         apply_status(edit, status)
+    route_again(edit)
     return edit.finish()

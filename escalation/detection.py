@@ -1,5 +1,5 @@
-"""When many reports of one category are a major incident: a spike against
-that category's normal rate, not a fixed count.
+"""Detecting a major incident: many reports of one category are one when
+they are a spike against that category's normal rate, not a fixed count.
 
 The reports of the last HELPDESK_INCIDENT_WINDOW_MINUTES (all of the
 category's tickets created in the window) are compared with what the category

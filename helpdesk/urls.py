@@ -1,14 +1,31 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from tickets import auth_views, email_views
+
+# The admin's log-in form counts failures like ours (tickets/auth_views.py).
+admin.site.login_form = auth_views.AdminEmailAuthenticationForm
 
 urlpatterns = [
     path("", include("tickets.urls")),
     path("", include("escalation.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Before admin.site.urls, so it answers /admin/login/ (429 when refused).
+    path("admin/login/", auth_views.admin_login),
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico on pages that link none (the admin's).
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("helpdesk/favicon.ico"), permanent=False),
+    ),
     path("api/", include("tickets.api.urls")),
     # Inbound mail services POST raw RFC 822 messages here (token-authenticated).
     path("inbound/email/", email_views.inbound_email, name="inbound_email"),

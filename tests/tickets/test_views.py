@@ -39,7 +39,7 @@ def test_failed_logins_are_rate_limited(client, customer, password, settings):
         client.post(reverse("login"), {"username": customer.email, "password": "nope"})
     # even the right password is refused while the limit holds
     response = client.post(reverse("login"), {"username": customer.email, "password": password})
-    assert response.status_code == 200
+    assert response.status_code == 429
     assert b"Too many failed log-in attempts" in response.content
 
 

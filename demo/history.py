@@ -38,7 +38,7 @@ from tickets.models import Channel, Priority, Status
 T = TypeVar("T")
 
 # Kinds of planned steps.
-_ACK, _ASSIGN, _REPLY, _NOTE, _STATUS, _TIER = range(6)
+_ACK, _ASSIGN, _REPLY, _NOTE, _STATUS, _TIER, _EVENT = range(7)
 
 _NEW, _OPEN, _PENDING, _ON_HOLD, _SOLVED, _CLOSED = (
     Status.NEW.value,
@@ -49,9 +49,27 @@ _NEW, _OPEN, _PENDING, _ON_HOLD, _SOLVED, _CLOSED = (
     Status.CLOSED.value,
 )
 _URGENT, _HIGH, _NORMAL, _LOW = (p.value for p in Priority)
-_PORTAL, _EMAIL, _BY_AGENT = Channel.PORTAL.value, Channel.EMAIL.value, Channel.AGENT.value
+_PORTAL, _EMAIL, _API, _BY_AGENT = (
+    Channel.PORTAL.value,
+    Channel.EMAIL.value,
+    Channel.API.value,
+    Channel.AGENT.value,
+)
 # How tickets come in, in percent.
-_CHANNELS = ((_PORTAL, 45), (_EMAIL, 33), (Channel.API.value, 8), (_BY_AGENT, 14))
+_CHANNELS = ((_PORTAL, 45), (_EMAIL, 33), (_API, 8), (_BY_AGENT, 14))
+
+# How a ticket got its category, written into its history as intake and the
+# people would have (the classifier trains only on what people set or
+# corrected: tickets.classification.training). The agent on the phone and most
+# API clients give it at intake. Otherwise nobody is sure in the early weeks:
+# the ticket waits in triage until a team lead files it. A third into the
+# history the classifier goes live (retrained weekly); it files the tickets it
+# is sure of, sends the rest to triage, and the lead of the team a wrong guess
+# landed with moves the ticket to its right category.
+_API_GIVES_CATEGORY = 0.6
+_CLASSIFIER_FROM = 0.3  # share of the history before the classifier went live
+_CLASSIFIER_SURE = (0.6, 0.85)  # share of tickets it files itself, at go-live and today
+_CLASSIFIER_WRONG = 0.1  # of those, filed in a wrong (confusable) category
 
 # Office hours to the first response, by priority, before and after the
 # improvement (urgent tickets are answered around the clock: wall-clock hours).
@@ -93,6 +111,15 @@ class HistoryGenerator:
         self._category = Picker(cast.categories, [c.volume for c in cast.categories])
         self._customer = Picker(cast.customers, [c.volume for c in cast.customers])
         self._channel = Picker([c for c, _ in _CHANNELS], [w for _, w in _CHANNELS])
+        # What a wrong guess of the classifier files a ticket under: a category
+        # whose requests read alike (texts.AMBIGUOUS).
+        by_slug = {c.slug: c for c in cast.categories}
+        self._confusable = {
+            c.slug: [by_slug[o] for o in texts.confusable(c.slug) if o in by_slug]
+            or [o for o in cast.categories if o is not c]
+            for c in cast.categories
+        }
+        self._live_from = self._start + int(_CLASSIFIER_FROM * self._span)
         # Who takes a ticket of a category at a tier: agents of its team with at
         # least that tier, three times likelier with the category's skill; the
         # lead takes a few.
@@ -130,10 +157,8 @@ class HistoryGenerator:
         tier = category.required_tier
         filler = texts.Filler(rng)
         words = texts.TEXTS[category.slug]
-        subject = rng.choice(words.subjects).format_map(filler)
-        description = (
-            f"{rng.choice(texts.GREETINGS)},\n\n{rng.choice(words.problems).format_map(filler)}"
-            f"\n\n{rng.choice(texts.CUSTOMER_SIGNOFFS)},\n{customer.first_name}"
+        subject, description = texts.customer_request(
+            rng, category.slug, filler, customer.first_name
         )
         # 0 in the early weeks ("before"), rising to 1 over the middle of the
         # history ("after").
@@ -149,11 +174,20 @@ class HistoryGenerator:
         # Every seeded ticket is acknowledged, the newest ones right up to now.
         t = created + int(_lognormal(rng, 2400.0, 20.0, f, 0.6))
         steps.append((min(t, self._now), _ACK))
+        # Who files the ticket, if intake could not: (person, category it had).
+        filing = self._category_at_intake(created, category, channel, steps)
 
         agent = self._assignees[category.id, tier](rng)
-        if priority != _URGENT and rnd() < 0.75 - 0.63 * f:
-            # Triage queue: the team lead assigns by hand in office hours.
+        if filing is not None or (priority != _URGENT and rnd() < 0.75 - 0.63 * f):
+            # Triage queue: the team lead assigns by hand in office hours (and
+            # files the ticket in its category first when intake could not).
             t = add_working_time(t, int(rng.expovariate(1.0 / (2400 - 1500 * f))))
+            if filing is not None:
+                person, had = filing
+                steps.append(
+                    (t, _EVENT, person, "ticket.category_changed", "category", had, category.name,
+                     "")
+                )  # fmt: skip
             steps.append((t, _ASSIGN, category.team.lead.id, agent))
         else:
             t += rng.randrange(1, 30)
@@ -268,6 +302,45 @@ class HistoryGenerator:
             chunk, steps, created, subject, description, customer, category, priority, channel,
             reply_channel, creator,
         )  # fmt: skip
+
+    def _category_at_intake(
+        self, created: int, category: CategoryInfo, channel: str, steps: list[tuple]
+    ) -> tuple[int, str] | None:
+        """Plan intake's category decision (see _CLASSIFIER_FROM) as steps at the
+        creation time; return who files the ticket by hand and what category it
+        had then, or None when it needs nobody."""
+        rng = self._rng
+        if channel == _BY_AGENT or (channel == _API and rng.random() < _API_GIVES_CATEGORY):
+            return None  # given at intake: ticket_create stores it, no event
+        live = created >= self._live_from
+        if live:
+            version = 1 + (created - self._live_from) // (7 * DAY)
+            progress = (created - self._live_from) / max(self._now - self._live_from, 1)
+            sure_share = (
+                _CLASSIFIER_SURE[0] + (_CLASSIFIER_SURE[1] - _CLASSIFIER_SURE[0]) * progress
+            )
+            if rng.random() < sure_share:
+                wrong = rng.random() < _CLASSIFIER_WRONG
+                filed = rng.choice(self._confusable[category.slug]) if wrong else category
+                note = f"Classifier v{version}: {filed.name} ({rng.uniform(0.6, 0.99):.2f})"
+                steps.append(
+                    (created, _EVENT, _SYSTEM, "ticket.category_changed", "category", "",
+                     filed.name, note)
+                )  # fmt: skip
+                # The lead of the team it wrongly landed with moves it.
+                return (filed.team.lead.id, filed.name) if wrong else None
+            guess = rng.choice([category, *self._confusable[category.slug]])
+            reason = (
+                f"classifier v{version} unsure: {guess.name} ({rng.uniform(0.3, 0.6):.2f}) "
+                "is below 0.60"
+            )
+        else:
+            reason = "no trained classifier"
+        steps.append(
+            (created, _EVENT, _SYSTEM, "ticket.triage_needed", "needs_triage", "False", "True",
+             f"Needs triage: {reason}; no keyword rule matched")
+        )  # fmt: skip
+        return category.team.lead.id, ""
 
     def _priority(self, category: CategoryInfo, customer: CustomerInfo) -> str:
         draw = self._rng.random()
@@ -390,6 +463,8 @@ class HistoryGenerator:
                 event(at, _SYSTEM, "ticket.acknowledged", note="Acknowledgement e-mailed")
             updated = t
 
+            elif kind == _EVENT:
+                event(at, *step[2:])
         chunk.tickets.append((
             ticket_id, subject, description, customer.id, customer.organization_id, channel,
             status, priority, category.id, tier, category.team.id,

@@ -162,7 +162,14 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "helpdesk")
 # mail or routing tasks never delays an escalation; by default it shares the
 # default queue.
 HELPDESK_SLA_QUEUE = env_str("HELPDESK_SLA_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
-CELERY_TASK_ROUTES = {"escalation.tasks.sweep_sla": {"queue": HELPDESK_SLA_QUEUE}}
+# Retraining the classifier takes minutes of CPU and memory: it has a queue of
+# its own, consumed by a worker of its own (docker-compose.yml's "trainer"), so
+# it never holds a slot of the workers that serve intake, mail and the SLA sweep.
+HELPDESK_TRAINING_QUEUE = env_str("HELPDESK_TRAINING_QUEUE", "training")
+CELERY_TASK_ROUTES = {
+    "escalation.tasks.sweep_sla": {"queue": HELPDESK_SLA_QUEUE},
+    "tickets.classification.tasks.retrain_classifier": {"queue": HELPDESK_TRAINING_QUEUE},
+}
 CELERY_TIMEZONE = "UTC"
 # The periodic jobs, all in one place (helpdesk/schedule.py explains each).
 # An assignment, not an import alias: an unused-looking import was once
@@ -292,9 +299,12 @@ HELPDESK_TICKET_PANELS = ["escalation.panels.sla_panel"]
 # Below this confidence the classifier's category is not used (keyword rules, then
 # the triage queue). Given in percent because helpdesk/env.py has no float reader.
 HELPDESK_CLASSIFIER_MIN_CONFIDENCE = env_int("HELPDESK_CLASSIFIER_MIN_CONFIDENCE_PCT", 60) / 100
-# Retraining (tickets.classification.training): at least this many resolved
-# tickets, at most this many (newest first), and a new version is activated
-# only if its macro F1 is not worse than the active one's by more than this.
+# Retraining (tickets.classification.training) on resolved tickets whose
+# category a person chose: at least this many, at most this many (the newest,
+# spread evenly over the categories; the cap bounds the time: bench/README.md),
+# agents' corrections of intake's category count this many times, and a new
+# version is activated only if its macro F1 on the held-out tickets is not
+# worse than the active one's on the same tickets by more than this.
 HELPDESK_CLASSIFIER_MIN_TRAINING_TICKETS = env_int("HELPDESK_CLASSIFIER_MIN_TRAINING_TICKETS", 100)
 HELPDESK_CLASSIFIER_MAX_TRAINING_TICKETS = env_int(
     "HELPDESK_CLASSIFIER_MAX_TRAINING_TICKETS", 100_000
@@ -386,3 +396,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("HELPDESK_LOG_LEVEL", "INFO")},
 }
+HELPDESK_CLASSIFIER_CORRECTION_WEIGHT = env_float("HELPDESK_CLASSIFIER_CORRECTION_WEIGHT", 2.0)

@@ -7,12 +7,13 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         # Role groups need the permissions that post_migrate creates, so they
-        # are synced right after every migrate (tickets/roles.py).
+        # are synced after every app's migrate (tickets/roles.py): roles also
+        # hold other apps' permissions (the SLA admin), created after ours.
         from django.db.models.signals import post_migrate
 
         from tickets.roles import sync_role_groups
 
-        post_migrate.connect(sync_role_groups, sender=self, dispatch_uid="tickets.sync_role_groups")
+        post_migrate.connect(sync_role_groups, dispatch_uid="tickets.sync_role_groups")
         self._connect_reference_cache()
         self._connect_permissions_cache()
 

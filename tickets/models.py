@@ -686,6 +686,14 @@ class ClassifierModel(models.Model):
             )
         ]
 
+    eval_samples = models.PositiveIntegerField(
+        default=0, help_text="examples the figures were measured on (held out from training)"
+    )
+    # The version that was active when this one was trained, measured on the
+    # same held-out examples: the comparison that decided the activation.
+    baseline_version = models.PositiveIntegerField(null=True, blank=True)
+    baseline_accuracy = models.FloatField(null=True, blank=True)
+    baseline_macro_f1 = models.FloatField(null=True, blank=True)
     def __str__(self) -> str:
         return f"classifier v{self.version}"
 

@@ -34,6 +34,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.view_ticketevent",
         # The outbox, where failed mail shows (and is sent again).
         "tickets.view_outboundemail",
+        # Managers run the SLAs: policies, business calendars (with their
+        # opening hours and closed days) and escalation rules, in the admin.
+        *(
+            f"escalation.{action}_{model}"
+            for model in (
+                "slapolicy",
+                "businesscalendar",
+                "openingslot",
+                "closeddate",
+                "escalationrule",
+            )
+            for action in ("view", "add", "change", "delete")
+        ),
+        "escalation.view_escalation",
     ],
     # Admins are superusers; the group exists so the role is visible in the admin.
     Role.ADMIN: [],

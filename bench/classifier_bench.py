@@ -1,6 +1,8 @@
-"""Ticket classifier benchmark on public data (no database, no Django).
+"""Ticket classifier benchmark: public data (no database), and the retraining
+on a helpdesk's own tickets.
 
     python bench/classifier_bench.py [--repeat-latency N]
+    DATABASE_URL=postgres://... python bench/classifier_bench.py --tickets [--max-rows N]
 
 1. BANKING77 (../shared/data/banking77): train on train.csv, report accuracy
    and macro-F1 on test.csv for the shipped model (tickets.classification.model)
@@ -13,6 +15,13 @@
 
 Prints the figures and writes bench/results/classifier.json. Skips with a
 message (exit code 0) when ../shared/data is missing.
+
+With --tickets: what the daily retraining job does on the database of
+DATABASE_URL (a seeded demo, bench/seed_demo.sh), timed step by step: choosing
+the training rows (tickets.classification.training.ticket_training_data),
+fitting, measuring the new and the active version on the held-out tickets,
+storing; plus the peak memory of the process. The new version is stored (and
+activated if not worse), as the job would. Writes bench/results/classifier_tickets.json.
 """
 
 from __future__ import annotations
@@ -195,23 +204,116 @@ def bitext() -> dict:
     return result
 
 
+def tickets_retraining(max_rows: int | None) -> dict:
+    """Time the retraining job on DATABASE_URL's tickets."""
+    import resource
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret")
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    from tickets.classification.training import (
+        TICKETS_SOURCE,
+        classifier_train_on_tickets,
+        ticket_training_data,
+    )
+    from tickets.models import Ticket
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server = cursor.fetchone()[0]
+    total = Ticket.objects.count()
+    cap = max_rows or settings.HELPDESK_CLASSIFIER_MAX_TRAINING_TICKETS
+    print(f"Retraining on {total:,} tickets (PostgreSQL {server}), at most {cap:,} rows")
+    started = time.perf_counter()
+    tickets = ticket_training_data(max_rows=cap)
+    selected = time.perf_counter() - started
+    print(
+        f"  training data: {len(tickets.data):,} rows + {len(tickets.held_out):,} held out "
+        f"({tickets.corrections:,} corrections) from {tickets.scanned:,} resolved tickets "
+        f"looked at, {selected:.1f} s"
+    )
+    result = classifier_train_on_tickets(
+        tickets, source=f"{TICKETS_SOURCE} (bench {tickets.fingerprint})", activate=None
+    )
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    m, baseline = result.metrics, result.baseline
+    print(
+        f"  fit + measure + store: {result.seconds:.1f} s; whole job {seconds:.1f} s; "
+        f"peak memory {peak_mb:,.0f} MB"
+    )
+    print(
+        f"  v{result.row.version}: accuracy {m.accuracy:.4f}  macro-F1 {m.macro_f1:.4f} on "
+        f"{m.eval_samples:,} held-out tickets"
+        + (f"; active v{baseline.version} on the same: {baseline.macro_f1:.4f}" if baseline else "")
+        + ("; activated" if result.activated else "; not activated")
+    )
+    return {
+        "tickets_in_database": total,
+        "max_rows": cap,
+        "training_rows": len(tickets.data),
+        "held_out_rows": len(tickets.held_out),
+        "corrections": tickets.corrections,
+        "scanned": tickets.scanned,
+        "select_seconds": round(selected, 1),
+        "train_measure_store_seconds": round(result.seconds, 1),
+        "total_seconds": round(seconds, 1),
+        "peak_memory_mb": round(peak_mb),
+        "accuracy": round(m.accuracy, 4),
+        "macro_f1": round(m.macro_f1, 4),
+        "baseline_macro_f1": round(baseline.macro_f1, 4) if baseline else None,
+        "activated": result.activated,
+    }
+
+
+def machine() -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "scikit_learn": sklearn.__version__,
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--repeat-latency", type=int, default=3, help="Passes over the test texts when timing."
     )
+    parser.add_argument(
+        "--tickets",
+        action="store_true",
+        help="Time the retraining on the tickets of DATABASE_URL instead.",
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        help="With --tickets: the cap on training rows "
+        "(default HELPDESK_CLASSIFIER_MAX_TRAINING_TICKETS).",
+    )
     args = parser.parse_args()
+    if args.tickets:
+        results = {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine(),
+            "retraining": tickets_retraining(args.max_rows),
+        }
+        path = RESULTS.with_name("classifier_tickets.json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"Wrote {path.relative_to(ROOT)}")
+        return 0
     if not (DATA_DIR / "banking77" / "train.csv").exists():
         print(f"Skipped: the shared data folder {DATA_DIR} is missing (see shared/data/README.md).")
         return 0
     results = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "scikit_learn": sklearn.__version__,
-            "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        },
+        "machine": machine(),
         "banking77": banking77(args.repeat_latency),
     }
     if (DATA_DIR / "bitext").exists():

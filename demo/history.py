@@ -458,13 +458,13 @@ class HistoryGenerator:
             elif kind == _TIER:
                 event(at, step[2].id, "ticket.tier_changed", "tier", str(tier), str(step[3]))
                 tier = step[3]
+            elif kind == _EVENT:
+                event(at, *step[2:])
             else:
                 acknowledged_at = at
                 event(at, _SYSTEM, "ticket.acknowledged", note="Acknowledgement e-mailed")
             updated = t
 
-            elif kind == _EVENT:
-                event(at, *step[2:])
         chunk.tickets.append((
             ticket_id, subject, description, customer.id, customer.organization_id, channel,
             status, priority, category.id, tier, category.team.id,

@@ -49,6 +49,7 @@ class TeamInfo:
 class CategoryInfo:
     id: int
     slug: str
+    name: str
     required_tier: int
     team: TeamInfo
     volume: float
@@ -102,6 +103,7 @@ def build_cast() -> Cast:
                 },
             )[0].pk,
             slug=spec.slug,
+            name=spec.name,
             required_tier=spec.required_tier,
             team=team_infos[spec.team],
             volume=spec.volume,

@@ -31,7 +31,10 @@ if ! python manage.py shell -v 0 -c "import sys; from tickets.models import Clas
 fi
 
 # A real worker with beat in the background (embedded broker: no Redis needed).
+# The demo's one worker also takes the classifier's retraining queue (in
+# production a worker of its own does: docker-compose.yml's "trainer").
 python -m celery -A helpdesk worker --beat --pool=solo --loglevel=WARNING \
+    -Q "${CELERY_TASK_DEFAULT_QUEUE:-helpdesk},${HELPDESK_TRAINING_QUEUE:-training}" \
     --schedule "$VAR_DIR/celerybeat-schedule" > "$VAR_DIR/worker.log" 2>&1 &
 WORKER_PID=$!
 trap 'kill $WORKER_PID 2>/dev/null || true' EXIT INT TERM

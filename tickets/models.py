@@ -674,6 +674,14 @@ class ClassifierModel(models.Model):
     samples = models.PositiveIntegerField(default=0)
     accuracy = models.FloatField(null=True, blank=True)
     macro_f1 = models.FloatField(null=True, blank=True)
+    eval_samples = models.PositiveIntegerField(
+        default=0, help_text="examples the figures were measured on (held out from training)"
+    )
+    # The version that was active when this one was trained, measured on the
+    # same held-out examples: the comparison that decided the activation.
+    baseline_version = models.PositiveIntegerField(null=True, blank=True)
+    baseline_accuracy = models.FloatField(null=True, blank=True)
+    baseline_macro_f1 = models.FloatField(null=True, blank=True)
     labels = models.JSONField(default=list)
     artifact = models.FileField(upload_to="classifier/", max_length=300)
     is_active = models.BooleanField(default=False)
@@ -686,14 +694,6 @@ class ClassifierModel(models.Model):
             )
         ]
 
-    eval_samples = models.PositiveIntegerField(
-        default=0, help_text="examples the figures were measured on (held out from training)"
-    )
-    # The version that was active when this one was trained, measured on the
-    # same held-out examples: the comparison that decided the activation.
-    baseline_version = models.PositiveIntegerField(null=True, blank=True)
-    baseline_accuracy = models.FloatField(null=True, blank=True)
-    baseline_macro_f1 = models.FloatField(null=True, blank=True)
     def __str__(self) -> str:
         return f"classifier v{self.version}"
 

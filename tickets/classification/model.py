@@ -194,9 +194,18 @@ class TextClassifier:
         return [str(label) for label in self.pipeline.classes_]
 
     @classmethod
-    def fit(cls, texts: Sequence[str], labels: Sequence[str]) -> TextClassifier:
+    def fit(
+        cls,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        weights: Sequence[float] | None = None,
+    ) -> TextClassifier:
+        """Fit on `texts`; `weights` (one per text) make some examples count
+        more in the SVM's loss (agents' corrections, see training.py)."""
         texts = [clip(t) for t in texts]
         labels = list(labels)
+        # Sliced per fold by cross_val_predict, like the texts.
+        params = {"svm__sample_weight": np.asarray(weights, dtype=np.float64)} if weights else {}
         counts = Counter(labels)
         if len(counts) < 2:
             raise TrainingError("A classifier needs at least two different labels.")
@@ -205,16 +214,20 @@ class TextClassifier:
         if min(counts.values()) < 2:
             raise TrainingError("Every label needs at least two examples.")
         folds = min(3, min(counts.values()))
-        oof = cross_val_predict(
-            build_pipeline(),
-            texts,
-            labels,
-            cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=RANDOM_STATE),
-            method="decision_function",
-        )
+        try:
+            oof = cross_val_predict(
+                build_pipeline(),
+                texts,
+                labels,
+                cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=RANDOM_STATE),
+                method="decision_function",
+                params=params,
+            )
+            pipeline = build_pipeline().fit(texts, labels, **params)
+        except ValueError as exc:  # e.g. texts without a single word
+            raise TrainingError(f"Cannot learn from these texts: {exc}") from exc
         classes = np.array(sorted(counts))
         temperature = fit_temperature(_score_matrix(oof), np.searchsorted(classes, labels))
-        pipeline = build_pipeline().fit(texts, labels)
         # min_df's discarded n-grams are kept only for introspection and can
         # be most of the pickle (scikit-learn's documentation says so).
         for _name, vectorizer in pipeline.named_steps["features"].transformer_list:
@@ -287,11 +300,14 @@ class TicketModel:
 
 @dataclass
 class Dataset:
-    """Texts with their category labels and, optionally, priority labels."""
+    """Texts with their category labels and, optionally, priority labels and
+    sample weights (how much each example counts when training the category;
+    None: all alike)."""
 
     texts: list[str]
     labels: list[str]
     priorities: list[str] | None = None
+    weights: list[float] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -301,6 +317,7 @@ class Dataset:
             texts=[self.texts[i] for i in indices],
             labels=[self.labels[i] for i in indices],
             priorities=[self.priorities[i] for i in indices] if self.priorities else None,
+            weights=[self.weights[i] for i in indices] if self.weights else None,
         )
 
 
@@ -315,13 +332,17 @@ class Metrics:
     dropped_labels: dict[str, int] = field(default_factory=dict)
     priority_accuracy: float | None = None
     priority_macro_f1: float | None = None
+    # The examples the figures were measured on, so that another model (the
+    # active version) can be measured on exactly the same ones.
+    measured_on: Dataset | None = field(default=None, repr=False, compare=False)
 
 
 def _frequent(values: Sequence[str]) -> set[str]:
     return {v for v, n in Counter(values).items() if n >= MIN_EXAMPLES_PER_LABEL}
 
 
-def _scores(truth: Sequence[str], predicted: Sequence[str]) -> tuple[float, float]:
+def scores(truth: Sequence[str], predicted: Sequence[str]) -> tuple[float, float]:
+    """Accuracy and macro-F1 of `predicted` against `truth`."""
     # zero_division: a label of the evaluation data the model never predicts
     # (or never saw) counts as F1 0 instead of raising a warning.
     return (
@@ -331,7 +352,7 @@ def _scores(truth: Sequence[str], predicted: Sequence[str]) -> tuple[float, floa
 
 
 def _fit(data: Dataset) -> TicketModel:
-    category = TextClassifier.fit(data.texts, data.labels)
+    category = TextClassifier.fit(data.texts, data.labels, data.weights)
     priority = None
     if data.priorities:
         keep = _frequent(data.priorities)
@@ -345,16 +366,20 @@ def _fit(data: Dataset) -> TicketModel:
 
 def evaluate(model: TicketModel, data: Dataset) -> tuple[float, float, float | None, float | None]:
     predicted = [p.label for p in model.category.predict(data.texts)]
-    accuracy, macro_f1 = _scores(data.labels, predicted)
+    accuracy, macro_f1 = scores(data.labels, predicted)
     p_accuracy = p_f1 = None
     if model.priority is not None and data.priorities:
         p_predicted = [p.label for p in model.priority.predict(data.texts)]
-        p_accuracy, p_f1 = _scores(data.priorities, p_predicted)
+        p_accuracy, p_f1 = scores(data.priorities, p_predicted)
     return accuracy, macro_f1, p_accuracy, p_f1
 
 
 def train(
-    data: Dataset, *, eval_data: Dataset | None = None, holdout: float = 0.2
+    data: Dataset,
+    *,
+    eval_data: Dataset | None = None,
+    holdout: float = 0.2,
+    eval_name: str = "evaluation CSV",
 ) -> tuple[TicketModel, Metrics]:
     """Train on `data` and measure on `eval_data`, or on a stratified held-out
     share of `data`; in that case the shipped model is then refitted on all of
@@ -370,7 +395,7 @@ def train(
 
     if eval_data is not None:
         model = _fit(data)
-        measured_on, evaluated_on = eval_data, "evaluation CSV"
+        measured_on, evaluated_on = eval_data, eval_name
         accuracy, macro_f1, p_accuracy, p_f1 = evaluate(model, measured_on)
     else:
         # Every label on both sides of the split, whatever the holdout share.
@@ -396,5 +421,6 @@ def train(
         dropped_labels=dropped,
         priority_accuracy=p_accuracy,
         priority_macro_f1=p_f1,
+        measured_on=measured_on,
     )
     return model, metrics

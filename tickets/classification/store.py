@@ -82,9 +82,18 @@ def _next_version() -> int:
 
 
 def classifier_save(
-    *, model: TicketModel, metrics: Metrics, source: str, activate: bool
+    *,
+    model: TicketModel,
+    metrics: Metrics,
+    source: str,
+    activate: bool,
+    baseline_version: int | None = None,
+    baseline_accuracy: float | None = None,
+    baseline_macro_f1: float | None = None,
 ) -> ClassifierModel:
-    """Store a trained model as the next version (and make it the active one).
+    """Store a trained model as the next version (and make it the active one),
+    with its figures and those of the version that was active, measured on the
+    same examples.
 
     Two trainings finishing at once may pick the same number: the unique
     version makes the second fail, and it takes the next number instead."""
@@ -100,12 +109,17 @@ def classifier_save(
                     samples=metrics.train_samples,
                     accuracy=round(metrics.accuracy, 4),
                     macro_f1=round(metrics.macro_f1, 4),
+                    eval_samples=metrics.eval_samples,
                     labels=metrics.labels,
+                    baseline_version=baseline_version,
+                    baseline_accuracy=_rounded(baseline_accuracy),
+                    baseline_macro_f1=_rounded(baseline_macro_f1),
                 )
                 row.artifact.save(f"v{version}.model", ContentFile(blob), save=False)
                 row.save()
                 if activate:
                     classifier_activate(version=version)
+                    row.is_active = True
             break
         except IntegrityError:
             if row is not None and row.artifact:
@@ -114,6 +128,10 @@ def classifier_save(
         raise IntegrityError("could not allocate a classifier version number")
     prune_artifacts()
     return row
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 @transaction.atomic
@@ -188,15 +206,27 @@ def forget_loaded() -> None:
         _checked_at = float("-inf")
 
 
-def _read(pk: int, version: int, name: str) -> LoadedModel:
-    global load_count
+def _read_artifact(name: str) -> TicketModel:
+    if not name:
+        raise ArtifactError("the artifact was pruned")
     storage = ClassifierModel._meta.get_field("artifact").storage
     try:
         with storage.open(name, "rb") as fh:
             blob = fh.read()
     except OSError as exc:
         raise ArtifactError(f"cannot read {name}: {exc}") from exc
-    model = load_artifact(blob)
+    return load_artifact(blob)
+
+
+def read_version(row: ClassifierModel) -> TicketModel:
+    """A stored version's model, read now (for batch evaluation; intake uses
+    active_model())."""
+    return _read_artifact(row.artifact.name)
+
+
+def _read(pk: int, version: int, name: str) -> LoadedModel:
+    global load_count
+    model = _read_artifact(name)
     model.prepare()
     load_count += 1
     return LoadedModel(pk=pk, version=version, model=model)

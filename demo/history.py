@@ -432,8 +432,11 @@ class HistoryGenerator:
                 else:
                     author_id = author.id
                     mail_id = f"<HD-{ticket_id}.{message_id}@{_SENDER_DOMAIN}>"
+                # Agents reply in the workspace (the customer gets it by
+                # e-mail); customers by the channel they wrote in.
                 messages.append((
-                    message_id, ticket_id, author_id, False, reply_channel, step[3],
+                    message_id, ticket_id, author_id, False,
+                    reply_channel if author is None else _BY_AGENT, step[3],
                     mail_id if email else "", at,
                 ))  # fmt: skip
                 event(at, author_id, "ticket.replied", new=str(message_id))
@@ -445,7 +448,9 @@ class HistoryGenerator:
                     status_to(at, author_id, wanted)
             elif kind == _NOTE:
                 author_id = step[2].id
-                messages.append((message_id, ticket_id, author_id, True, _PORTAL, step[3], "", at))
+                messages.append(
+                    (message_id, ticket_id, author_id, True, _BY_AGENT, step[3], "", at)
+                )
                 event(at, author_id, "ticket.note_added", new=str(message_id))
                 message_id += 1
             elif kind == _ASSIGN:

@@ -171,6 +171,10 @@ CELERY_TASK_ROUTES = {
     "tickets.classification.tasks.retrain_classifier": {"queue": HELPDESK_TRAINING_QUEUE},
 }
 CELERY_TIMEZONE = "UTC"
+# What a task prints (the console e-mail backend prints every e-mail) is logged
+# at INFO: Celery's default, WARNING, filled the worker log with a warning per
+# e-mail and buried the real ones.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # The periodic jobs, all in one place (helpdesk/schedule.py explains each).
 # An assignment, not an import alias: an unused-looking import was once
 # removed by the linter and beat ran with no schedule (tests/test_schedule.py).

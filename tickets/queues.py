@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from tickets.models import OPEN_STATUSES, Status, Ticket, User
+from tickets.models import OPEN_STATUSES, Role, Status, Ticket, User
 from tickets.reference import attach_named_relations
 from tickets.selectors import user_team_ids
 
@@ -73,12 +73,25 @@ def _triage(user, qs):
     return qs.filter(needs_triage=True, status__in=OPEN_STATUSES)
 
 
+# "Breaching soon": an SLA target (any running one: Ticket.sla_due_at is the
+# nearest) overdue or due within this window. The one definition of "due soon",
+# shared by the queue and the agent's load, and shown with the same words.
+DUE_SOON_WINDOW = timedelta(hours=4)
+DUE_SOON_TITLE = "Breaching soon"
+DUE_SOON_HELP = f"SLA overdue or due within {DUE_SOON_WINDOW // timedelta(hours=1)} h"
+
+
+def due_soon_before(now: datetime | None = None) -> datetime:
+    """Tickets whose SLA is due before this moment are due soon."""
+    return (now or timezone.now()) + DUE_SOON_WINDOW
+
+
 def _breaching(user, qs):
-    # Open tickets of mine or my teams with a running SLA target, nearest due
-    # first (served by the partial index ticket_open_due).
+    # Open tickets of mine or my teams that are due soon, nearest due first
+    # (a range over the partial index ticket_open_due).
     return qs.filter(
         Q(assignee_id=user.pk) | Q(team_id__in=user_team_ids(user)),
-        sla_due_at__isnull=False,
+        sla_due_at__lt=due_soon_before(),
         status__in=OPEN_STATUSES,
     )
 
@@ -91,7 +104,7 @@ QUEUES: dict[str, Queue] = {
     q.slug: q
     for q in (
         Queue("mine", "My open tickets", _mine),
-        Queue("breaching", "Breaching soon", _breaching, default_sort="due"),
+        Queue("breaching", DUE_SOON_TITLE, _breaching, default_sort="due"),
         Queue("unassigned", "Unassigned in my teams", _unassigned),
         Queue("team", "My team", _team),
         Queue("waiting", "Waiting on customer", _waiting),
@@ -100,7 +113,18 @@ QUEUES: dict[str, Queue] = {
         Queue("all", "All open tickets", _all_open),
     )
 }
-DEFAULT_QUEUE = "mine"
+# Where each role lands. Agents start from their own tickets; managers own few
+# tickets (their "My open tickets" is usually empty) and watch everybody's.
+DEFAULT_QUEUE: dict[str, str] = {
+    Role.AGENT: "mine",
+    Role.MANAGER: "all",
+    Role.ADMIN: "all",
+}
+
+
+def default_queue(user: User) -> str:
+    return DEFAULT_QUEUE.get(user.role, "mine")
+
 
 # sort key -> (model field, descending?)
 SORTS: dict[str, tuple[str, bool]] = {
@@ -237,19 +261,20 @@ class AgentLoad:
     pending: int
     on_hold: int
     capacity: int
-    due_today: int = 0
+    # Due soon (see DUE_SOON_WINDOW): what "Breaching soon" lists of the agent's own.
+    breaching_soon: int = 0
 
 
 def agent_load(user: User) -> AgentLoad:
     """The agent's own load, in one grouped query over their assigned tickets."""
     from django.db.models import Count
 
-    end_of_today = _day_start(timezone.localdate()) + timedelta(days=1)
+    soon = due_soon_before()
     rows = {
         status: (n, due)
         for status, n, due in Ticket.objects.filter(assignee_id=user.pk, status__in=OPEN_STATUSES)
         .values_list("status")
-        .annotate(n=Count("id"), due=Count("id", filter=Q(sla_due_at__lt=end_of_today)))
+        .annotate(n=Count("id"), due=Count("id", filter=Q(sla_due_at__lt=soon)))
         .values_list("status", "n", "due")
     }
     return AgentLoad(
@@ -257,8 +282,7 @@ def agent_load(user: User) -> AgentLoad:
         pending=rows.get(Status.PENDING, (0, 0))[0],
         on_hold=rows.get(Status.ON_HOLD, (0, 0))[0],
         capacity=user.capacity,
-        # Due (or overdue) by the end of today, by any running SLA target.
-        due_today=sum(due for _, due in rows.values()),
+        breaching_soon=sum(due for _, due in rows.values()),
     )
 
 

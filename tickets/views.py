@@ -83,7 +83,7 @@ def _customer_list(request: HttpRequest) -> HttpResponse:
 def _agent_queues(request: HttpRequest) -> HttpResponse:
     """Queues with counts, filters, sorts and keyset pages (`?cursor=`)."""
     user = selectors.logged_in_user(request)
-    slug = request.GET.get("queue") or queues.DEFAULT_QUEUE
+    slug = request.GET.get("queue") or queues.default_queue(user)
     queue = queues.QUEUES.get(slug)
     if queue is None:
         raise Http404("No such queue")
@@ -127,6 +127,8 @@ def _agent_queues(request: HttpRequest) -> HttpResponse:
             "filtering": any(k not in ("queue", "cursor") for k in request.GET),
             "saved_views": saved_views,
             "load": queues.agent_load(user),
+            "due_soon_title": queues.DUE_SOON_TITLE,
+            "due_soon_help": queues.DUE_SOON_HELP,
             "current_query": params.urlencode(),
             "bulk_statuses": Status.choices,
             "bulk_priorities": Priority.choices,

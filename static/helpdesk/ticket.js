@@ -22,13 +22,19 @@
     select.selectedIndex = 0;
   });
 
-  // Tell the presence poll whether this agent is typing a reply.
+  // Tell the presence poll whether this agent is typing a reply, and report a
+  // change at once (a "presence-change" event the poll also listens to): the
+  // others see "is replying" on their next poll, not after this page's.
   function updateState() {
     var field = document.getElementById("presence-state");
     var body = document.getElementById("reply_body");
     if (!field || !body) return;
     var replying = document.activeElement === body || body.value.trim() !== "";
-    field.value = replying ? "replying" : "viewing";
+    var state = replying ? "replying" : "viewing";
+    if (field.value === state) return;
+    field.value = state;
+    var presence = document.getElementById("presence");
+    if (presence) presence.dispatchEvent(new CustomEvent("presence-change"));
   }
   document.addEventListener("input", updateState);
   document.addEventListener("focusin", updateState);
@@ -56,3 +62,39 @@ document.addEventListener("change", function (event) {
     row.checked = box.checked;
   });
 });
+
+// Queue page: the bulk bar shows only the control of the chosen action (none
+// before one is chosen, none for a merge). Without this script every control
+// shows, and the server still reads only the chosen one.
+(function () {
+  "use strict";
+  var CONTROLS = ["assign", "status", "priority", "tag"];
+
+  function showChosen(select) {
+    var bar = select.closest(".bulkbar");
+    if (!bar) return;
+    CONTROLS.forEach(function (name) {
+      var control = bar.querySelector("[name=" + name + "]");
+      if (control) control.hidden = select.value !== name;
+    });
+  }
+
+  function init() {
+    var select = document.getElementById("bulk-action");
+    if (select) showChosen(select);
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.id !== "bulk-action") return;
+    showChosen(event.target);
+    var bar = event.target.closest(".bulkbar");
+    if (!bar || CONTROLS.indexOf(event.target.value) === -1) return;
+    var chosen = bar.querySelector("[name=" + event.target.value + "]");
+    if (chosen && chosen.tagName === "INPUT") chosen.focus();
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

@@ -209,3 +209,44 @@ def test_breaching_soon_lists_nearest_due_first_and_due_sort_pages_through_nulls
     assert keys({"queue": "breaching"}) == ["t1", "t3", "t0"]
     # Any queue sorted by due: the same order, then the tickets with no due time.
     assert keys({"queue": "team", "sort": "due"}) == ["t1", "t3", "t0", "t2", "t4"]
+
+
+def test_breaching_soon_and_my_load_share_one_definition_of_due_soon(
+    client, agent, customer, access_team
+):
+    """The queue and the "My load" figure count the same tickets, with the
+    same words: overdue, or due within queues.DUE_SOON_WINDOW."""
+    now = timezone.now()
+    window = queues.DUE_SOON_WINDOW
+    dues = {
+        "overdue": now - timedelta(minutes=5),
+        "in an hour": now + timedelta(hours=1),
+        "just inside": now + window - timedelta(minutes=2),
+        "tomorrow": now + timedelta(hours=20),
+        "next week": now + timedelta(days=6),
+    }
+    for subject, due in dues.items():
+        ticket = make_ticket(requester=customer, subject=subject, team=access_team)
+        services.ticket_assign(ticket=ticket, assignee=agent, actor=agent)
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
+    client.force_login(agent)
+
+    due_soon = {"overdue", "in an hour", "just inside"}
+    assert subjects(client, queue="breaching") == due_soon
+    response = client.get(reverse("tickets:list"), {"queue": "mine"})
+    counts = {q.slug: n for q, n in response.context["queue_counts"]}
+    assert response.context["load"].breaching_soon == counts["breaching"] == len(due_soon)
+    # The load's figure links to exactly those tickets, under the queue's name.
+    page = response.content.decode()
+    assert "Due today" not in page
+    assert f'title="{queues.DUE_SOON_HELP}">{queues.DUE_SOON_TITLE}</dt>' in page
+    assert subjects(client, queue="breaching", assignee="me") == due_soon
+
+
+def test_managers_land_on_all_open_tickets_and_agents_on_their_own(client, agent, manager, board):
+    client.force_login(manager)
+    landing = client.get(reverse("tickets:list"))
+    assert landing.context["queue"].title == "All open tickets"
+    assert landing.context["tickets"]  # work to see, not an empty "My open tickets"
+    client.force_login(agent)
+    assert client.get(reverse("tickets:list")).context["queue"].title == "My open tickets"

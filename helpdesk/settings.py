@@ -118,12 +118,35 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis, cache and Celery -----------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
 
+
+def _seconds(name: str, default: float) -> float:
+    value = env_float(name, default)
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds above 0, got {value!r}")
+    return value
+
+
+# Redis is a helper, never the only copy (sessions are in the database, mail in
+# the outbox), so a request must not wait long for it: connecting and each
+# command are bounded by these, and a process that found Redis unreachable
+# leaves it alone for REDIS_RECHECK_SECONDS (the cache misses and skips writes,
+# task publishing is skipped: the periodic sweeps do that work).
+REDIS_CONNECT_TIMEOUT = _seconds("HELPDESK_REDIS_CONNECT_TIMEOUT", 0.5)
+REDIS_TIMEOUT = _seconds("HELPDESK_REDIS_TIMEOUT", 1.0)
+REDIS_RECHECK_SECONDS = _seconds("HELPDESK_REDIS_RECHECK_SECONDS", 5.0)
+
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache that carries on without Redis (core/cache.py).
+            "BACKEND": "core.cache.FailSafeRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("HELPDESK_CACHE_PREFIX", "helpdesk"),
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+                "recheck_seconds": REDIS_RECHECK_SECONDS,
+            },
         }
     }
 else:
@@ -150,6 +173,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://", "unix://")):
+    # Publishing happens after a request's commit (core/tasks.py): with Redis
+    # down or hung it must fail within the timeouts above, not hang the request
+    # (without socket_timeout a paused Redis held a publish for minutes).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": REDIS_TIMEOUT,
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+# One attempt, not Celery's default four: a hung Redis then costs one
+# REDIS_TIMEOUT instead of three, and a connection that a restarted Redis
+# closed is replaced by redis-py before it is used (tested).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

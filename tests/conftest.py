@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -196,6 +197,17 @@ def celery_worker_process(transactional_db, tmp_path, settings):
     process can see it."""
     from helpdesk.celery import app
 
+    # Leftovers from earlier tests would otherwise run against this database.
+    app.control.purge()
+    with run_celery_worker(tmp_path, queue=settings.CELERY_TASK_DEFAULT_QUEUE) as mail_dir:
+        yield mail_dir
+
+
+@contextmanager
+def run_celery_worker(tmp_path: Path, *, queue: str, env: dict[str, str] | None = None):
+    """A `celery worker --beat` process on the test database (and on the broker
+    of REDIS_URL, or of `env`), running until the block ends. Yields the folder
+    its mail goes to."""
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
     env = {
@@ -207,9 +219,8 @@ def celery_worker_process(transactional_db, tmp_path, settings):
         "PYTHONPATH": str(REPO_ROOT),
         # Sweep every second so SLA tests do not wait for the default 5 s.
         "HELPDESK_SLA_SWEEP_SECONDS": "1",
+        **(env or {}),
     }
-    # Leftovers from earlier tests would otherwise run against this database.
-    app.control.purge()
     log = tmp_path / "worker.log"
     with open(log, "w") as log_file:
         proc = subprocess.Popen(
@@ -224,7 +235,7 @@ def celery_worker_process(transactional_db, tmp_path, settings):
                 "--pool=solo",
                 "--loglevel=INFO",
                 "-Q",
-                settings.CELERY_TASK_DEFAULT_QUEUE,
+                queue,
                 "--schedule",
                 str(tmp_path / "beat-schedule"),
                 "--without-heartbeat",

@@ -12,7 +12,7 @@ os.environ.setdefault("HELPDESK_SECURE_COOKIES", "0")
 os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", "helpdesk-test")
 
 from helpdesk.settings import *  # noqa: E402,F403
-from helpdesk.settings import DATABASES, REDIS_URL  # noqa: E402
+from helpdesk.settings import CACHES, DATABASES, REDIS_URL  # noqa: E402
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise RuntimeError(
@@ -41,7 +41,8 @@ _broker = urlsplit(REDIS_URL)
 _db = int((_broker.path or "/0").lstrip("/") or 0)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # The production backend and options (core.cache.FailSafeRedisCache).
+        **CACHES["default"],
         "LOCATION": urlunsplit(_broker._replace(path=f"/{(_db + 1) % 16}")),
         "KEY_PREFIX": "helpdesk-test",
     }

@@ -11,9 +11,14 @@ Answers, always JSON:
 - 201 {"outcome": "created"|"threaded", "ticket": "HD-12", ...}
 - 200 for an ignored message (auto-reply, bounce, loop) and for a redelivery
   ("duplicate": true, with the earlier outcome)
-- 202 {"outcome": "failed", "error": ...}: accepted and stored, but intake
-  refused it; staff see it in the inbound log. Not a 5xx, because sending it
-  again would fail the same way.
+- 202 {"outcome": "failed", "error": ...}: accepted and stored, but a
+  business rule refused it (DomainError: a disabled account...); staff see it
+  in the inbound log. Not a 5xx, because sending it again would fail the same
+  way.
+- 503 {"error": ...} with Retry-After when it failed for a reason that is not
+  the mail's (the database, the infrastructure): mail services deliver it
+  again later, and the redelivery is processed like a new one (the failed
+  record, if one could be written, shows staff what happened meanwhile).
 - 400 {"error": ...} for a body that is not an e-mail; nothing is written
 - 401 bad or missing token, 404 endpoint disabled, 405 not a POST,
   413 over HELPDESK_INBOUND_EMAIL_MAX_BYTES
@@ -21,6 +26,7 @@ Answers, always JSON:
 
 from __future__ import annotations
 
+import logging
 from typing import cast
 
 from django.conf import settings
@@ -33,6 +39,11 @@ from django.views.decorators.csrf import csrf_exempt
 from tickets.email.parse import InvalidEmail
 from tickets.email.receive import Receipt, receive
 from tickets.models import InboundEmail, format_ticket_key
+
+logger = logging.getLogger(__name__)
+
+# Seconds a sender is asked to wait before delivering a mail again (503).
+RETRY_AFTER_SECONDS = 60
 
 # A multipart body wraps the message in a boundary and part headers; allow for
 # them when judging the declared length against the message limit.
@@ -66,7 +77,21 @@ def inbound_email(request: HttpRequest) -> JsonResponse:
         )
     except InvalidEmail as error:
         return JsonResponse({"error": error.message}, status=400)
+    except Exception:  # the database or storage is down: not the mail's fault
+        logger.exception("Inbound e-mail could not be received; asking the sender to retry")
+        return _try_again_later()
+    if receipt.temporary:
+        return _try_again_later()
     return _answer(receipt)
+
+
+def _try_again_later() -> JsonResponse:
+    response = JsonResponse(
+        {"error": "The message could not be processed now; deliver it again later."},
+        status=503,
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _authorized(request: HttpRequest, token: str) -> bool:

@@ -13,6 +13,9 @@
    the sender, then thread the mail onto a ticket or open a new one.
 5. Any error rolls all of that back and records the message as failed, with
    the reason and the stored raw, so no half a ticket is ever left behind.
+   A business rule's refusal (DomainError) is final; any other error is
+   `temporary` (the database, the infrastructure), and the mail is worth
+   delivering again.
 """
 
 from __future__ import annotations
@@ -66,6 +69,9 @@ class Receipt:
     inbound: InboundEmail
     # True when this Message-ID had been received before and nothing was done.
     duplicate: bool
+    # True when it failed for a reason that is not the mail's (the database,
+    # the infrastructure): recorded as failed, and worth delivering again.
+    temporary: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,9 +116,12 @@ def receive(raw: bytes) -> Receipt:
         logger.warning("Inbound e-mail %s refused: %s", parsed.message_id, refused.message)
         return Receipt(inbound=_record_failure(parsed, raw_name, refused.message), duplicate=False)
     except Exception as error:  # whatever broke, the mail must be recorded, not lost
+        # Not a refusal: the same mail may well pass once the cause is gone,
+        # so the caller has it delivered again (the failed record is retried).
         logger.exception("Inbound e-mail %s failed", parsed.message_id)
         reason = f"{type(error).__name__}: {error}"
-        return Receipt(inbound=_record_failure(parsed, raw_name, reason), duplicate=False)
+        inbound = _record_failure(parsed, raw_name, reason)
+        return Receipt(inbound=inbound, duplicate=False, temporary=True)
     return Receipt(inbound=inbound, duplicate=False)
 
 

@@ -33,6 +33,9 @@ from tickets.email.outbox import KIND_ACKNOWLEDGEMENT
 from tickets.models import OutboundEmail, Ticket, format_ticket_key
 
 TOKEN = "inbound-redis-down-token"
+# How long the served processes leave Redis alone after a failure: longer than
+# one request, so that a request meets each timeout (cache, broker) once.
+RECHECK_SECONDS = 3
 
 
 # --- in this process: the cache is down ------------------------------------------
@@ -211,7 +214,7 @@ def gunicorn(transactional_db, redis_server, tmp_path):
         "REDIS_URL": redis_server.url(),
         "CELERY_BROKER_URL": redis_server.url(),
         "HELPDESK_INBOUND_EMAIL_TOKEN": TOKEN,
-        "HELPDESK_REDIS_RECHECK_SECONDS": "1",
+        "HELPDESK_REDIS_RECHECK_SECONDS": str(RECHECK_SECONDS),
         "HELPDESK_TEST_MEDIA": str(tmp_path),
         "PYTHONPATH": str(REPO_ROOT),
     }
@@ -360,20 +363,22 @@ def test_redis_stopped_mid_run_loses_no_ticket_and_sends_each_acknowledgement_on
     site.phase = "back"
     redis_server.start()
     returned_at = time.time()
-    time.sleep(1.2)  # the processes' recheck interval
+    time.sleep(RECHECK_SECONDS + 0.2)  # until the processes try Redis again
     for n in range(15, 17):
         api_ticket(n)
     inbound_mail()
 
     errors = [a for a in site.answers if a.status >= 500]
     assert not errors, (errors, log.read_text()[-5000:])
-    # Hung, a process waits for the timeouts (1 s each) once per recheck
-    # interval; refused, it costs milliseconds: the time is the page's own.
+    # Hung, a request waits at most for the cache's and the broker's timeouts
+    # (1 s each), once per recheck interval; refused, Redis costs milliseconds
+    # and the time is the page's own. (Before: a hung Redis held a request
+    # until gunicorn's timeout.) Bounds with room for a busy 2-core machine.
     slowest = {
         phase: max(a.seconds for a in site.answers if a.phase == phase)
         for phase in ("up", "hung", "down", "back")
     }
-    assert slowest["hung"] < 5 and slowest["down"] < 2, slowest
+    assert slowest["hung"] < 8 and slowest["down"] < 3, slowest
     expected = {
         "api create": 201,
         "inbound e-mail": 201,

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "helpdesk.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -228,9 +229,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
-# Failed log-ins allowed per e-mail address and per client address in the window.
+# Limits on guessing passwords (tickets/auth_views.py; the log-in form, the
+# admin's and password reset), counted in the cache within a window. Three
+# log-in counters with different thresholds, so that one attacker behind an
+# office's shared address cannot lock out the whole office:
+# - one account from one address: the guesser (or a colleague's typos) is
+#   stopped; nobody else behind that address is affected;
+# - one account from all addresses together: guessing spread over many
+#   addresses is capped too (higher, as it lets anyone lock that one account);
+# - one address over all accounts: spraying many accounts from one place is
+#   capped; far above what an office's honest typos add up to.
 LOGIN_RATE_LIMIT = env_int("HELPDESK_LOGIN_RATE_LIMIT", 10)
+LOGIN_ACCOUNT_LIMIT = env_int("HELPDESK_LOGIN_ACCOUNT_LIMIT", 30)
+LOGIN_ADDRESS_LIMIT = env_int("HELPDESK_LOGIN_ADDRESS_LIMIT", 100)
 LOGIN_RATE_WINDOW_SECONDS = env_int("HELPDESK_LOGIN_RATE_WINDOW", 15 * 60)
+# Password-reset requests (each may send an e-mail) per e-mail address, known or
+# not, and per client address, within the window.
+PASSWORD_RESET_RATE_LIMIT = env_int("HELPDESK_PASSWORD_RESET_LIMIT", 3)
+PASSWORD_RESET_ADDRESS_LIMIT = env_int("HELPDESK_PASSWORD_RESET_ADDRESS_LIMIT", 20)
+PASSWORD_RESET_RATE_WINDOW_SECONDS = env_int("HELPDESK_PASSWORD_RESET_WINDOW", 60 * 60)
 
 # --- Security ---------------------------------------------------------------
 # Cookies are Secure by default; only the plain-HTTP local demo turns it off.
@@ -244,13 +261,46 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx and forms read it from the cookie-less template tag
-SECURE_SSL_REDIRECT = env_bool("HELPDESK_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("HELPDESK_HSTS_SECONDS", 0)
+# With secure cookies (HTTPS, the production default) plain HTTP is redirected
+# and browsers are told to use HTTPS only (HSTS, a year); the plain-HTTP demo
+# (HELPDESK_SECURE_COOKIES=0) gets neither.
+SECURE_SSL_REDIRECT = env_bool("HELPDESK_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+SECURE_HSTS_SECONDS = env_int(
+    "HELPDESK_HSTS_SECONDS", 365 * 24 * 60 * 60 if SESSION_COOKIE_SECURE else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HELPDESK_HSTS_INCLUDE_SUBDOMAINS", True)
+# Asking browsers to preload HSTS is a commitment for the whole registered
+# domain that only its owner can make: opt in; until then Django's reminder
+# (security.W021) is silenced, so `check --deploy` reports real problems only.
+SECURE_HSTS_PRELOAD = env_bool("HELPDESK_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("HELPDESK_BEHIND_PROXY", False):
+HELPDESK_BEHIND_PROXY = env_bool("HELPDESK_BEHIND_PROXY", False)
+if HELPDESK_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (django-csp): scripts and styles only from our own
+# static files (no inline script, no inline event handler, no eval), no
+# plugins, and no framing. helpdesk.csp.CSPMiddleware loosens it for the pages
+# of HELPDESK_CSP_INLINE_PATHS only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Third-party pages that still carry inline script and style: the API docs
+# (drf-spectacular's Swagger UI page). They keep the rest of the policy.
+HELPDESK_CSP_INLINE_PATHS = ["/api/docs/"]
 
 # --- I18N / time ------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -403,7 +453,7 @@ REST_FRAMEWORK = {
     # The client address the anonymous rate counts: behind the proxy, the one
     # the proxy saw (last X-Forwarded-For entry); otherwise the socket's, so a
     # forged header cannot buy a fresh allowance.
-    "NUM_PROXIES": 1 if env_bool("HELPDESK_BEHIND_PROXY", False) else 0,
+    "NUM_PROXIES": 1 if HELPDESK_BEHIND_PROXY else 0,
 }
 
 SPECTACULAR_SETTINGS = {

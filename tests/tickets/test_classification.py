@@ -615,9 +615,11 @@ def test_only_categories_a_person_chose_are_training_data(
     # A ticket the helpdesk opened itself with a category, linking others (a
     # major incident): its text is generated.
     incident = services.ticket_create(
-        requester=agent, subject="Major incident", description="Opened automatically: 5 reports"
+        requester=agent,
+        subject="Major incident",
+        description="Opened automatically: 5 reports",
+        category=login_category,
     )
-    services.ticket_update(ticket=incident, actor=None, category=login_category)
     report = submit(customer, "Login", "cannot log in")
     services.ticket_link(child=report, parent=incident, actor=None)
     resolve(incident, agent)

@@ -278,15 +278,23 @@ class ClassifierModelAdmin(admin.ModelAdmin):
         "samples",
         "accuracy",
         "macro_f1",
+        "baseline_version",
+        "baseline_macro_f1",
         "is_active",
     )
+    # What it was measured on, and the version that was active then measured
+    # on the same held-out examples (the comparison that decided activation).
     readonly_fields = (
         "version",
         "created_at",
         "source",
         "samples",
+        "eval_samples",
         "accuracy",
         "macro_f1",
+        "baseline_version",
+        "baseline_accuracy",
+        "baseline_macro_f1",
         "labels",
         "artifact",
     )

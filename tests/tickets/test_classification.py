@@ -879,3 +879,24 @@ def test_banking77_subset_reaches_a_sane_macro_f1():
     assert len(metrics.labels) == 77
     assert metrics.macro_f1 > 0.8, metrics
     assert time.perf_counter() - started < 60
+
+
+def test_the_admin_shows_both_versions_figures_read_only(admin_client, db):
+    row = ClassifierModel.objects.create(
+        version=3,
+        source="resolved tickets",
+        accuracy=0.8712,
+        macro_f1=0.8634,
+        eval_samples=370,
+        baseline_version=2,
+        baseline_accuracy=0.8511,
+        baseline_macro_f1=0.8423,
+        artifact="classifier/v3.model",
+    )
+    listing = admin_client.get("/admin/tickets/classifiermodel/").content.decode()
+    assert "0.8634" in listing and "0.8423" in listing
+    page = admin_client.get(f"/admin/tickets/classifiermodel/{row.pk}/change/").content.decode()
+    for figure in ("370", "0.8511", "0.8423"):
+        assert figure in page
+    # Read-only: no form field to edit what was measured.
+    assert 'name="baseline_macro_f1"' not in page and 'name="eval_samples"' not in page

@@ -4,10 +4,11 @@ paused, the escalations so far, and the manual "escalate to Tier N" form."""
 
 from __future__ import annotations
 
+from django.db.models import Exists
 from django.template.loader import render_to_string
 
 from escalation.forms import ManualEscalationForm
-from escalation.models import Incident, Target, TicketSLA
+from escalation.models import Escalation, Incident, Target, TicketSLA
 from tickets.models import OPEN_STATUSES
 
 
@@ -37,8 +38,20 @@ def sla_state(sla: TicketSLA | None) -> list[dict]:
 
 def sla_panel(request, ticket, form: ManualEscalationForm | None = None) -> str:
     sla = TicketSLA.objects.select_related("policy").filter(ticket_id=ticket.pk).first()
-    escalations = list(ticket.escalations.select_related("actor")[:5])
-    incident = Incident.objects.filter(parent_id=ticket.pk).first()
+    # Opening a major incident records an INCIDENT escalation of its parent
+    # ticket (escalation.services.incidents): only a ticket with one can be
+    # an incident's parent, so most pages need no incident query.
+    opened_incident = Escalation.objects.filter(ticket_id=ticket.pk, kind=Escalation.Kind.INCIDENT)
+    escalations = list(
+        ticket.escalations.select_related("actor").annotate(
+            opened_incident=Exists(opened_incident)
+        )[:5]
+    )
+    incident = (
+        Incident.objects.filter(parent_id=ticket.pk).first()
+        if escalations and escalations[0].opened_incident
+        else None
+    )
     open_children = (
         ticket.children.filter(status__in=OPEN_STATUSES).count() if incident is not None else 0
     )

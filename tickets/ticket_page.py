@@ -11,13 +11,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Value, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.module_loading import import_string
 
 from tickets import canned, selectors, services
 from tickets.forms import PropertiesForm, ReplyForm, TicketKeyForm
-from tickets.models import OPEN_STATUSES, Ticket
+from tickets.models import OPEN_STATUSES, Attachment, Message, Ticket, User
 
 
 def staff_ticket(request: HttpRequest, key: str) -> Ticket:
@@ -76,9 +77,18 @@ def _workspace_context(request: HttpRequest, ticket: Ticket, *, version: str, **
     related = visible.select_related("assignee").only(
         "id", "subject", "status", "priority", "created_at", "assignee__full_name"
     )
-    requester_tickets = list(
-        related.filter(requester_id=ticket.requester_id).exclude(pk=ticket.pk).order_by("-id")[:8]
+    # The requester's other tickets and the linked reports, in one statement.
+    rows = list(
+        related.filter(requester_id=ticket.requester_id)
+        .exclude(pk=ticket.pk)
+        .annotate(group=Value("requester"))
+        .order_by("-id")[:8]
+        .union(
+            related.filter(parent_id=ticket.pk).annotate(group=Value("child")).order_by("-id")[:50],
+            all=True,
+        )
     )
+    requester_tickets = [t for t in rows if t.group == "requester"]
     return {
         "events": ticket.events.select_related("actor").order_by("-created_at", "-id")[:100],
         "properties_form": forms.get("properties_form") or properties_form(ticket, version),
@@ -88,7 +98,7 @@ def _workspace_context(request: HttpRequest, ticket: Ticket, *, version: str, **
         "merged_into": (
             visible.filter(pk=ticket.merged_into_id).first() if ticket.merged_into_id else None
         ),
-        "children": list(related.filter(parent_id=ticket.pk).order_by("-id")[:50]),
+        "children": [t for t in rows if t.group == "child"],
         "canned_responses": [
             (c, canned.render_canned(c.body, ticket=ticket, agent=user))
             for c in canned.canned_responses_for(user)
@@ -98,6 +108,22 @@ def _workspace_context(request: HttpRequest, ticket: Ticket, *, version: str, **
         "merge_form": forms.get("merge_form") or merge_form(),
         "stale": forms.get("stale", False),
     }
+
+
+def _conversation(user: User, ticket: Ticket) -> list[Message]:
+    """The messages the user may see, with their attachments read only for the
+    messages that have any (most have none: no query then)."""
+    messages = list(
+        selectors.messages_visible_to(user, ticket)
+        .prefetch_related(None)
+        .annotate(has_attachments=Exists(Attachment.objects.filter(message_id=OuterRef("pk"))))
+    )
+    prefetch_related_objects([m for m in messages if m.has_attachments], "attachments")
+    for message in messages:
+        if not message.has_attachments:
+            # What prefetch_related leaves for a message without attachments.
+            message._prefetched_objects_cache = {"attachments": Attachment.objects.none()}
+    return messages
 
 
 def ticket_page_context(
@@ -112,7 +138,7 @@ def ticket_page_context(
     version = services.ticket_version(ticket)
     context = {
         "ticket": ticket,
-        "conversation": selectors.messages_visible_to(user, ticket),
+        "conversation": _conversation(user, ticket),
         "is_staff": is_staff,
         "reply_form": forms.get("reply_form") or ReplyForm(initial={"version": version}),
         # Errors of the forms the page does not show itself (the status and

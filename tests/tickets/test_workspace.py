@@ -3,6 +3,7 @@ optimistic concurrency, canned responses, presence, bulk actions, saved views.""
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.factories import make_ticket, make_user
@@ -387,3 +388,39 @@ def test_workspace_urls_are_404_for_other_team_and_other_org(
 def test_workspace_urls_are_403_for_the_requester(client, ticket, customer, name):
     client.force_login(customer)
     assert client.post(reverse(name, args=[ticket.key]), {}).status_code == 403
+
+
+# --- the ticket page ---------------------------------------------------------
+
+
+def test_ticket_page_runs_constant_queries(
+    client, ticket, agent, customer, access_team, django_assert_num_queries, warm_caches
+):
+    client.force_login(agent)
+    url = ticket.get_absolute_url()
+    warm_caches(agent)
+    # user, teams (access helper), the ticket, its messages, the requester's
+    # other tickets with the linked reports (one statement), the tags, the
+    # canned responses, the SLA clock, the escalations, the history (session,
+    # permissions and names come from the cache; attachments and the incident
+    # are read only for a ticket that has them).
+    with django_assert_num_queries(10):
+        assert client.get(url).status_code == 200
+    for i in range(20):
+        services.ticket_reply(ticket=ticket, author=customer, body=f"more {i}")
+    for i in range(5):
+        other = make_ticket(requester=customer, subject=f"other {i}", team=access_team)
+        if i < 3:
+            services.ticket_link(child=other, parent=ticket, actor=agent)
+    with django_assert_num_queries(10):
+        page = client.get(url)
+    assert page.content.count(b'class="msg ') == 21
+    assert len(page.context["children"]) == 3
+    assert len(page.context["requester_open"]) == 5
+    # Messages with files: their attachments, in one query.
+    for name in ("a.txt", "b.txt"):
+        upload = SimpleUploadedFile(name, b"log line\n", content_type="text/plain")
+        services.ticket_reply(ticket=ticket, author=customer, body="log", attachments=[upload])
+    with django_assert_num_queries(11):
+        page = client.get(url)
+    assert b"a.txt" in page.content and b"b.txt" in page.content

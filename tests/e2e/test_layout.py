@@ -7,6 +7,7 @@ Screenshots go to test-artifacts/ for a person to look at."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from tests.e2e.conftest import log_in
@@ -42,9 +43,16 @@ def overlapping_cells(page) -> list[str]:
     )
 
 
+def million_ticket_keys():
+    """Keys as wide as a helpdesk with a million tickets has them (HD-1000001)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence('tickets_ticket', 'id'), 1000000)")
+
+
 @pytest.fixture
 def busy_team(agent, customer, access_team, login_category):
     """A team queue as the demo has it: long names, several teams, SLA clocks."""
+    million_ticket_keys()
     long_org = OrganizationFactory(
         name="Internationale Handelsgesellschaft Nordrhein-Westfalen mbH",
         domain="ihg.example",
@@ -103,6 +111,7 @@ def test_queues_fit_the_window(page, agent, manager, password, busy_team, screen
 def test_customer_list_fits_the_window_with_a_long_subject(
     page, customer, password, screenshot_dir
 ):
+    million_ticket_keys()
     make_ticket(requester=customer, subject=UNBROKEN)
     make_ticket(requester=customer, subject="Invoice copy for March")
     log_in(page, customer, password, landing_heading="My tickets")

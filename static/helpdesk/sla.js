@@ -1,10 +1,11 @@
 // SLA countdowns: every <time data-countdown datetime="..."> shows how long is
 // left ("in 2 h 05") or how late it is ("3 min late"), and its colour follows
-// (ok / soon within an hour / breached), updated every 20 seconds. The server
-// renders the same text, so the page is right without JavaScript too.
+// (ok / soon within the due-soon window the server puts in data-soon, the same
+// as the Breaching soon queue's / breached), updated every 20 seconds. The
+// server renders the same text, so the page is right without JavaScript too.
 (function () {
   "use strict";
-  var SOON_SECONDS = 3600;
+  var SOON_SECONDS = 4 * 3600; // when the page gives none
 
   function span(seconds) {
     seconds = Math.abs(seconds);
@@ -23,10 +24,11 @@
       var due = Date.parse(el.getAttribute("datetime"));
       if (isNaN(due)) return;
       var left = (due - now) / 1000;
+      var soon = Number(el.getAttribute("data-soon")) || SOON_SECONDS;
       el.textContent = left < 0 ? span(left) + " late" : "in " + span(left);
       el.classList.toggle("sla-breached", left < 0);
-      el.classList.toggle("sla-soon", left >= 0 && left < SOON_SECONDS);
-      el.classList.toggle("sla-ok", left >= SOON_SECONDS);
+      el.classList.toggle("sla-soon", left >= 0 && left < soon);
+      el.classList.toggle("sla-ok", left >= soon);
     });
   }
 

@@ -87,6 +87,7 @@ def test_an_agent_answers_every_linked_customer_at_once(
     for child in parent.children.all():
         reply = Message.objects.filter(ticket=child, is_internal=False, author=agent).get()
         assert reply.body == "We found the cause and are fixing it."
+        assert reply.channel == "agent"  # not "via Customer portal"
     assert Message.objects.filter(ticket=parent, is_internal=True, author=agent).exists()
 
 

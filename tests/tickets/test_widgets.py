@@ -44,3 +44,19 @@ def test_values_and_labels_are_escaped():
     html = fast.Select(choices=[('"><script>', "<script>x</script>")]).render("f", None)
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_an_sla_countdown_is_soon_within_the_breaching_soon_window(time_machine):
+    """One definition of "soon": the Breaching soon queue's window colours the
+    countdowns too (it was an hour for the colour, four for the queue)."""
+    from datetime import UTC, datetime, timedelta
+
+    from tickets.queues import DUE_SOON_WINDOW
+    from tickets.templatetags.humanize_counts import sla_due
+
+    now = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    time_machine.move_to(now, tick=False)
+    inside = sla_due(now + DUE_SOON_WINDOW - timedelta(minutes=1))
+    outside = sla_due(now + DUE_SOON_WINDOW + timedelta(minutes=1))
+    assert "sla-soon" in inside and "sla-ok" in outside
+    assert f'data-soon="{int(DUE_SOON_WINDOW.total_seconds())}"' in inside

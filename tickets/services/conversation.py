@@ -26,7 +26,7 @@ def ticket_reply(
     author: User,
     body: str,
     is_internal: bool = False,
-    channel: str = Channel.PORTAL,
+    channel: str | None = None,
     status: str | None = None,
     attachments: Sequence[UploadedFile] = (),
     email_message_id: str = "",
@@ -50,6 +50,10 @@ def ticket_reply(
             code="permission_denied",
         )
     files = validate_attachments(attachments)
+    if channel is None:
+        # Written in the product itself: staff in the workspace, customers on
+        # the portal (e-mail and the API say so).
+        channel = Channel.AGENT if by_staff else Channel.PORTAL
     edit = Edit(locked(ticket), actor=author, now=timezone.now())
     ticket = edit.ticket
     if ticket.status == Status.CLOSED:

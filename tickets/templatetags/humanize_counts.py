@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from tickets.queues import DUE_SOON_WINDOW
+
 register = template.Library()
 
 
@@ -52,7 +54,8 @@ def _span(seconds: float) -> str:
 
 
 # Due within this many seconds shows as a warning.
-SLA_SOON_SECONDS = 3600
+# "Soon" is the due-soon window of the Breaching soon queue (one definition).
+SLA_SOON_SECONDS = int(DUE_SOON_WINDOW.total_seconds())
 
 
 @register.filter
@@ -65,8 +68,9 @@ def sla_due(value: datetime | None) -> str:
     state = "breached" if left < 0 else "soon" if left < SLA_SOON_SECONDS else "ok"
     text = f"{_span(left)} late" if left < 0 else f"in {_span(left)}"
     return format_html(
-        '<time class="sla sla-{}" data-countdown datetime="{}" title="{}">{}</time>',
+        '<time class="sla sla-{}" data-countdown data-soon="{}" datetime="{}" title="{}">{}</time>',
         state,
+        SLA_SOON_SECONDS,
         value.isoformat(),
         timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z"),
         text,

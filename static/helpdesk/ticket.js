@@ -40,6 +40,41 @@
   document.addEventListener("focusin", updateState);
   document.addEventListener("focusout", updateState);
 
+  // The properties panel saves each change in place (htmx). A change made
+  // while a save is on its way must not be lost: the save's answer replaces
+  // the fields with the server's state (which may hold routing's decisions),
+  // so a value the agent chose meanwhile is remembered, put back after the
+  // swap, and saved by a request of its own. htmx drops triggers while a save
+  // is in flight (hx-sync="this:drop" on the form); this is what re-sends them.
+  var pending = {};
+  var saving = false;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.target.id === "properties") saving = true;
+  });
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (!saving || !field.form || field.form.id !== "properties" || !field.name) return;
+    pending[field.name] = field.value;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.target.id !== "properties") return;
+    saving = false;
+    var names = Object.keys(pending);
+    if (!names.length) return;
+    var form = event.target;
+    names.forEach(function (name) {
+      var field = form.elements[name];
+      if (field) field.value = pending[name];
+    });
+    pending = {};
+    form.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    // A failed save (network, 5xx) ends the flight too; what was pending is
+    // sent now rather than forgotten.
+    if (event.target.id === "properties" && !event.detail.successful) saving = false;
+  });
+
   // Leave the ticket: others stop seeing this agent at once.
   window.addEventListener("pagehide", function () {
     var presence = document.getElementById("presence");

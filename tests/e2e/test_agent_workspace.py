@@ -3,6 +3,7 @@ note, properties, merge, and the collision warning seen from two sessions."""
 
 import pytest
 
+from tests.conftest import wait_for
 from tests.e2e.conftest import log_in
 from tests.factories import make_ticket, make_user
 from tickets.models import CannedResponse, Role, Ticket
@@ -130,3 +131,37 @@ def test_collision_warning_in_two_sessions(
     finally:
         for context in contexts:
             context.close()
+
+
+def test_quick_property_changes_one_after_another_are_all_kept(
+    page, agent, customer, access_team, password
+):
+    """Regression: changing status, priority and assignee quickly on the
+    ticket page kept only the first change (the first save's answer replaced
+    the fields, and the next changes were lost without a word)."""
+    import time
+
+    ticket = make_ticket(requester=customer, subject="Quick changes", team=access_team)
+    log_in(page, agent, password)
+    saves = []
+
+    def slow_save(route):
+        # Each save takes a while, so the next changes happen during it.
+        saves.append(route.request.url)
+        time.sleep(0.6)
+        route.continue_()
+
+    page.route("**/properties/", slow_save)
+    page.goto(ticket.get_absolute_url())
+    page.locator("#prop_status").select_option("pending")
+    page.locator("#prop_priority").select_option("urgent")
+    page.locator("#prop_assignee").select_option(str(agent.pk))
+    expected = ("pending", "urgent", agent.pk)
+
+    def stored():
+        page.wait_for_timeout(100)  # lets the browser's saves run meanwhile
+        saved = Ticket.objects.get(pk=ticket.pk)
+        return (saved.status, saved.priority, saved.assignee_id) == expected
+
+    wait_for(stored, timeout=15)
+    assert len(saves) >= 2

@@ -35,8 +35,8 @@ from tickets.models import (
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "domain", "support_tier", "created_at")
-    list_filter = ("support_tier",)
+    list_display = ("name", "domain", "adds_senders_by_domain", "support_tier", "created_at")
+    list_filter = ("support_tier", "adds_senders_by_domain")
     search_fields = ("name", "domain")
 
     def save_model(self, request, obj, form, change):

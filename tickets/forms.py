@@ -5,6 +5,7 @@ from typing import Any, TypeVar, cast
 
 from django import forms
 
+from core.inputs import BIGINT_MAX, parse_id
 from tickets import widgets as fast
 from tickets.errors import DomainError
 from tickets.models import (
@@ -129,7 +130,7 @@ class TicketListFilter(forms.Form):
     status = forms.ChoiceField(
         choices=[("", "All open"), ("all", "Any status"), *Status.choices], required=False
     )
-    before = forms.IntegerField(required=False, min_value=1)
+    before = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
 
 
 class QueueFilterForm(forms.Form):
@@ -193,9 +194,10 @@ class QueueFilterForm(forms.Form):
         value = (self.cleaned_data.get("assignee") or "").strip().lower()
         if value in ("", "me", "none"):
             return value
-        if not value.isdigit():
+        agent_id = parse_id(value)
+        if agent_id is None:
             raise forms.ValidationError('Use "me", "none" or an agent id.')
-        return int(value)
+        return agent_id
 
     def clean(self):
         # Form.clean returns self.cleaned_data, never None.
@@ -242,6 +244,12 @@ class PropertiesForm(ServiceForm):
             ("assignee", reference.agents, "— unassigned —"),
         ):
             self.fields[name].widget.choices = [("", empty), *rows]
+
+
+class SearchForm(forms.Form):
+    """The search box (top bar and search page)."""
+
+    q = forms.CharField(required=False, max_length=200, strip=True)
 
 
 class TicketKeyForm(ServiceForm):

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.inputs import parse_id
+
 
 class SupportTier(models.TextChoices):
     """The customer account's contract level; it selects the SLA policy."""
@@ -29,9 +31,18 @@ class AgentTier(models.IntegerChoices):
 
 class Organization(models.Model):
     name = models.CharField(max_length=200, unique=True)
-    # E-mail domain of the organisation's people ("example.com"); intake uses it
-    # to attach a new sender to the right account.
+    # E-mail domain of the organisation's people ("example.com").
     domain = models.CharField(max_length=253, blank=True, db_index=True)
+    # Anyone can write from an address at a domain, and membership lets them
+    # read and write the organisation's tickets (sees_organization_tickets);
+    # so joining by domain is each organisation's explicit choice.
+    adds_senders_by_domain = models.BooleanField(
+        "add unknown senders by their domain",
+        default=False,
+        help_text="A new e-mail sender whose address is at this domain becomes a customer "
+        "of this organisation. Off: they are a customer without an organisation until "
+        "someone adds them.",
+    )
     support_tier = models.CharField(
         max_length=16, choices=SupportTier.choices, default=SupportTier.STANDARD
     )
@@ -471,14 +482,15 @@ def format_ticket_key(pk: int | None) -> str:
 
 
 def parse_ticket_key(key: str) -> int | None:
-    """The primary key in a human key ("HD-1042", "hd-1042" or "1042"), or None."""
+    """The primary key in a human key ("HD-1042", "hd-1042" or "1042"), or None
+    for anything else ("HD-²", a NUL, a number past the bigint range)."""
     prefix = settings.HELPDESK_TICKET_KEY_PREFIX.upper() + "-"
     text = key.strip().upper()
     if text.startswith(prefix):
         text = text[len(prefix) :]
-    if not text.isdigit() or len(text) > 18:
-        return None
-    return int(text)
+    if text != text.strip():
+        return None  # "HD- 1" is not a key
+    return parse_id(text)
 
 
 class CannedResponse(models.Model):

@@ -8,14 +8,16 @@ on (sort value, id), so a deep page costs what the first page costs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.core.cache import cache
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from core.inputs import parse_int
 from tickets.models import OPEN_STATUSES, Role, Status, Ticket, User
 from tickets.reference import attach_named_relations
 from tickets.selectors import user_team_ids
@@ -176,6 +178,15 @@ def apply_sort(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
     return qs.order_by(f"-{field}", "-id") if descending else qs.order_by(field, "id")
 
 
+def sort_rows(rows: list[Ticket], sort: str) -> list[Ticket]:
+    """Rows already loaded (a page of search results) in `sort` order, as
+    apply_sort would order them."""
+    field, descending = SORTS[sort]
+    if field == "sla_due_at":
+        return sorted(rows, key=lambda t: (t.sla_due_at is None, t.sla_due_at or EPOCH, t.pk))
+    return sorted(rows, key=lambda t: (getattr(t, field), t.pk), reverse=descending)
+
+
 def encode_cursor(ticket: Ticket, sort: str) -> str:
     field, _ = SORTS[sort]
     if field == "id":
@@ -187,20 +198,53 @@ def encode_cursor(ticket: Ticket, sort: str) -> str:
     return f"{(value - EPOCH) // timedelta(microseconds=1)}_{ticket.pk}"
 
 
+_MICROSECOND = timedelta(microseconds=1)
+
+# The cursors every list hands out and reads (the workspace's queues, the API):
+# "<time>_<id>" for the time sorts (whole microseconds since the epoch, the
+# sort value of the page's last row), "n_<id>" past the rows without a time,
+# "<id>" for the id sorts. Any cursor of this shape is read in any sort, so a
+# client can never send one the API documents and be refused: the id sorts use
+# only its id, and one without a time is past every row that has a time.
+_CURSOR = re.compile(r"(?:(n|[0-9]{1,17})_)?([0-9]{1,18})")
+CURSOR_PATTERN = f"^{_CURSOR.pattern}$"
+# 17 digits of microseconds reach the year 5138; a datetime holds up to 9999.
+_LAST_MICROS = 10**17 - 1
+
+
+@dataclass(frozen=True)
+class Cursor:
+    time: datetime | None  # None: past every row that has a time
+    pk: int
+
+
+def parse_cursor(text: str) -> Cursor | None:
+    """The position a cursor names, or None when it is not a cursor."""
+    match = _CURSOR.fullmatch(text)
+    if match is None:
+        return None
+    time_text, pk_text = match.groups()
+    pk = parse_int(pk_text)
+    micros = parse_int(time_text or "", maximum=_LAST_MICROS)
+    if pk is None or (micros is None and time_text not in (None, "n")):
+        return None
+    return Cursor(time=None if micros is None else EPOCH + micros * _MICROSECOND, pk=pk)
+
+
 def apply_cursor(qs: QuerySet[Ticket], sort: str, cursor: str) -> QuerySet[Ticket] | None:
     """Rows after `cursor` in `sort` order; None when the cursor is malformed."""
     field, descending = SORTS[sort]
-    try:
-        if field == "id":
-            pk = int(cursor)
-            return qs.filter(id__lt=pk) if descending else qs.filter(id__gt=pk)
-        micros_text, pk_text = cursor.split("_", 1)
-        pk = int(pk_text)
-        if micros_text == "n" and field == "sla_due_at":
-            return qs.filter(sla_due_at__isnull=True, id__gt=pk)
-        value = EPOCH + timedelta(microseconds=int(micros_text))
-    except (ValueError, OverflowError, OSError):
+    position = parse_cursor(cursor)
+    if position is None:
         return None
+    pk = position.pk
+    if field == "id":
+        return qs.filter(id__lt=pk) if descending else qs.filter(id__gt=pk)
+    if position.time is None:
+        if field == "sla_due_at":
+            return qs.filter(sla_due_at__isnull=True, id__gt=pk)
+        return qs.none()  # every ticket has this time: nothing lies past them
+    value = position.time
     if field == "sla_due_at":
         # Ascending with nulls last: later due times, then the ones without.
         return qs.filter(
@@ -221,6 +265,18 @@ def apply_cursor(qs: QuerySet[Ticket], sort: str, cursor: str) -> QuerySet[Ticke
 
 def _day_start(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def _day_bound(day: date, *, days_after: int = 0) -> datetime | None:
+    """The start of `day` (plus `days_after` days) in the current time zone,
+    or None past the ends of the calendar (1 January of year 1, 31 December
+    9999): no ticket lies beyond them, so that end of a range is open."""
+    try:
+        start = _day_start(day + timedelta(days=days_after))
+        start.astimezone(UTC)  # as the database gets it
+    except OverflowError:
+        return None
+    return start
 
 
 def apply_filters(qs: QuerySet[Ticket], data: dict, user: User) -> QuerySet[Ticket]:
@@ -248,10 +304,12 @@ def apply_filters(qs: QuerySet[Ticket], data: dict, user: User) -> QuerySet[Tick
         qs = qs.filter(assignee_id=assignee)
     for field in ("created", "updated"):
         start, end = data.get(f"{field}_from"), data.get(f"{field}_to")
-        if start:
-            qs = qs.filter(**{f"{field}_at__gte": _day_start(start)})
-        if end:
-            qs = qs.filter(**{f"{field}_at__lt": _day_start(end) + timedelta(days=1)})
+        since = _day_bound(start) if start else None
+        before = _day_bound(end, days_after=1) if end else None
+        if since is not None:
+            qs = qs.filter(**{f"{field}_at__gte": since})
+        if before is not None:
+            qs = qs.filter(**{f"{field}_at__lt": before})
     return qs
 
 

@@ -16,6 +16,7 @@ from tickets.forms import (
     AssignForm,
     QueueFilterForm,
     ReplyForm,
+    SearchForm,
     StatusForm,
     TicketCreateForm,
     TicketListFilter,
@@ -144,7 +145,14 @@ def ticket_search(request: HttpRequest) -> HttpResponse:
     from tickets.search import search_tickets
 
     user = selectors.logged_in_user(request)
-    query = request.GET.get("q", "").strip()
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        # A NUL or an over-long query: say so rather than search for part of it.
+        for error in form.errors.get("q", []):
+            messages.error(request, f"Search: {error}")
+        context = {"query": "", "tickets": [], "is_staff_view": False}
+        return render(request, "tickets/search.html", context, status=400)
+    query = form.cleaned_data["q"]
     if query and not request.GET.get("all"):
         # a key on its own goes straight to the ticket
         from tickets.models import parse_ticket_key

@@ -10,8 +10,10 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.inputs import parse_id
 from tickets import presence, selectors, services
 from tickets.errors import DomainError
 from tickets.forms import SavedViewForm, TicketKeyForm
@@ -164,11 +166,15 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     """Apply one action to the selected tickets. Each ticket is its own
     transaction: one refusal does not undo the others, and is reported."""
     user = selectors.logged_in_user(request)
-    back = request.POST.get("next") or reverse("tickets:list")
-    if not back.startswith("/"):
+    back = request.POST.get("next", "")
+    # Only back to a path of this site: "//evil.example/" starts with "/" too,
+    # and redirect() would take a word without a slash for a view's name.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         back = reverse("tickets:list")
     action = request.POST.get("action", "")
-    ids = [int(i) for i in request.POST.getlist("ticket") if i.isdigit()][:200]
+    ids = [pk for pk in map(parse_id, request.POST.getlist("ticket")) if pk is not None][:200]
     if action not in BULK_ACTIONS:
         messages.error(request, "Choose an action.")
         return redirect(back)
@@ -204,7 +210,8 @@ def _bulk_operation(request, action: str, value: str, tickets: list[Ticket]):
         elif value == "none":
             assignee = None
         else:
-            assignee = User.objects.filter(pk=int(value) if value.isdigit() else 0).first()
+            agent_id = parse_id(value)
+            assignee = User.objects.filter(pk=agent_id).first() if agent_id else None
             if assignee is None:
                 raise DomainError("Choose an agent to assign to.")
         return lambda t: services.ticket_assign(ticket=t, assignee=assignee, actor=actor)

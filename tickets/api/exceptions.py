@@ -10,10 +10,14 @@ one shape whatever went wrong:
   "fields": {field: [messages]}}.
 - Http404 / NotFound: 404 {"error": "Not found."}, the same for a ticket that
   does not exist and one the user may not see, so keys cannot be probed.
+- A body past DATA_UPLOAD_MAX_MEMORY_SIZE: 413; one with too many fields or
+  files: 400 (Django would answer its HTML error page).
 - Any other DRF error (401, 403, 405, 415, 429...): its status and headers
   (WWW-Authenticate, Retry-After) with {"error": detail}.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -40,6 +44,16 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, Http404 | exceptions.NotFound):
         set_rollback()
         return Response({"error": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {
+                "error": f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} "
+                "bytes (send files as multipart/form-data parts)."
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return Response({"error": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
 
     # DRF's own handler knows the headers each error needs and turns Django's
     # PermissionDenied into a 403; only the body is reshaped here.

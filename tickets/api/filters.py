@@ -12,10 +12,13 @@ from __future__ import annotations
 from django.http import QueryDict
 from rest_framework import serializers
 
+from core.inputs import BIGINT_MAX, parse_id
 from tickets import queues
-from tickets.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from tickets.api.serializers import MAX_ID, SlugOrIdField
+from tickets.api.pagination import BAD_CURSOR, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from tickets.api.serializers import SlugOrIdField
 from tickets.models import AgentTier, Category, Channel, Priority, Status, Team
+
+ASSIGNEE_HELP = 'Use "me", "none" or an agent id.'
 
 
 class ChoiceListField(serializers.ListField):
@@ -35,8 +38,12 @@ class ChoiceListField(serializers.ListField):
 
 
 class PageParamsSerializer(serializers.Serializer):
-    cursor = serializers.CharField(
-        required=False, max_length=100, help_text="From the `next` link of the previous page."
+    cursor = serializers.RegexField(
+        queues.CURSOR_PATTERN,
+        required=False,
+        max_length=40,
+        help_text="From the `next` link of the previous page.",
+        error_messages={"invalid": BAD_CURSOR},
     )
     page_size = serializers.IntegerField(
         required=False,
@@ -51,10 +58,13 @@ class TicketListParamsSerializer(PageParamsSerializer):
     priority = ChoiceListField(choices=Priority.choices, required=False)
     category = SlugOrIdField(queryset=Category.objects.all(), required=False)
     team = SlugOrIdField(queryset=Team.objects.all(), required=False)
-    assignee = serializers.CharField(
-        required=False, max_length=20, help_text='"me", "none" (unassigned) or an agent\'s id.'
+    assignee = serializers.RegexField(
+        r"^(me|none|[1-9][0-9]{0,17})$",
+        required=False,
+        help_text='"me", "none" (unassigned) or an agent\'s id.',
+        error_messages={"invalid": ASSIGNEE_HELP},
     )
-    organization = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    organization = serializers.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
     tier = serializers.ChoiceField(choices=AgentTier.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     tag = serializers.CharField(required=False, max_length=50)
@@ -66,31 +76,27 @@ class TicketListParamsSerializer(PageParamsSerializer):
         required=False,
         max_length=200,
         help_text="Full-text search (key, subject, public conversation): the best "
-        "matches come back in one page, most relevant first, without `next`.",
+        "`page_size` matches come back in one page, most relevant first unless `sort` "
+        "orders them, and `next` is null (with a `cursor`, the page after it is empty).",
     )
     sort = serializers.ChoiceField(
-        choices=list(queues.SORTS), required=False, help_text=f"Default {queues.DEFAULT_SORT}."
+        choices=list(queues.SORTS),
+        required=False,
+        help_text=f"Default {queues.DEFAULT_SORT} (with `q`: most relevant first).",
     )
 
     def validate_assignee(self, value: str) -> str | int:
-        value = value.strip().lower()
         if value in ("me", "none"):
             return value
-        if value.isdigit() and int(value) <= MAX_ID:
-            return int(value)
-        raise serializers.ValidationError('Use "me", "none" or an agent id.')
+        agent_id = parse_id(value)
+        if agent_id is None:
+            raise serializers.ValidationError(ASSIGNEE_HELP)
+        return agent_id
 
     def validate(self, data):
         for start, end in (("created_from", "created_to"), ("updated_from", "updated_to")):
             if data.get(start) and data.get(end) and data[start] > data[end]:
                 raise serializers.ValidationError({end: "The end date is before the start date."})
-        if data.get("q"):
-            # Search ranks a bounded set of matches; it has no order to page through.
-            for name in ("cursor", "sort"):
-                if name in data:
-                    raise serializers.ValidationError(
-                        {name: "Search results come in one page, most relevant first."}
-                    )
         return data
 
 

@@ -23,6 +23,7 @@ from tickets import queues
 from tickets.models import Message, Ticket
 
 DEFAULT_PAGE_SIZE = 25
+BAD_CURSOR = "This is not a cursor this API gave; start again from the first page."
 MAX_PAGE_SIZE = 100
 
 # What a ticket row of the API shows, loaded with the page in one query (plus
@@ -43,9 +44,7 @@ def _next_url(request, cursor: str | None) -> str | None:
 
 
 def _bad_cursor() -> ValidationError:
-    return ValidationError(
-        {"cursor": ["This cursor does not belong to this list or sort order; start again."]}
-    )
+    return ValidationError({"cursor": [BAD_CURSOR]})
 
 
 def ticket_page(qs: QuerySet[Ticket], *, request, sort: str, cursor: str | None, size: int) -> Page:
@@ -67,12 +66,12 @@ def _encode_message_cursor(message: Message) -> str:
 
 
 def _after_message_cursor(qs: QuerySet[Message], cursor: str) -> QuerySet[Message]:
-    try:
-        micros_text, pk_text = cursor.split("_", 1)
-        created_at = queues.EPOCH + timedelta(microseconds=int(micros_text))
-        pk = int(pk_text)
-    except (ValueError, OverflowError):
-        raise _bad_cursor() from None
+    position = queues.parse_cursor(cursor)
+    if position is None:
+        raise _bad_cursor()
+    if position.time is None:
+        return qs.none()  # every message has a time: nothing lies past them
+    created_at, pk = position.time, position.pk
     # Served by the (ticket, created_at) index; the id breaks ties between
     # messages written in the same microsecond (a merge moves several at once).
     return qs.filter(Q(created_at__gt=created_at) | Q(created_at=created_at, id__gt=pk))

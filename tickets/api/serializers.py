@@ -8,23 +8,27 @@ work. Output serializers read rows the views loaded with their relations
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.inputs import parse_id, unstorable_text_problem
 from tickets import services
 from tickets.models import AgentTier, Category, Channel, Priority, Role, Status, Team, User
-
-# Largest value of a bigint primary key: a longer number cannot name a row.
-MAX_ID = 2**63 - 1
 
 
 def absolute_url(request, name: str, **kwargs) -> str:
     return request.build_absolute_uri(reverse(name, kwargs=kwargs))
 
 
-@extend_schema_field({"type": "string", "description": 'An id ("3") or a slug ("billing").'})
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string"}, {"type": "integer", "minimum": 1}],
+        "description": 'An id (3 or "3") or a slug ("billing").',
+    }
+)
 class SlugOrIdField(serializers.Field):
     """A category or team named by its id or its slug, whichever the client has."""
 
@@ -41,11 +45,10 @@ class SlugOrIdField(serializers.Field):
         if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("invalid")
         text = str(data).strip()
-        lookup: dict[str, int | str]
-        if text.isdigit() and int(text) <= MAX_ID:
-            lookup = {"pk": int(text)}
-        else:
-            lookup = {"slug": text}
+        if unstorable_text_problem(text) is not None:
+            self.fail("invalid")
+        pk = parse_id(text)
+        lookup: dict[str, int | str] = {"pk": pk} if pk is not None else {"slug": text}
         found = self.queryset.filter(**lookup).first()
         if found is None:
             self.fail(
@@ -55,6 +58,61 @@ class SlugOrIdField(serializers.Field):
 
     def to_representation(self, value):
         return value.slug
+
+
+# A character that is not whitespace to str.strip() (which DRF trims text
+# with): text that must not be blank has to hold one, as the schema then says.
+NOT_ONLY_SPACE = (
+    r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
+
+
+class TextField(serializers.CharField):
+    """Text input. DRF's CharField also takes a number and makes it a string;
+    the schema says string, so a number is refused like any other wrong type.
+    (CharField already refuses what PostgreSQL cannot store: NUL characters
+    and lone surrogates, which JSON can spell as "\\ud800".)"""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if not self.allow_blank:
+            # Spaces alone are blank (trimmed away): the schema's pattern says so.
+            self.validators.append(
+                RegexValidator(NOT_ONLY_SPACE, message="This field may not be blank.")
+            )
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class FlagField(serializers.BooleanField):
+    """true or false: a JSON boolean, or the word in a form body. DRF's
+    BooleanField also takes 1, "0", "yes", "on"...; the schema says boolean."""
+
+    def to_internal_value(self, data):
+        if data is True or data is False:
+            return data
+        if data in ("true", "false"):
+            return data == "true"
+        self.fail("invalid", input=data)
+
+
+class VersionField(TextField):
+    """A ticket's `version` sent back with a change (whole microseconds, see
+    services.ticket_version); empty, like leaving it out, skips the check."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(
+            allow_blank=True,
+            max_length=17,
+            validators=[
+                RegexValidator(r"^[0-9]+$", "Send back the `version` the ticket came with.")
+            ],
+            **kwargs,
+        )
 
 
 # --- errors (for the schema: tickets.api.exceptions writes these shapes) --------
@@ -176,8 +234,8 @@ class TicketPageSerializer(serializers.Serializer):
 
 
 class TicketCreateInputSerializer(serializers.Serializer):
-    subject = serializers.CharField(max_length=250)
-    description = serializers.CharField(help_text="Becomes the first message of the ticket.")
+    subject = TextField(max_length=250)
+    description = TextField(help_text="Becomes the first message of the ticket.")
     priority = serializers.ChoiceField(
         choices=Priority.choices,
         required=False,
@@ -185,22 +243,29 @@ class TicketCreateInputSerializer(serializers.Serializer):
     )
     category = SlugOrIdField(queryset=Category.objects.all(), required=False)
     team = SlugOrIdField(queryset=Team.objects.all(), required=False)
-    requester = serializers.CharField(
+    requester = TextField(
         required=False,
+        allow_blank=True,
         max_length=254,
         help_text="Staff only: the customer (id or e-mail) the ticket is opened for, e.g. "
         "on the phone; the ticket's channel is then \u201cagent\u201d. Customers always open "
-        "tickets for themselves (channel \u201capi\u201d).",
+        "tickets for themselves (channel \u201capi\u201d), as does an empty value.",
     )
+
+
+class TicketCreateUploadSerializer(TicketCreateInputSerializer):
+    """The same as multipart/form-data, with files."""
+
     attachments = serializers.ListField(
-        child=serializers.FileField(),
+        child=serializers.FileField(allow_empty_file=True),
         required=False,
-        help_text="Files (multipart/form-data, one `attachments` part per file).",
+        help_text="Files, one `attachments` part per file (their size and type are checked "
+        "like every upload's).",
     )
 
 
 class TicketUpdateInputSerializer(serializers.Serializer):
-    subject = serializers.CharField(max_length=250, required=False)
+    subject = TextField(max_length=250, required=False)
     status = serializers.ChoiceField(
         choices=Status.choices,
         required=False,
@@ -216,18 +281,11 @@ class TicketUpdateInputSerializer(serializers.Serializer):
         help_text="An agent's id, or null to put the ticket back in its queue.",
     )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=50),
+        child=TextField(max_length=50),
         required=False,
         help_text="The ticket's tags afterwards (replaces them all).",
     )
-    version = serializers.CharField(
-        required=False, max_length=40, help_text="The ticket's `version` the change is based on."
-    )
-
-    def validate(self, data):
-        if not data:
-            raise serializers.ValidationError("Send at least one field to change.")
-        return data
+    version = VersionField(help_text="The ticket's `version` the change is based on.")
 
 
 # --- messages ---------------------------------------------------------------------
@@ -265,8 +323,8 @@ class MessagePageSerializer(serializers.Serializer):
 
 
 class MessageCreateInputSerializer(serializers.Serializer):
-    body = serializers.CharField()
-    is_internal = serializers.BooleanField(
+    body = TextField()
+    is_internal = FlagField(
         default=False, help_text="Staff only: an internal note the customer never sees."
     )
     status = serializers.ChoiceField(
@@ -274,8 +332,17 @@ class MessageCreateInputSerializer(serializers.Serializer):
         required=False,
         help_text="Staff: move the ticket in the same step (e.g. reply and set pending).",
     )
-    attachments = serializers.ListField(child=serializers.FileField(), required=False)
-    version = serializers.CharField(required=False, max_length=40)
+    version = VersionField(help_text="The ticket's `version` the reply is based on.")
+
+
+class MessageCreateUploadSerializer(MessageCreateInputSerializer):
+    """The same as multipart/form-data, with files."""
+
+    attachments = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True),
+        required=False,
+        help_text="Files, one `attachments` part per file.",
+    )
 
 
 # --- reference data ---------------------------------------------------------------

@@ -3,7 +3,7 @@
 Versioned in the path (/api/v1/...) so a v2 can live beside v1; the schema and
 its docs describe whatever versions are mounted."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tickets.api import views
@@ -27,4 +27,7 @@ urlpatterns = [
     # Swagger UI from drf_spectacular_sidecar's static files
     # (SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"] = "SIDECAR"): no CDN at run time.
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Last: any other URL under /api/ (/api/v1/attachments/null/, /api/v2/...)
+    # is the API's JSON 404, not the site's HTML page.
+    re_path(r"", views.NotFoundApi.as_view(), name="not-found"),
 ]

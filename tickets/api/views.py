@@ -10,6 +10,9 @@ by the services, whose DomainError tickets.api.exceptions turns into
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404
@@ -17,24 +20,31 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, throttling
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from core.inputs import parse_id
 from tickets import queues, selectors, services
 from tickets.api import pagination
 from tickets.api.filters import PageParamsSerializer, TicketListParamsSerializer, parse_params
+from tickets.api.schema import ApiAutoSchema
 from tickets.api.serializers import (
-    MAX_ID,
     AgentOutputSerializer,
     CategoryOutputSerializer,
     ErrorSerializer,
     MessageCreateInputSerializer,
+    MessageCreateUploadSerializer,
     MessageOutputSerializer,
     MessagePageSerializer,
     TeamSerializer,
     TicketCreateInputSerializer,
+    TicketCreateUploadSerializer,
     TicketOutputSerializer,
     TicketPageSerializer,
     TicketUpdateInputSerializer,
@@ -79,6 +89,9 @@ class ApiView(APIView):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     throttle_classes = [AnonRateThrottle, UserRateThrottle]
+    # JSON only, as the schema says (DRF would also render its browsable HTML).
+    renderer_classes = [JSONRenderer]
+    schema = ApiAutoSchema()
 
 
 class IsHelpdeskStaff(BasePermission):
@@ -103,14 +116,31 @@ ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input, or a rule refused it."),
     401: OpenApiResponse(ErrorSerializer, description="No valid credentials."),
     403: OpenApiResponse(ErrorSerializer, description="Not allowed for this user."),
-    404: OpenApiResponse(ErrorSerializer, description="No such ticket, or not yours to see."),
+    404: OpenApiResponse(ErrorSerializer, description="Not there, or not yours to see."),
+    406: OpenApiResponse(ErrorSerializer, description="The Accept header allows no JSON."),
     409: OpenApiResponse(ErrorSerializer, description="Changed by someone else since `version`."),
+    413: OpenApiResponse(ErrorSerializer, description="The body is larger than the server takes."),
+    415: OpenApiResponse(
+        ErrorSerializer, description="A body of a type this endpoint does not read."
+    ),
     429: OpenApiResponse(ErrorSerializer, description="Too many requests; see Retry-After."),
 }
 
 
 def _errors(*codes: int) -> dict:
     return {code: ERRORS[code] for code in codes}
+
+
+def _with_uploads(request, plain: type[S], uploads: type[S]) -> type[S]:
+    """The input serializer for the request's body: files only come in
+    multipart/form-data (JSON cannot carry them, so it has no such field)."""
+    return uploads if request.content_type.startswith("multipart/") else plain
+
+
+S = TypeVar("S", bound=Serializer)
+
+# The bodies an endpoint that takes files reads (no urlencoded form: it has no files).
+UPLOAD_PARSERS = [JSONParser, MultiPartParser]
 
 
 # --- tickets ------------------------------------------------------------------------
@@ -135,8 +165,9 @@ def _requester_and_channel(user: User, requested: str | None) -> tuple[User, str
     if not text:
         return user, Channel.API
     customers = User.objects.filter(role=Role.CUSTOMER, is_active=True)
-    if text.isdigit() and int(text) <= MAX_ID:
-        found = customers.filter(pk=int(text)).first()
+    customer_id = parse_id(text)
+    if customer_id is not None:
+        found = customers.filter(pk=customer_id).first()
     else:
         found = customers.filter(email=text.lower()).first()
     if found is None:
@@ -145,13 +176,15 @@ def _requester_and_channel(user: User, requested: str | None) -> tuple[User, str
 
 
 class TicketListCreateApi(ApiView):
+    parser_classes = UPLOAD_PARSERS
+
     @extend_schema(
         operation_id="tickets_list",
         summary="List tickets",
         description="The tickets you may see, newest first unless `sort` says otherwise, "
         "a page at a time: follow `next` until it is null.",
         parameters=[TicketListParamsSerializer],
-        responses={200: TicketPageSerializer, **_errors(400, 401, 429)},
+        responses={200: TicketPageSerializer, **_errors(400, 401, 406, 429)},
     )
     def get(self, request):
         params = parse_params(TicketListParamsSerializer, request.query_params)
@@ -159,7 +192,18 @@ class TicketListCreateApi(ApiView):
         tickets = queues.apply_filters(selectors.tickets_visible_to(user), params, user)
         size = params.get("page_size", pagination.DEFAULT_PAGE_SIZE)
         if params.get("q"):
-            rows = search_tickets(tickets, params["q"], limit=size)
+            # The best matches, in one page: a cursor asks for the page after it.
+            # Joined like a list page's rows (pagination.TICKET_RELATED): one
+            # query for the page whatever its size.
+            rows = (
+                []
+                if params.get("cursor")
+                else search_tickets(
+                    tickets, params["q"], limit=size, related=pagination.TICKET_RELATED
+                )
+            )
+            if params.get("sort"):
+                rows = queues.sort_rows(rows, params["sort"])
             prefetch_related_objects(rows, "tags")
             page = pagination.Page(rows, None)
         else:
@@ -179,11 +223,16 @@ class TicketListCreateApi(ApiView):
         description="Opens the ticket and runs intake (classification, routing) on it in "
         "one transaction: it answers 201 with the ticket, or an error and nothing is "
         "written. Send JSON, or multipart/form-data to attach files.",
-        request=TicketCreateInputSerializer,
-        responses={201: TicketOutputSerializer, **_errors(400, 401, 403, 429)},
+        request={
+            "application/json": TicketCreateInputSerializer,
+            "multipart/form-data": TicketCreateUploadSerializer,
+        },
+        responses={201: TicketOutputSerializer, **_errors(400, 401, 403, 406, 413, 415, 429)},
     )
     def post(self, request):
-        serializer = TicketCreateInputSerializer(data=request.data)
+        serializer = _with_uploads(
+            request, TicketCreateInputSerializer, TicketCreateUploadSerializer
+        )(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         requester, channel = _requester_and_channel(request.user, data.get("requester"))
@@ -203,11 +252,15 @@ class TicketListCreateApi(ApiView):
 
 
 class TicketDetailApi(ApiView):
+    # A change is a JSON object: a form body that holds no fields would read
+    # as an empty change instead of the malformed input it is.
+    parser_classes = [JSONParser]
+
     @extend_schema(
         operation_id="tickets_retrieve",
         summary="Get a ticket",
         parameters=[KEY_PARAMETER],
-        responses={200: TicketOutputSerializer, **_errors(401, 404, 429)},
+        responses={200: TicketOutputSerializer, **_errors(401, 404, 406, 429)},
     )
     def get(self, request, key: str):
         ticket = selectors.ticket_get_for_user(request.user, key)
@@ -221,19 +274,23 @@ class TicketDetailApi(ApiView):
         "are staff work (403).",
         parameters=[KEY_PARAMETER],
         request=TicketUpdateInputSerializer,
-        responses={200: TicketOutputSerializer, **_errors(400, 401, 403, 404, 409, 429)},
+        responses={
+            200: TicketOutputSerializer,
+            **_errors(400, 401, 403, 404, 406, 409, 413, 415, 429),
+        },
     )
     def patch(self, request, key: str):
         ticket = selectors.ticket_get_for_user(request.user, key)
         serializer = TicketUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        # An empty change ({}, like an empty merge patch) answers the ticket as it is.
         if set(data) == {"status"}:
             # The one change customers may make too; the service knows which.
             ticket = services.ticket_change_status(
                 ticket=ticket, status=data["status"], actor=request.user
             )
-        else:
+        elif data:
             properties = {
                 f: data[f] for f in ("subject", "priority", "category", "team") if f in data
             }
@@ -254,12 +311,14 @@ class TicketDetailApi(ApiView):
 
 
 class TicketMessagesApi(ApiView):
+    parser_classes = UPLOAD_PARSERS
+
     @extend_schema(
         operation_id="tickets_messages_list",
         summary="Read a ticket's conversation",
         description="Oldest first. Internal notes are included for helpdesk staff only.",
         parameters=[KEY_PARAMETER, PageParamsSerializer],
-        responses={200: MessagePageSerializer, **_errors(400, 401, 404, 429)},
+        responses={200: MessagePageSerializer, **_errors(400, 401, 404, 406, 429)},
     )
     def get(self, request, key: str):
         ticket = selectors.ticket_get_for_user(request.user, key)
@@ -279,12 +338,20 @@ class TicketMessagesApi(ApiView):
         description="A customer's reply reopens a pending or solved ticket; a staff reply "
         "is e-mailed to the requester. Send multipart/form-data to attach files.",
         parameters=[KEY_PARAMETER],
-        request=MessageCreateInputSerializer,
-        responses={201: MessageOutputSerializer, **_errors(400, 401, 403, 404, 409, 429)},
+        request={
+            "application/json": MessageCreateInputSerializer,
+            "multipart/form-data": MessageCreateUploadSerializer,
+        },
+        responses={
+            201: MessageOutputSerializer,
+            **_errors(400, 401, 403, 404, 406, 409, 413, 415, 429),
+        },
     )
     def post(self, request, key: str):
         ticket = selectors.ticket_get_for_user(request.user, key)
-        serializer = MessageCreateInputSerializer(data=request.data)
+        serializer = _with_uploads(
+            request, MessageCreateInputSerializer, MessageCreateUploadSerializer
+        )(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         message = services.ticket_reply(
@@ -306,9 +373,14 @@ class AttachmentDownloadApi(ApiView):
         operation_id="attachments_download",
         summary="Download an attachment",
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file, with its own content type."
-            ),
+            # Uploads are refused unless their type is one of these (the
+            # services check every channel), so the file is one of them too.
+            **{
+                (200, content_type): OpenApiResponse(
+                    OpenApiTypes.BINARY, description="The file, with the type it was sent with."
+                )
+                for content_type in settings.HELPDESK_ATTACHMENT_TYPES
+            },
             **_errors(401, 404, 429),
         },
     )
@@ -337,6 +409,24 @@ class AttachmentDownloadApi(ApiView):
         return super().perform_content_negotiation(request, force=True)
 
 
+# --- no such endpoint ------------------------------------------------------------------
+
+
+class NotFoundApi(APIView):
+    """Every /api/ URL that names no endpoint, whatever the method: a JSON 404
+    through the API's exception handler, like every other API error. It needs
+    no credentials (there is nothing to protect) and is not in the schema."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes = [AnonRateThrottle]
+    renderer_classes = [JSONRenderer]
+    schema = None
+
+    def initial(self, request, *args, **kwargs):
+        raise NotFound()
+
+
 # --- reference data ------------------------------------------------------------------
 
 
@@ -344,7 +434,7 @@ class CategoryListApi(ApiView):
     @extend_schema(
         operation_id="categories_list",
         summary="List categories",
-        responses={200: CategoryOutputSerializer(many=True), **_errors(401, 429)},
+        responses={200: CategoryOutputSerializer(many=True), **_errors(401, 406, 429)},
     )
     def get(self, request):
         categories = Category.objects.select_related("default_team").order_by("name")
@@ -355,7 +445,7 @@ class TeamListApi(ApiView):
     @extend_schema(
         operation_id="teams_list",
         summary="List teams",
-        responses={200: TeamSerializer(many=True), **_errors(401, 429)},
+        responses={200: TeamSerializer(many=True), **_errors(401, 406, 429)},
     )
     def get(self, request):
         return Response(TeamSerializer(Team.objects.order_by("name"), many=True).data)
@@ -368,7 +458,7 @@ class AgentListApi(ApiView):
         operation_id="agents_list",
         summary="List agents (staff only)",
         description="Everybody a ticket can be assigned to, with their teams.",
-        responses={200: AgentOutputSerializer(many=True), **_errors(401, 403, 429)},
+        responses={200: AgentOutputSerializer(many=True), **_errors(401, 403, 406, 429)},
     )
     def get(self, request):
         agents = User.objects.assignable().prefetch_related("teams").order_by("full_name", "id")

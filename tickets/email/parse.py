@@ -5,6 +5,12 @@ and parameters (RFC 2231) for us. It is lenient: a malformed header becomes a
 defect rather than an exception, so the only thing refused here is input that
 is not an e-mail at all (no From header). Everything else is read as well as
 it can be, because the raw message is stored beside the result anyway.
+
+What the result holds can be stored: text loses its NUL characters and has
+undecodable bytes replaced (core.inputs.storable_text), a Message-ID that
+could not be stored is replaced by its digest, and a recipient address that
+could not be stored is left out. The From address is kept as it came: it
+names a person, so receive refuses it rather than write to someone else.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses
 from typing import cast
 
+from core.inputs import storable_text, unstorable_text_problem
 from tickets.email.clean import html_to_text
 
 # What the header parser has been seen to raise on hostile input instead of
@@ -114,6 +121,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     if not senders:
         raise InvalidEmail("The From header holds no address.")
     from_name, from_address = senders[0]
+    from_name = storable_text(from_name)
 
     text_parts, html_parts, attachment_parts = _split_parts(msg)
     text = "\n\n".join(t for t in (_decoded_text(p) for p in text_parts) if t.strip())
@@ -125,7 +133,9 @@ def parse_email(raw: bytes) -> ParsedEmail:
     headers: dict[str, tuple[str, ...]] = {}
     for name in msg.keys():
         if name.lower() not in headers:
-            headers[name.lower()] = tuple(_header_text(value) for value in _all(msg, name))
+            headers[name.lower()] = tuple(
+                storable_text(_header_text(value)) for value in _all(msg, name)
+            )
 
     return ParsedEmail(
         message_id=_message_id(msg, raw, text),
@@ -138,8 +148,8 @@ def parse_email(raw: bytes) -> ParsedEmail:
         delivered_to=_emails(msg, "Delivered-To")
         + _emails(msg, "X-Original-To")
         + _emails(msg, "Envelope-To"),
-        subject=" ".join(_header(msg, "Subject").split()),
-        text=text.strip(),
+        subject=storable_text(" ".join(_header(msg, "Subject").split())),
+        text=storable_text(text.strip()),
         html_only=html_only,
         attachments=tuple(_attachments(attachment_parts)),
         headers=headers,
@@ -192,16 +202,19 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
 
 
 def _emails(msg: Message, name: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(address for _, address in _addresses(msg, name)))
+    """The addresses of a recipient header (an address that could not be
+    stored names no mailbox of ours)."""
+    found = (a for _, a in _addresses(msg, name) if unstorable_text_problem(a) is None)
+    return tuple(dict.fromkeys(found))
 
 
 def _fit(message_id: str) -> str:
-    """A Message-ID that fits the 255-character columns: over-long ones are
-    replaced by their digest, the same way wherever they are read, so stored
-    and referenced forms still match."""
-    if len(message_id) <= _MAX_ID:
+    """A Message-ID that fits the 255-character columns: over-long ones, and
+    ones that cannot be stored, are replaced by their digest, the same way
+    wherever they are read, so stored and referenced forms still match."""
+    if len(message_id) <= _MAX_ID and unstorable_text_problem(message_id) is None:
         return message_id
-    digest = hashlib.sha256(message_id.encode()).hexdigest()
+    digest = hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()
     return f"<{digest}@long-message-id.invalid>"
 
 
@@ -251,7 +264,7 @@ def _filename(part: Message) -> str:
     except _MALFORMED:
         return ""
     # Only the last path component: a filename is a label, never a path.
-    return re.split(r"[\\/]", name)[-1].strip()
+    return storable_text(re.split(r"[\\/]", name)[-1]).strip()
 
 
 def _is_inline_text(part: Message, subtype: str) -> bool:
@@ -295,7 +308,7 @@ def _decoded_text(part: Message) -> str:
 
 def _attachments(parts: list[Message]) -> Iterator[MailAttachment]:
     for number, part in enumerate(parts, start=1):
-        content_type = part.get_content_type()
+        content_type = storable_text(part.get_content_type())
         if content_type == "message/rfc822":
             # The parser makes a message/rfc822 payload a one-element list of Message.
             inner = cast("list[Message]", part.get_payload())

@@ -33,6 +33,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.inputs import storable_text, unstorable_text_problem
 from tickets import services
 from tickets.email import clean, detect, outgoing
 from tickets.email.parse import ParsedEmail, parse_email
@@ -106,7 +107,7 @@ def receive(raw: bytes) -> Receipt:
             result = _deliver(parsed)
             inbound.outcome = result.outcome
             inbound.ticket = result.ticket
-            inbound.reason = result.reason[:255]
+            inbound.reason = storable_text(result.reason)[:255]
             inbound.save(update_fields=["outcome", "ticket", "reason"])
     except _AlreadyReceived as already:
         return Receipt(inbound=already.inbound, duplicate=True)
@@ -137,9 +138,11 @@ def _store_raw(raw: bytes) -> str:
 
 
 def _record_fields(parsed: ParsedEmail) -> dict:
+    # The record must be writable whatever the mail holds: a From address
+    # that cannot be stored is what failed the mail, and is not written again.
     return {
-        "sender": parsed.from_address[:254],
-        "subject": parsed.subject[:255],
+        "sender": storable_text(parsed.from_address)[:254],
+        "subject": storable_text(parsed.subject)[:255],
     }
 
 
@@ -170,7 +173,7 @@ def _record_failure(parsed: ParsedEmail, raw_name: str, reason: str) -> InboundE
     fields = {
         **_record_fields(parsed),
         "outcome": Outcome.FAILED,
-        "reason": reason[:255],
+        "reason": storable_text(reason)[:255],
         "ticket": None,
         "raw": raw_name,
         "received_at": timezone.now(),
@@ -210,7 +213,7 @@ def _deliver(parsed: ParsedEmail) -> _Result:
 
     sender = _sender(parsed)
     files, refused = _attachments(parsed)
-    ticket = _thread_by_headers(parsed) or _thread_by_subject(parsed, sender)
+    ticket = _thread_by_headers(parsed, sender) or _thread_by_subject(parsed, sender)
     if ticket is not None and ticket.status != Status.CLOSED:
         body = _with_notes(clean.extract_reply(parsed.text) or _NO_TEXT, refused)
         services.ticket_reply(
@@ -253,13 +256,19 @@ def _deliver(parsed: ParsedEmail) -> _Result:
 
 def _sender(parsed: ParsedEmail) -> User:
     """The author: an existing user by address; otherwise a new customer, in
-    the organisation that owns the address's domain, or a guest without one."""
+    the organisation of the address's domain if that organisation chose to
+    add senders by domain (Organization.adds_senders_by_domain), else
+    without one."""
     address = parsed.from_address
+    if unstorable_text_problem(address) is not None:
+        raise DomainError("The sender's address holds characters that cannot be stored.")
     user = User.objects.filter(email=address).first()
     if user is None:
         domain = address.rpartition("@")[2]
         organization = (
-            Organization.objects.filter(domain__iexact=domain).exclude(domain="").first()
+            Organization.objects.filter(domain__iexact=domain, adds_senders_by_domain=True)
+            .exclude(domain="")
+            .first()
             if domain
             else None
         )
@@ -287,9 +296,23 @@ def _follow_merges(ticket: Ticket) -> Ticket:
     return ticket
 
 
-def _thread_by_headers(parsed: ParsedEmail) -> Ticket | None:
-    """The ticket of the newest message this mail answers. Message-IDs are
-    unguessable, so knowing one (being in the thread) is enough."""
+def _thread_for(sender: User, ticket_id: int) -> Ticket | None:
+    """The ticket a mail about `ticket_id` continues, if the sender may see it
+    by the web's rule (tickets_visible_to), and so may write to it there:
+    where a merge took the conversation too. Anyone else's mail opens a new
+    ticket instead of writing into a conversation they cannot read."""
+    visible = tickets_visible_to(sender)
+    ticket = visible.filter(pk=ticket_id).first()
+    if ticket is None:
+        return None
+    ticket = _follow_merges(ticket)
+    return ticket if visible.filter(pk=ticket.pk).exists() else None
+
+
+def _thread_by_headers(parsed: ParsedEmail, sender: User) -> Ticket | None:
+    """The ticket of the newest message this mail answers that the sender may
+    see. Knowing a Message-ID is not enough: a forwarded mail, or a person
+    copied on one, carries them too."""
     ids = parsed.thread_ids
     if not ids:
         return None
@@ -300,36 +323,24 @@ def _thread_by_headers(parsed: ParsedEmail) -> Ticket | None:
     )
     for message_id in ids:
         if message_id in found:
-            return _follow_merges(Ticket.objects.get(pk=found[message_id]))
+            ticket = _thread_for(sender, found[message_id])
+            if ticket is not None:
+                return ticket
     return None
 
 
 def _subject_key(subject: str) -> int | None:
     prefix = re.escape(settings.HELPDESK_TICKET_KEY_PREFIX)
-    match = re.search(rf"\[\s*({prefix}-\d+)\s*\]", subject, re.IGNORECASE)
+    match = re.search(rf"\[\s*({prefix}-[0-9]+)\s*\]", subject, re.IGNORECASE)
     return parse_ticket_key(match.group(1)) if match else None
 
 
 def _thread_by_subject(parsed: ParsedEmail, sender: User) -> Ticket | None:
-    """The ticket named "[HD-n]" in the subject, if the sender may write to
-    it. Keys are guessable, so a stranger quoting one opens a new ticket
-    instead of writing into someone else's conversation."""
+    """The ticket named "[HD-n]" in the subject, if the sender may see it.
+    Keys are guessable, so a stranger quoting one opens a new ticket instead
+    of writing into someone else's conversation."""
     pk = _subject_key(parsed.subject)
-    if pk is None:
-        return None
-    if sender.is_agent_like:
-        ticket = tickets_visible_to(sender).filter(pk=pk).first()
-    else:
-        ticket = Ticket.objects.filter(pk=pk).first()
-        if ticket is not None and not (
-            ticket.requester_id == sender.pk
-            or (
-                sender.organization_id is not None
-                and sender.organization_id == ticket.organization_id
-            )
-        ):
-            ticket = None
-    return _follow_merges(ticket) if ticket is not None else None
+    return _thread_for(sender, pk) if pk is not None else None
 
 
 def _mailbox(parsed: ParsedEmail) -> Mailbox | None:
@@ -348,7 +359,7 @@ def _mailbox(parsed: ParsedEmail) -> Mailbox | None:
 
 def _new_subject(subject: str) -> str:
     prefix = re.escape(settings.HELPDESK_TICKET_KEY_PREFIX)
-    subject = re.sub(rf"\[\s*{prefix}-\d+\s*\]", " ", subject, flags=re.IGNORECASE)
+    subject = re.sub(rf"\[\s*{prefix}-[0-9]+\s*\]", " ", subject, flags=re.IGNORECASE)
     subject = " ".join(_REPLY_PREFIX.sub("", subject).split())
     return subject or _NO_SUBJECT
 

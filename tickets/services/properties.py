@@ -10,6 +10,7 @@ from typing import Any, Literal
 from django.db import transaction
 from django.utils import timezone
 
+from core.inputs import parse_int
 from tickets.errors import DomainError
 from tickets.models import Tag, Ticket, User
 from tickets.services.base import Edit, locked, require_staff
@@ -18,6 +19,8 @@ from tickets.services.lifecycle import apply_status, assign, route_again, update
 # --- optimistic concurrency ---------------------------------------------------
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The largest version a datetime can hold (31 December 9999).
+_LAST_VERSION = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
 
 
 def ticket_version(ticket: Ticket) -> str:
@@ -35,10 +38,10 @@ def check_version(ticket: Ticket, expected_version: str | None, actor: User | No
     system's (acknowledgements) do not count as a conflict."""
     if not expected_version or ticket_version(ticket) == expected_version:
         return
-    try:
-        since = int(expected_version)
-    except ValueError as exc:
-        raise DomainError("The form was damaged; reload the page.", field="version") from exc
+    since = parse_int(expected_version, maximum=_LAST_VERSION)
+    if since is None:
+        # Not a version we ever wrote ("²", "-1", a time past the year 9999).
+        raise DomainError("The form was damaged; reload the page.", field="version")
     seen_at = _EPOCH + timedelta(microseconds=since)
     others = (
         ticket.events.filter(created_at__gt=seen_at, actor__isnull=False)

@@ -185,3 +185,21 @@ def test_journey_billing_email_thread(
     assert post_raw(client, ooo).json()["outcome"] == "ignored"
     assert Ticket.objects.count() == 1
     assert ticket.messages.count() == 3
+
+
+@email_urls
+def test_a_nul_in_the_from_address_is_a_final_refusal_not_a_server_error(client, customer):
+    """The mail is kept and recorded as failed (202: sending it again would
+    fail the same way), instead of a 500 with no record of it."""
+    raw = (
+        b"From: Eve <eve\x00@acme.example>\r\nTo: support@helpdesk.test\r\nSubject: Hi\r\n"
+        b"Message-ID: <nul-from@mail.example>\r\n\r\nHello\r\n"
+    )
+    response = post_raw(client, raw)
+    assert response.status_code == 202, response.content
+    assert response.json()["outcome"] == "failed"
+    assert "cannot be stored" in response.json()["error"]
+    record = InboundEmail.objects.get(message_id="<nul-from@mail.example>")
+    assert record.sender == "eve@acme.example"
+    with record.raw.open("rb") as stored:
+        assert stored.read() == raw

@@ -67,11 +67,24 @@ def test_mail_to_a_mailbox_takes_its_category_and_team(customer, billing_categor
 
 
 def test_new_sender_of_a_known_domain_becomes_a_customer_of_that_organisation(acme):
+    acme.adds_senders_by_domain = True
+    acme.save()
     inbound = receive_email(build(sender="Erin Example <Erin@ACME.example>"))
     erin = User.objects.get(email="erin@acme.example")
     assert (erin.role, erin.organization, erin.full_name) == (Role.CUSTOMER, acme, "Erin Example")
     assert inbound.ticket.requester == erin
     assert inbound.ticket.organization == acme
+
+
+def test_a_domain_adds_nobody_to_an_organisation_that_did_not_opt_in(acme):
+    """Anyone can send from an address at a domain; membership would let
+    them into the organisation's tickets, so it is the organisation's choice
+    (off by default)."""
+    assert acme.adds_senders_by_domain is False
+    inbound = receive_email(build(sender="Mallory <mallory@acme.example>"))
+    mallory = User.objects.get(email="mallory@acme.example")
+    assert (mallory.role, mallory.organization) == (Role.CUSTOMER, None)
+    assert inbound.ticket.organization is None
 
 
 def test_unknown_sender_becomes_a_guest_customer(acme):
@@ -165,10 +178,59 @@ def test_reply_is_found_by_the_ticket_key_in_the_subject(customer, colleague):
     ticket = make_ticket(requester=customer, subject="Export is slow", channel=Channel.PORTAL)
     inbound = receive_email(build(subject=f"Re: [{ticket.key}] Export is slow", body="Still."))
     assert (inbound.outcome, inbound.ticket) == (Outcome.THREADED, ticket)
-    # Someone of the requester's organisation may add to it too.
+    # Someone of the requester's organisation who sees its tickets may add to it too.
+    colleague.sees_organization_tickets = True
+    colleague.save()
     chris = build(sender="chris@acme.example", subject=f"[{ticket.key.lower()}]", body="Me too.")
     assert receive_email(chris).ticket == ticket
     assert [m.author for m in ticket.messages.all()] == [customer, customer, colleague]
+
+
+def test_a_colleague_who_cannot_see_the_ticket_on_the_web_cannot_write_to_it(customer, colleague):
+    """The web's access rule decides (tickets_visible_to): a colleague without
+    sees_organization_tickets cannot read Carol's ticket there, so their mail
+    quoting its key opens a ticket of their own."""
+    ticket = make_ticket(requester=customer, subject="Export is slow")
+    inbound = receive_email(
+        build(sender="chris@acme.example", subject=f"Re: [{ticket.key}] Export is slow")
+    )
+    assert inbound.outcome == Outcome.CREATED
+    assert inbound.ticket != ticket
+    assert inbound.ticket.requester == colleague
+    assert ticket.messages.count() == 1
+
+
+def test_knowing_a_message_id_does_not_let_a_stranger_into_the_thread(customer, other_customer):
+    """A forwarded mail carries the thread's Message-IDs: answering it is not
+    a licence to write into a ticket the sender cannot see."""
+    first = build()
+    ticket = receive_email(first).ticket
+    inbound = receive_email(
+        build(
+            sender="dave@globex.example",
+            subject="Fwd: Invoice 1042 charges us twice",
+            body="We have the same problem.",
+            headers={"In-Reply-To": message_id_of(first), "References": message_id_of(first)},
+        )
+    )
+    assert inbound.outcome == Outcome.CREATED
+    assert inbound.ticket.requester == other_customer
+    assert ticket.messages.count() == 1
+
+
+def test_a_merge_into_a_ticket_the_sender_cannot_see_is_no_thread_for_them(
+    customer, other_customer, agent
+):
+    first = build()
+    source = receive_email(first).ticket
+    target = make_ticket(requester=other_customer, subject="Billing outage")
+    services.ticket_merge(source=source, target=target, actor=agent)
+    inbound = receive_email(
+        build(subject="Re: Invoice", body="Ok.", headers={"In-Reply-To": message_id_of(first)})
+    )
+    assert inbound.outcome == Outcome.CREATED
+    assert inbound.ticket not in (source, target)
+    assert not target.messages.filter(author=customer, body="Ok.").exists()
 
 
 def test_a_stranger_quoting_a_ticket_key_opens_a_new_ticket(customer, other_customer):
@@ -284,6 +346,40 @@ def test_a_failure_midway_leaves_no_half_ticket_and_is_recorded(settings, acme):
     assert retried.inbound.outcome == Outcome.CREATED
     assert retried.inbound.reason == ""
     assert Ticket.objects.count() == 1
+
+
+def raw_mail(sender: bytes, subject: bytes = b"Help", body: bytes = b"Hello") -> bytes:
+    """A mail as bytes, for what the standard library will not build (a NUL)."""
+    return (
+        b"From: " + sender + b"\r\nTo: support@helpdesk.test\r\nSubject: " + subject + b"\r\n"
+        b"Date: Mon, 02 Mar 2026 09:00:00 +0000\r\nMessage-ID: <nul-test@mail.example>\r\n"
+        b"\r\n" + body + b"\r\n"
+    )
+
+
+def test_a_nul_in_the_from_address_is_recorded_as_failed_without_writing_it(acme):
+    """PostgreSQL stores no NUL: the address is refused (it names a person, so
+    it is not altered into someone else's), and the failed record is written
+    without it, with the raw mail kept."""
+    raw = raw_mail(b"Eve <eve\x00@acme.example>")
+    receipt = receive(raw)
+    inbound = receipt.inbound
+    assert (inbound.outcome, receipt.temporary) == (Outcome.FAILED, False)
+    assert inbound.reason == "The sender's address holds characters that cannot be stored."
+    assert inbound.sender == "eve@acme.example"
+    with inbound.raw.open("rb") as stored:
+        assert stored.read() == raw
+    assert not Ticket.objects.exists()
+    assert not User.objects.filter(email__startswith="eve").exists()
+
+
+def test_nul_and_undecodable_bytes_in_subject_and_body_are_dropped(customer):
+    inbound = receive_email(
+        raw_mail(b"carol@acme.example", subject=b"Broken \x00export \xff", body=b"It \x00fails.")
+    )
+    assert inbound.outcome == Outcome.CREATED
+    assert inbound.ticket.subject == "Broken export \ufffd"
+    assert inbound.ticket.description == "It fails."
 
 
 def test_a_disabled_sender_is_recorded_as_failed_with_the_reason(customer):

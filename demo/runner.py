@@ -3,12 +3,14 @@ database, all in one transaction (a failed run leaves nothing behind)."""
 
 from __future__ import annotations
 
+import math
 import random
 import sys
 import time
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -19,9 +21,38 @@ from demo.people import build_cast
 from demo.timeline import Stamper, epoch, history_start
 from demo.writers import sink_for
 from tickets import search
+from tickets.models import OPEN_STATUSES, User
 
 # Tickets per chunk: one COPY buffer per table holds a chunk's rows (a few MB).
 CHUNK_SIZE = 20_000
+
+
+# The share of an agent's capacity their seeded open tickets may take, so that
+# routing has room for the tickets that arrive after the seed.
+SEEDED_LOAD = 0.8
+
+
+def fit_capacity_to_load() -> int:
+    """A history seeded with more tickets than the cast's nominal staffing
+    handles leaves agents with more open tickets than their capacity, and
+    routing with nobody to give new tickets to (the demo seeded 62 open
+    against a capacity of 15). Raise each such agent's capacity so their
+    seeded tickets take at most SEEDED_LOAD of it. Returns how many changed."""
+    loads = (
+        User.objects.assignable()
+        .filter(capacity__gt=0)
+        .annotate(
+            load=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES))
+        )
+        .values_list("pk", "capacity", "load")
+    )
+    changed = 0
+    for pk, capacity, load in loads:
+        needed = math.ceil(load / SEEDED_LOAD)
+        if needed > capacity:
+            User.objects.filter(pk=pk).update(capacity=needed)
+            changed += 1
+    return changed
 
 
 @dataclass(frozen=True)
@@ -62,6 +93,7 @@ def seed_demo(
         create_canned_responses()
         if morning_queue:
             create_morning_queue(seed=seed)
+        fit_capacity_to_load()
         if search.is_supported():
             # Search vectors are computed by PostgreSQL from the rows just
             # loaded, in id batches (tickets.search).

@@ -318,3 +318,24 @@ def test_morning_queue_gives_the_demo_agent_open_work(db):
         "ticket.created",
         "ticket.assigned",
     }
+
+
+def test_seeded_open_load_leaves_routing_room(db):
+    """Regression: a seed busier than the cast's staffing left agents far over
+    capacity (62 open against 15), so routing gave new tickets to nobody."""
+    from demo.runner import SEEDED_LOAD, fit_capacity_to_load
+    from tests.factories import make_ticket, make_user
+    from tickets.models import Role
+
+    agent = make_user(Role.AGENT, full_name="Busy Agent", capacity=3)
+    idle = make_user(Role.AGENT, full_name="Idle Agent", capacity=3)
+    customer = make_user(Role.CUSTOMER)
+    for i in range(6):
+        ticket = make_ticket(requester=customer, subject=f"t{i}")
+        ticket.assignee = agent  # assigned in bulk, as the seed writes rows
+        ticket.save(update_fields=["assignee"])
+    assert fit_capacity_to_load() == 1
+    agent.refresh_from_db()
+    idle.refresh_from_db()
+    assert agent.capacity == 8 and 6 <= SEEDED_LOAD * agent.capacity
+    assert idle.capacity == 3

@@ -2,6 +2,7 @@ from typing import cast
 
 from django import forms
 
+from tickets import widgets as fast
 from tickets.forms import ServiceForm
 from tickets.models import AgentTier
 
@@ -9,10 +10,11 @@ from tickets.models import AgentTier
 class ManualEscalationForm(ServiceForm):
     """An agent hands a ticket to a higher support tier, saying why."""
 
-    to_tier = forms.TypedChoiceField(coerce=int, label="Escalate to")
+    # Python-rendered widgets: the form is on every staff ticket page.
+    to_tier = forms.TypedChoiceField(coerce=int, label="Escalate to", widget=fast.Select)
     reason = forms.CharField(
         max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=fast.Textarea(attrs={"rows": 2}),
         help_text="What was tried, why it needs them.",
     )
 

@@ -93,17 +93,22 @@ class ReplyForm(ServiceForm):
         kwargs.setdefault("auto_id", "reply_%s")
         super().__init__(*args, **kwargs)
 
-    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 5}))
-    is_internal = forms.BooleanField(label="Internal note (staff only)", required=False)
+    # Python-rendered widgets (tickets.widgets): the ticket page shows this
+    # form on every view.
+    body = forms.CharField(label="Message", widget=fast.Textarea(attrs={"rows": 5}))
+    is_internal = forms.BooleanField(
+        label="Internal note (staff only)", required=False, widget=fast.CheckboxInput
+    )
     status = forms.ChoiceField(
         label="Then set status",
         choices=[("", "— keep —"), *Status.choices],
         required=False,
+        widget=fast.Select,
     )
     attachments = MultipleFileField()
-    version = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = forms.CharField(widget=fast.HiddenInput, required=False)
     # Set by the page when the agent chose to send despite a newer change.
-    confirm_stale = forms.BooleanField(widget=forms.HiddenInput, required=False)
+    confirm_stale = forms.BooleanField(widget=fast.HiddenInput, required=False)
 
 
 class StatusForm(ServiceForm):
@@ -255,7 +260,7 @@ class SearchForm(forms.Form):
 class TicketKeyForm(ServiceForm):
     """A form that names another ticket by its key (link to parent, merge into)."""
 
-    key = forms.CharField(max_length=30)
+    key = forms.CharField(max_length=30, widget=fast.TextInput)
 
 
 class SavedViewForm(forms.Form):

@@ -59,6 +59,25 @@ class NumberInput(TextInput):
     input_type = "number"
 
 
+class HiddenInput(_PythonRendered, forms.HiddenInput):
+    html = TextInput.html
+
+
+class CheckboxInput(_PythonRendered, forms.CheckboxInput):
+    # Django's checkbox puts `checked` into the attributes and has no value
+    # for a plain boolean: the input markup as it is.
+    html = TextInput.html
+
+
+class Textarea(_PythonRendered, forms.Textarea):
+    def html(self, w: dict) -> SafeString:
+        # django/forms/widgets/textarea.html: a newline after the opening tag.
+        value = format_html("{}", w["value"]) if w["value"] else ""
+        return format_html(
+            '<textarea name="{}"{}>\n{}</textarea>', w["name"], _attrs(w["attrs"]), value
+        )
+
+
 class DateInput(_PythonRendered, forms.DateInput):
     input_type = "date"
     html = TextInput.html

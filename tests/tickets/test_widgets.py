@@ -26,6 +26,11 @@ GROUPED = [("Letters", [("a", "A"), ("b", "B")]), ("x", "X")]
         (fast.TextInput(attrs={"maxlength": 5}), forms.TextInput(attrs={"maxlength": 5}), '<"x">'),
         (fast.TextInput(), forms.TextInput(), None),
         (fast.NumberInput(), forms.NumberInput(), 7),
+        (fast.HiddenInput(), forms.HiddenInput(), "123456"),
+        (fast.CheckboxInput(), forms.CheckboxInput(), True),
+        (fast.CheckboxInput(), forms.CheckboxInput(), False),
+        (fast.Textarea(attrs={"rows": 5}), forms.Textarea(attrs={"rows": 5}), "a <b> & c"),
+        (fast.Textarea(), forms.Textarea(), None),
         (
             fast.DateInput(attrs={"required": True, "disabled": False}),
             forms.DateInput(attrs={"type": "date", "required": True, "disabled": False}),
@@ -60,3 +65,42 @@ def test_an_sla_countdown_is_soon_within_the_breaching_soon_window(time_machine)
     outside = sla_due(now + DUE_SOON_WINDOW + timedelta(minutes=1))
     assert "sla-soon" in inside and "sla-ok" in outside
     assert f'data-soon="{int(DUE_SOON_WINDOW.total_seconds())}"' in inside
+
+
+# The markup the field tag replaced (templates/_field.html, rendered through an
+# include): the tag must produce the same, whitespace aside.
+_FIELD_TEMPLATE = """<div class="field{% if field.errors %} has-error{% endif %}">
+  {% if field.field.widget.input_type == "checkbox" %}
+    <label>{{ field }} {{ field.label }}</label>
+  {% else %}
+    <label for="{{ field.id_for_label }}">{{ field.label }}</label>
+    {{ field }}
+  {% endif %}
+  {% for e in field.errors %}<p class="field-error" role="alert">{{ e }}</p>{% endfor %}
+  {% if field.help_text %}<p class="help">{{ field.help_text }}</p>{% endif %}
+</div>"""
+
+
+def test_the_field_tag_renders_what_the_field_include_did():
+    import re
+
+    from django import forms
+    from django.template import Context, Template
+
+    from tickets.templatetags.form_fields import field
+
+    class Sample(forms.Form):
+        name = forms.CharField(help_text="Your <full> name")
+        kind = forms.ChoiceField(choices=[("a", "A & B"), ("b", "B")])
+        agree = forms.BooleanField(label="I agree")
+
+    reference = Template(_FIELD_TEMPLATE)
+
+    def squeeze(html):
+        return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", str(html))).strip()
+
+    for form in (Sample(), Sample(data={"kind": "zzz"})):
+        form.is_valid()
+        for bound in form:
+            expected = reference.render(Context({"field": bound}))
+            assert squeeze(field(bound)) == squeeze(expected), bound.name

@@ -79,6 +79,34 @@ def search_index_tickets(ticket_ids: list[int]) -> None:
         )
 
 
+# The vector of a row that an UPDATE writes together with its other columns:
+# the subject is a parameter (the one being written: inside an UPDATE, t.subject
+# is the row's old value); the prefix too.
+_ROW_VECTOR_SQL = _VECTOR_SQL.replace("t.subject", "%s")
+
+
+def save_with_vector(ticket: Ticket, fields: Sequence[str]) -> None:
+    """Write `fields` of the ticket and its search vector in one UPDATE
+    (PostgreSQL), so a service that changes the conversation writes the ticket
+    row once in its transaction (tickets.services.base.Edit)."""
+    from django.conf import settings
+
+    quote = connection.ops.quote_name
+    columns, values = [], []
+    for name in fields:
+        field = Ticket._meta.get_field(name)
+        columns.append(f"{quote(field.column)} = %s")
+        values.append(field.get_db_prep_save(getattr(ticket, field.attname), connection))
+    sql = (
+        f"UPDATE tickets_ticket t SET {', '.join(columns)}, "  # noqa: S608 - names from the model
+        f"search_vector = {_ROW_VECTOR_SQL} WHERE t.id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [*values, settings.HELPDESK_TICKET_KEY_PREFIX, ticket.subject, ticket.pk]
+        )
+
+
 def search_index_rebuild(*, batch_size: int = 5000, only_missing: bool = False, progress=None):
     """Recompute vectors for all tickets in id batches; yields tickets done."""
     if not is_supported():

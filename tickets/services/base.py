@@ -9,12 +9,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from tickets import history
+from tickets import history, search
 from tickets.errors import DomainError
 from tickets.lifecycle import Change, PropertiesChanged, announce
 from tickets.models import Ticket, TicketEvent, User
 from tickets.reference import attach_named_relations
-from tickets.search import search_index_tickets
 
 
 def validate(obj: models.Model) -> None:
@@ -128,10 +127,12 @@ class Edit:
         history.record_events(self.events)
         for change in self.announcements:
             announce(change)
-        if self.fields:
+        if self.fields or self.reindex:
             self.ticket.updated_at = self.now
             self.fields.add("updated_at")
-            self.ticket.save(update_fields=sorted(self.fields))
-        if self.reindex:
-            search_index_tickets([self.ticket.pk])
+            if self.reindex and search.is_supported():
+                # The search vector in the same UPDATE: one write of the row.
+                search.save_with_vector(self.ticket, sorted(self.fields))
+            else:
+                self.ticket.save(update_fields=sorted(self.fields))
         return self.ticket

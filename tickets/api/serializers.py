@@ -13,6 +13,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from core.inputs import parse_id, unstorable_text_problem
 from tickets import services
@@ -87,7 +88,22 @@ class TextField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class FlagField(serializers.BooleanField):
+class _EmptyIsAValue(serializers.Field):
+    """In a form body DRF reads an optional field sent empty as left out; one
+    schema describes JSON and multipart bodies alike, and there an empty
+    string is no choice and no boolean, so it is refused as what it is."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+
+class ChoiceInput(_EmptyIsAValue, serializers.ChoiceField):
+    """A choice in a request body."""
+
+
+class FlagField(_EmptyIsAValue, serializers.BooleanField):
     """true or false: a JSON boolean, or the word in a form body. DRF's
     BooleanField also takes 1, "0", "yes", "on"...; the schema says boolean."""
 
@@ -236,7 +252,7 @@ class TicketPageSerializer(serializers.Serializer):
 class TicketCreateInputSerializer(serializers.Serializer):
     subject = TextField(max_length=250)
     description = TextField(help_text="Becomes the first message of the ticket.")
-    priority = serializers.ChoiceField(
+    priority = ChoiceInput(
         choices=Priority.choices,
         required=False,
         help_text="Leave it out to let intake decide (classification, keyword rules).",
@@ -266,12 +282,12 @@ class TicketCreateUploadSerializer(TicketCreateInputSerializer):
 
 class TicketUpdateInputSerializer(serializers.Serializer):
     subject = TextField(max_length=250, required=False)
-    status = serializers.ChoiceField(
+    status = ChoiceInput(
         choices=Status.choices,
         required=False,
         help_text="Customers may only solve their ticket or reopen a solved one.",
     )
-    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    priority = ChoiceInput(choices=Priority.choices, required=False)
     category = SlugOrIdField(queryset=Category.objects.all(), required=False, allow_null=True)
     team = SlugOrIdField(queryset=Team.objects.all(), required=False, allow_null=True)
     assignee = serializers.PrimaryKeyRelatedField(
@@ -327,7 +343,7 @@ class MessageCreateInputSerializer(serializers.Serializer):
     is_internal = FlagField(
         default=False, help_text="Staff only: an internal note the customer never sees."
     )
-    status = serializers.ChoiceField(
+    status = ChoiceInput(
         choices=Status.choices,
         required=False,
         help_text="Staff: move the ticket in the same step (e.g. reply and set pending).",

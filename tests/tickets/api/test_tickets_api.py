@@ -887,3 +887,15 @@ def test_the_api_answers_json_only(api_as, agent):
     response = api_as(agent).get(tickets_url(), HTTP_ACCEPT="text/html")
     assert response.status_code == 406
     assert response.json()["error"]
+
+
+@pytest.mark.parametrize("field", ["status", "is_internal"])
+def test_an_empty_choice_in_a_form_body_is_refused_not_left_out(
+    api_as, agent, customer, access_team, field
+):
+    """The schema (one for JSON and multipart) has no empty choice or boolean;
+    DRF would read an empty form field as left out and accept it."""
+    ticket = make_ticket(requester=customer, team=access_team)
+    response = api_as(agent).post(messages_url(ticket), {"body": "Hi", field: ""})
+    assert response.status_code == 400, response.content
+    assert list(response.json()["fields"]) == [field]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import (
@@ -34,6 +35,7 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.fields import Field
 
 from tickets.models import Ticket, parse_ticket_key
 from tickets.reference import attach_named_relations
@@ -94,7 +96,8 @@ def save_with_vector(ticket: Ticket, fields: Sequence[str]) -> None:
     quote = connection.ops.quote_name
     columns, values = [], []
     for name in fields:
-        field = Ticket._meta.get_field(name)
+        # Concrete columns of the ticket row (never a relation's reverse side).
+        field = cast("Field[Any, Any]", Ticket._meta.get_field(name))
         columns.append(f"{quote(field.column)} = %s")
         values.append(field.get_db_prep_save(getattr(ticket, field.attname), connection))
     sql = (

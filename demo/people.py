@@ -86,7 +86,14 @@ def build_cast() -> Cast:
     }
     orgs = {
         spec.name: Organization.objects.update_or_create(
-            name=spec.name, defaults={"domain": spec.domain, "support_tier": spec.support_tier}
+            name=spec.name,
+            # The demo's accounts opt in to adding new senders of their
+            # domain (journey 3: a colleague e-mails billing@ for the first time).
+            defaults={
+                "domain": spec.domain,
+                "support_tier": spec.support_tier,
+                "adds_senders_by_domain": True,
+            },
         )[0]
         for spec in catalog.ORGANIZATIONS
     }

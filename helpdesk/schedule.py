@@ -41,4 +41,17 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "tickets.classification.tasks.retrain_classifier",
         "schedule": 24 * 3600.0,
     },
+    # Every minute: articles a reviewer approved for a later time go live
+    # (knowledge_base.services.publish_due); one partial-index scan when none is due.
+    "knowledge_base.publish-due": {
+        "task": "knowledge_base.tasks.publish_due_articles",
+        "schedule": 60.0,
+    },
+    # Every minute: page views counted in Redis are added to the articles in one
+    # transaction (never a database write per view), so "most viewed" is at
+    # most a minute behind.
+    "knowledge_base.flush-views": {
+        "task": "knowledge_base.tasks.flush_article_views",
+        "schedule": 60.0,
+    },
 }

@@ -17,6 +17,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.view_ticket",
         "tickets.change_ticket",
         "tickets.add_ticket",
+        # Agents write knowledge-base articles; a manager publishes them.
+        "knowledge_base.edit_articles",
     ],
     Role.MANAGER: [
         "tickets.work_tickets",
@@ -48,6 +50,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
             for action in ("view", "add", "change", "delete")
         ),
         "escalation.view_escalation",
+        # Managers review and publish articles, and keep the help centre's
+        # categories and sections (also in the admin).
+        "knowledge_base.edit_articles",
+        "knowledge_base.approve_articles",
+        *(
+            f"knowledge_base.{action}_{model}"
+            for model in ("category", "section", "article", "tag")
+            for action in ("view", "add", "change", "delete")
+        ),
+        "knowledge_base.view_articlefeedback",
+        "knowledge_base.view_searchterm",
     ],
     # Admins are superusers; the group exists so the role is visible in the admin.
     Role.ADMIN: [],

@@ -11,6 +11,8 @@ admin.site.login_form = auth_views.AdminEmailAuthenticationForm
 urlpatterns = [
     path("", include("tickets.urls")),
     path("", include("escalation.urls")),
+    # The help centre (public articles need no log-in) and the article editor.
+    path("help/", include("knowledge_base.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path(
         "accounts/password_reset/",

@@ -47,6 +47,40 @@ def _clear_cache():
     yield
 
 
+# How long a browser test's teardown waits for the live server's last requests.
+_QUIET_TIMEOUT_S = 20.0
+
+
+@pytest.fixture(autouse=True)
+def _live_server_quiet(request):
+    """Before a browser test's database is flushed, wait until no other
+    connection to it is still running a statement or holding a transaction.
+
+    Closing a browser context does not stop a request the live server thread
+    is already handling (a presence poll, an htmx save): its transaction held
+    a lock the flush's TRUNCATE needed while the TRUNCATE held one it needed,
+    and PostgreSQL broke the deadlock by failing the flush (CI, once), which
+    left the next test with the previous test's rows."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    # Set up after the database fixture, so this teardown runs before its flush.
+    request.getfixturevalue("transactional_db")
+    yield
+    deadline = time.monotonic() + _QUIET_TIMEOUT_S
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid()"
+                " AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')"
+            )
+            busy = cursor.fetchone()[0]
+        if not busy or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def warm_caches(db):
     """Fill what any earlier request would have cached (the user's permission

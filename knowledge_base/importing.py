@@ -37,7 +37,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Max
 from django.utils.text import slugify
 
-from knowledge_base import services
+from knowledge_base import embeddings, services
 from knowledge_base.models import (
     Article,
     ArticleSlug,
@@ -614,20 +614,6 @@ def run_import(
     return tally
 
 
-def articles_to_embed(tally: ImportTally) -> list[int]:
-    """The imported articles visitors can read whose embedding is missing or
-    out of date: created, changed, or never embedded."""
-    live = Article.objects.filter(pk__in=list(tally.outcomes), live_version__gt=0).exclude(
-        status=ArticleStatus.ARCHIVED
-    )
-    missing = set(live.filter(embedding__isnull=True).values_list("pk", flat=True))
-    return sorted(
-        pk
-        for pk in live.values_list("pk", flat=True)
-        if tally.outcomes[pk] != UNCHANGED or pk in missing
-    )
-
-
 def resolve_actor(email: str) -> User:
     """The person an import is done as (`--as`): an editor. Publishing rows
     also needs the approve permission; without it those rows are refused."""
@@ -649,16 +635,14 @@ def write_report(rejected: list[Rejection], path: Path) -> None:
         writer.writerows((r.where, r.field, r.message) for r in rejected)
 
 
-def embed_articles(ids: list[int], *, batch_size: int, progress: bool) -> int | None:
-    """Compute the embeddings of these articles now, in batches, so they are
-    found by semantic search when the import returns (not when a worker gets
-    to them). None when semantic search is off."""
-    try:
-        from knowledge_base import embeddings
-    except ImportError:  # the semantic-search package is not installed with this build
-        return None
+def embed_imported(tally: ImportTally, *, batch_size: int, progress: bool) -> int | None:
+    """Compute now, in batches, the embeddings of the imported articles
+    visitors can read that have none for their live version (created,
+    changed, or never embedded), so semantic search finds them when the
+    import returns rather than when a worker gets to them. None when
+    semantic search is off."""
     if not embeddings.enabled():
         return None
-    if not ids:
-        return 0
+    stale = embeddings.stale_articles().filter(pk__in=list(tally.outcomes))
+    ids = sorted(stale.values_list("pk", flat=True))
     return embeddings.embed_articles(ids, batch_size=batch_size, progress=progress)

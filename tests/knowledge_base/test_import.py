@@ -8,17 +8,14 @@ import csv
 import io
 import json
 import re
-import sys
 import textwrap
-import types
 
-import numpy as np
 import pytest
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 from django.db import connections
 
-from knowledge_base import importing
+from knowledge_base import embeddings, importing
 from knowledge_base.models import (
     Article,
     ArticleStatus,
@@ -404,62 +401,43 @@ def test_a_customer_cannot_be_the_importer(db, tmp_path, customer):
     assert error.returncode == 2 and "may not edit" in str(error)
 
 
-class FakeEmbeddings(types.ModuleType):
-    """knowledge_base.embeddings as the contract gives it, recording its calls."""
-
-    def __init__(self, on: bool) -> None:
-        super().__init__("knowledge_base.embeddings")
-        self.on = on
-        self.calls: list[tuple[list[int], int, bool]] = []
-
-    def enabled(self) -> bool:
-        return self.on
-
-    def embed_articles(self, ids, *, batch_size=32, progress=False) -> int:
-        self.calls.append((list(ids), batch_size, progress))
-        vector = np.ones(4, dtype=np.float32) / 2
-        Article.objects.filter(pk__in=ids).update(
-            embedding=vector.tobytes(), embedding_model="fake"
-        )
-        return len(ids)
-
-
+@pytest.mark.skipif(not embeddings.enabled(), reason="no sentence-embedding model installed")
 def test_the_command_embeds_what_it_published_before_it_returns(db, tmp_path, monkeypatch):
-    fake = FakeEmbeddings(on=True)
-    monkeypatch.setitem(sys.modules, "knowledge_base.embeddings", fake)
-    import knowledge_base
+    calls = []
+    real_embed = embeddings.embed_articles
 
-    monkeypatch.setattr(knowledge_base, "embeddings", fake, raising=False)
+    def embed(ids, **kwargs):
+        calls.append((list(ids), kwargs))
+        return real_embed(ids, **kwargs)
+
+    monkeypatch.setattr(embeddings, "embed_articles", embed)
     path = write_csv(tmp_path, GOOD_CSV)
 
     out, _ = run(path, "--batch-size", "2")
 
-    live = sorted(
-        Article.objects.filter(live_version__gt=0).values_list("pk", flat=True)
-    )  # the draft has no embedding to compute
-    assert len(live) == 3
-    assert fake.calls == [(live, 2, False)]
+    live = sorted(Article.objects.filter(live_version__gt=0).values_list("pk", flat=True))
+    assert len(live) == 3  # the draft has no live version to embed
+    assert calls == [(live, {"batch_size": 2, "progress": False})]
     assert "Embeddings computed for 3 articles." in out
-    assert set(Article.objects.filter(pk__in=live).values_list("embedding_model", flat=True)) == {
-        "fake"
-    }
+    assert not embeddings.stale_articles().exists()
+    # Found by meaning as soon as the command has returned.
+    reset = Article.objects.get(slug="reset-your-password")
+    ranked = embeddings.semantic_rank("I forgot my login credentials", visibilities=["public"])
+    assert ranked[0][0] == reset.pk
 
-    # Again: nothing changed and every article has its embedding, nothing to do.
-    fake.calls.clear()
-    run(path)
-    assert fake.calls == []
+    # Again, unchanged: every vector is current, nothing to compute.
+    calls.clear()
+    out, _ = run(path)
+    assert calls == [([], {"batch_size": 64, "progress": False})]
+    assert "Embeddings computed for 0 articles." in out
 
 
 def test_no_embeddings_when_semantic_search_is_off(db, tmp_path, monkeypatch):
-    fake = FakeEmbeddings(on=False)
-    monkeypatch.setitem(sys.modules, "knowledge_base.embeddings", fake)
-    import knowledge_base
-
-    monkeypatch.setattr(knowledge_base, "embeddings", fake, raising=False)
+    monkeypatch.setattr(embeddings, "enabled", lambda: False)
 
     out, _ = run(write_csv(tmp_path, "A,B,,,,,,,\n"))
 
-    assert fake.calls == [] and "Semantic search is off" in out
+    assert "Semantic search is off" in out
     assert Article.objects.get().embedding is None
 
 

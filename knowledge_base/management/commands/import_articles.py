@@ -80,10 +80,8 @@ class Command(BaseCommand):
             total=source.total, unit=" rows", file=sys.stderr, disable=not show_progress
         ) as bar:
             tally = importing.run_import(source, actor=actor, progress=bar.update)
-        embedded = importing.embed_articles(
-            importing.articles_to_embed(tally),
-            batch_size=options["batch_size"],
-            progress=show_progress,
+        embedded = importing.embed_imported(
+            tally, batch_size=options["batch_size"], progress=show_progress
         )
 
         counts = ", ".join(f"{n} {what}" for what, n in tally.counts.items())

@@ -33,6 +33,7 @@ from django.utils.module_loading import import_string
 from tickets import services
 from tickets.history import event
 from tickets.models import Category, Priority, Team, Ticket, TicketEvent, User
+from tickets.suggestions import ShownSuggestion, shown_articles_record
 
 if TYPE_CHECKING:
     from tickets.classification.steps import Decision
@@ -127,11 +128,14 @@ def intake_ticket(
     category: Category | None = None,
     team: Team | None = None,
     email_message_id: str = "",
+    shown_articles: Sequence[ShownSuggestion] = (),
 ) -> Ticket:
     """Open a ticket from any channel and run the intake steps on it.
 
     `priority`, `category` and `team` are what the submitter chose explicitly;
-    the steps respect them and fill in the rest."""
+    the steps respect them and fill in the rest. `shown_articles` are the
+    articles the portal suggested while the request was written (checked by
+    the caller: tickets.suggestions.shown_read), kept with the ticket."""
     ticket = services.ticket_create(
         requester=requester,
         subject=subject,
@@ -144,6 +148,8 @@ def intake_ticket(
         attachments=attachments,
         email_message_id=email_message_id,
     )
+    if shown_articles:
+        shown_articles_record(ticket=ticket, shown=shown_articles)
     run_intake(
         [
             Intake(

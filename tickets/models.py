@@ -773,6 +773,36 @@ class Deflection(models.Model):
         return f"{self.article_title} ({self.created_at:%Y-%m-%d})"
 
 
+class ShownArticle(models.Model):
+    """An article the portal suggested while the customer wrote the request
+    that became this ticket: it did not deflect it. With Deflection it gives
+    the self-service rate (deflections / (deflections + tickets shown
+    suggestions)) and the articles that fail to deflect. Referenced by the
+    provider's id, as Deflection does; written by intake with the ticket."""
+
+    # The unique constraint below serves the ticket's lookups: no index of its own.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="shown_articles", db_index=False
+    )
+    article_ref = models.CharField(max_length=100)
+    article_title = models.CharField(max_length=255)
+    # 1 = the first suggestion (the best rank it was shown at).
+    position = models.PositiveSmallIntegerField()
+    # When the portal first showed it to the customer.
+    shown_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["ticket", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "article_ref"], name="shown_article_once")
+        ]
+        # Analytics counts what was shown in a period (beside deflection_created).
+        indexes = [models.Index(fields=["shown_at"], name="shown_article_shown_at")]
+
+    def __str__(self) -> str:
+        return f"{self.article_title} shown on {self.ticket_id}"
+
+
 class OutboundEmail(models.Model):
     """One e-mail the helpdesk owes somebody: the outbox, for every mail the
     product sends (acknowledgements, replies, merge notices, SLA and

@@ -190,6 +190,14 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             category=data.get("category"),
             attachments=data["attachments"],
             actor=request.user,
+            # The articles the form showed, as signed by ticket_suggestions.
+            shown_articles=(
+                ()
+                if on_behalf
+                else suggestions.shown_read(
+                    request.POST.get("shown", ""), selectors.logged_in_user(request)
+                ).articles
+            ),
         )
         if ticket is not None:
             if not on_behalf:
@@ -215,13 +223,27 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def ticket_suggestions(request: HttpRequest) -> HttpResponse:
-    """Articles that may answer what the customer is typing (an htmx fragment)."""
+    """Articles that may answer what the customer is typing (an htmx fragment).
+
+    The form sends back its signed record of what it has shown (`shown`); the
+    answer adds what it shows now. When the articles are the ones already on
+    screen the answer is 204 and htmx leaves the list alone (no flicker, no
+    repeated announcement by screen readers)."""
     user = selectors.logged_in_user(request)
     text = f"{request.GET.get('subject', '')} {request.GET.get('description', '')}"[:1000]
+    found = suggestions.suggest(text, user)
+    before = suggestions.shown_read(request.GET.get("shown", ""), user)
+    if before.current == tuple(s.ref for s in found) and (found or before.articles):
+        return HttpResponse(status=204)
+    shown = suggestions.shown_add(before, found)
     return render(
         request,
         "tickets/_suggestions.html",
-        {"suggestions": suggestions.suggest(text, user), "query": text.strip()},
+        {
+            "suggestions": [(s, suggestions.suggestion_token(s, user)) for s in found],
+            "query": text.strip(),
+            "shown_token": suggestions.shown_token(shown, user),
+        },
     )
 
 
@@ -231,11 +253,10 @@ def ticket_deflected(request: HttpRequest) -> HttpResponse:
     """ "This answered my question": count the deflection, open no ticket.
     (A refusal is shown by tickets.middleware.DomainErrorMiddleware.)"""
     user = selectors.logged_in_user(request)
-    suggestions.deflection_record(
+    suggestions.deflection_from_token(
         user=user,
         query=request.POST.get("query", ""),
-        article_ref=request.POST.get("article_ref", ""),
-        article_title=request.POST.get("article_title", ""),
+        token=request.POST.get("suggestion", ""),
     )
     messages.success(request, "Glad that helped! No request was opened.")
     return redirect("tickets:home")

@@ -20,7 +20,7 @@ def test_customer_is_helped_by_an_article_then_submits_a_request(
     page.get_by_label("Subject").press_sequentially("I forgot my password", delay=20)
     page.get_by_text("How to reset your password").wait_for()
     page.screenshot(path=screenshot_dir / "portal-suggestions.png", full_page=True)
-    page.get_by_role("button", name="This answered my question").click()
+    page.get_by_role("button", name="This solved my problem").click()
     page.get_by_text("No request was opened").wait_for()
     assert Deflection.objects.filter(user=customer, article_ref="kb-1").count() == 1
     assert Ticket.objects.count() == 0

@@ -376,14 +376,11 @@ def test_portal_suggests_articles_and_records_deflection(client, customer, setti
         reverse("tickets:suggestions"), {"subject": "forgot password", "description": ""}
     )
     assert b"How to reset your password" in fragment.content
-    assert b"This answered my question" in fragment.content
+    assert b"This solved my problem" in fragment.content
+    token = re.search(rb'name="suggestion" value="([^"]+)"', fragment.content).group(1).decode()
     response = client.post(
         reverse("tickets:deflected"),
-        {
-            "query": "forgot password",
-            "article_ref": "kb-1",
-            "article_title": "How to reset your password",
-        },
+        {"query": "forgot password", "suggestion": token},
         follow=True,
     )
     assert b"No request was opened" in response.content
@@ -396,7 +393,7 @@ def test_no_provider_no_suggestions(client, customer, settings):
     settings.HELPDESK_SUGGESTION_PROVIDERS = []
     client.force_login(customer)
     fragment = client.get(reverse("tickets:suggestions"), {"subject": "forgot password"})
-    assert fragment.status_code == 200 and fragment.content.strip() == b""
+    assert fragment.status_code == 200 and b"<section" not in fragment.content
 
 
 def test_select_lists_follow_edits_at_once(client, agent, manager, customer, access_team):
@@ -411,3 +408,100 @@ def test_select_lists_follow_edits_at_once(client, agent, manager, customer, acc
     page = client.get(reverse("tickets:list"), {"queue": "unassigned"}).content.decode()
     assert "Brand new category" in page
     assert "Maggie Renamed" in page
+
+
+# --- what the portal showed, kept with the request ---------------------------
+
+
+def _shown_token(client, **typed):
+    fragment = client.get(reverse("tickets:suggestions"), typed)
+    assert fragment.status_code == 200
+    return re.search(rb'name="shown" id="shown-articles"[^>]* value="([^"]*)"', fragment.content)
+
+
+def test_submitted_request_keeps_the_articles_it_was_shown(client, customer, settings):
+    from tickets.models import ShownArticle
+
+    settings.HELPDESK_SUGGESTION_PROVIDERS = ["tests.tickets.suggestion_provider.provider"]
+    client.force_login(customer)
+    first = _shown_token(client, subject="forgot password", description="")
+    # The form sends its record back; the next answer adds what it shows now.
+    second = client.get(
+        reverse("tickets:suggestions"),
+        {"subject": "verifying account", "description": "", "shown": first.group(1).decode()},
+    )
+    token = re.search(rb'id="shown-articles"[^>]* value="([^"]*)"', second.content).group(1)
+    response = client.post(
+        reverse("tickets:new"),
+        {"subject": "Still locked out", "description": "Tried it.", "shown": token.decode()},
+    )
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    shown = list(ShownArticle.objects.filter(ticket=ticket).values_list("article_ref", "position"))
+    assert shown == [("kb-1", 1), ("kb-2", 1)]
+
+
+def test_same_articles_answer_no_content(client, customer, settings):
+    settings.HELPDESK_SUGGESTION_PROVIDERS = ["tests.tickets.suggestion_provider.provider"]
+    client.force_login(customer)
+    token = _shown_token(client, subject="forgot password").group(1).decode()
+    again = client.get(
+        reverse("tickets:suggestions"), {"subject": "forgot my password", "shown": token}
+    )
+    assert again.status_code == 204
+
+
+def test_forged_or_foreign_shown_record_is_ignored(client, customer, other_customer, settings):
+    from tickets.models import ShownArticle
+
+    settings.HELPDESK_SUGGESTION_PROVIDERS = ["tests.tickets.suggestion_provider.provider"]
+    client.force_login(other_customer)
+    foreign = _shown_token(client, subject="forgot password").group(1).decode()
+    client.force_login(customer)
+    for shown in (foreign, foreign[:-2] + "xx", "kb-1"):
+        response = client.post(
+            reverse("tickets:new"), {"subject": "Locked out", "description": "x", "shown": shown}
+        )
+        assert response.status_code == 302
+    assert Ticket.objects.count() == 3
+    assert not ShownArticle.objects.exists()
+
+
+def test_failed_intake_keeps_no_shown_articles(client, customer, settings):
+    from tickets.models import ShownArticle
+
+    settings.HELPDESK_SUGGESTION_PROVIDERS = ["tests.tickets.suggestion_provider.provider"]
+    settings.HELPDESK_INTAKE_STEPS = ["tests.tickets.test_views.refusing_step"]
+    client.force_login(customer)
+    token = _shown_token(client, subject="forgot password").group(1).decode()
+    response = client.post(
+        reverse("tickets:new"), {"subject": "Locked out", "description": "x", "shown": token}
+    )
+    assert response.status_code == 400
+    # The form keeps its record for the next try.
+    assert token.encode() in response.content
+    assert not Ticket.objects.exists() and not ShownArticle.objects.exists()
+
+
+def refusing_step(intakes):
+    from tickets.errors import DomainError
+
+    raise DomainError("Intake refused it.")
+
+
+def test_deflection_needs_a_suggestion_signed_for_this_customer(
+    client, customer, other_customer, settings
+):
+    from tickets.models import Deflection
+
+    settings.HELPDESK_SUGGESTION_PROVIDERS = ["tests.tickets.suggestion_provider.provider"]
+    client.force_login(other_customer)
+    fragment = client.get(reverse("tickets:suggestions"), {"subject": "forgot password"})
+    foreign = re.search(rb'name="suggestion" value="([^"]+)"', fragment.content).group(1).decode()
+    client.force_login(customer)
+    for token in (foreign, "kb-1", ""):
+        response = client.post(
+            reverse("tickets:deflected"), {"query": "x", "suggestion": token}, follow=True
+        )
+        assert b"That suggestion has expired" in response.content
+    assert not Deflection.objects.exists()

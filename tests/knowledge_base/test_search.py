@@ -7,6 +7,7 @@ pages."""
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from knowledge_base import search
 from knowledge_base.models import SearchTerm, Visibility
@@ -264,3 +265,89 @@ def test_the_substring_fallback_ranks_and_filters_like_the_real_search(visibilit
     hits = search._fallback_page(customer, ranked, ["steps"])
     assert [h.article.title for h in hits] == ["Refund rules for customers"]
     assert "<mark>steps</mark>" in hits[0].snippet
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def test_the_search_page_lists_ranked_results_with_snippets(client, corpus):
+    response = client.get(reverse("kb:search"), {"q": "password"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.index("Reset your password") < body.index("Download an invoice")
+    assert "<mark>password</mark>" in body
+    assert "3 articles" in body
+    # Logged for the content gaps, once per search.
+    assert SearchTerm.objects.get().searches == 1
+
+
+def test_the_search_page_pages_through_results(client, make_article):
+    for n in range(13):
+        make_article(f"Shipping note {n}", "Shipping takes a few days.")
+    first = client.get(reverse("kb:search"), {"q": "shipping"}).content.decode()
+    second = client.get(reverse("kb:search"), {"q": "shipping", "page": 2}).content.decode()
+    assert first.count('class="search-hit"') == 10 and second.count('class="search-hit"') == 3
+    assert "page 2 of 2" in second and 'rel="prev"' in second and 'rel="next"' in first
+    assert SearchTerm.objects.get().searches == 1
+    assert client.get(reverse("kb:search"), {"q": "shipping", "page": "x"}).status_code == 200
+
+
+def test_no_results_offers_a_request(client, customer, corpus):
+    anonymous = client.get(reverse("kb:search"), {"q": "zebra crossing"}).content.decode()
+    assert "No articles match" in anonymous and "Log in to submit a request" in anonymous
+    client.force_login(customer)
+    signed_in = client.get(reverse("kb:search"), {"q": "zebra crossing"}).content.decode()
+    assert reverse("tickets:new") in signed_in and "Submit a request" in signed_in
+    assert SearchTerm.objects.get().without_results == 2
+
+
+def test_the_search_page_shows_only_what_the_visitor_may_read(client, customer, visibility_corpus):
+    anonymous = client.get(reverse("kb:search"), {"q": "refund"}).content.decode()
+    assert "Refund rules for everyone" in anonymous and "for customers" not in anonymous
+    assert "1 article<" in anonymous
+    client.force_login(customer)
+    signed_in = client.get(reverse("kb:search"), {"q": "refund"}).content.decode()
+    assert "Refund rules for customers" in signed_in and "4242" not in signed_in
+
+
+@pytest.fixture
+def gaps_data(make_article, customer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from knowledge_base import services
+    from knowledge_base.models import ArticleFeedback
+
+    today = timezone.localdate()
+    SearchTerm.objects.create(term="refund crypto", day=today, searches=5, without_results=5)
+    SearchTerm.objects.create(
+        term="dark mode", day=today - timedelta(days=40), searches=9, without_results=9
+    )
+    SearchTerm.objects.create(term="password", day=today, searches=7, without_results=0)
+    article = make_article("Export your data", "Use the export button.")
+    services.feedback_record(
+        article=article, user=customer, helpful=False, comment="The button <b>is</b> gone"
+    )
+    old = make_article("Old screen", "Gone.")
+    ArticleFeedback.objects.create(
+        article=old, helpful=False, visitor="v1", created_at=timezone.now() - timedelta(days=60)
+    )
+
+
+def test_content_gaps_list_unanswered_searches_and_unhelpful_articles(client, manager, gaps_data):
+    client.force_login(manager)
+    page = client.get(reverse("kb:gaps")).content.decode()
+    assert "refund crypto" in page and "dark mode" not in page and "password" not in page
+    assert "Export your data" in page and "The button &lt;b&gt;is&lt;/b&gt; gone" in page
+    assert "Old screen" not in page
+    longer = client.get(reverse("kb:gaps"), {"days": 90}).content.decode()
+    assert "dark mode" in longer and "Old screen" in longer
+    assert longer.index("dark mode") < longer.index("refund crypto")  # 9 misses before 5
+
+
+def test_content_gaps_are_for_reviewers_only(client, agent, customer, gaps_data):
+    assert client.get(reverse("kb:gaps")).status_code == 302
+    for user in (agent, customer):
+        client.force_login(user)
+        assert client.get(reverse("kb:gaps")).status_code == 403

@@ -386,7 +386,8 @@ HELPDESK_INCIDENT_SPIKE_FACTOR = env_float("HELPDESK_INCIDENT_SPIKE_FACTOR", 2.0
 # get a "still working on it" e-mail (0: never).
 HELPDESK_PROACTIVE_UPDATE_HOURS = env_int("HELPDESK_PROACTIVE_UPDATE_HOURS", 8)
 # Side panels of the staff ticket page contributed by other apps (tickets.ticket_page).
-HELPDESK_TICKET_PANELS = ["escalation.panels.sla_panel"]
+# The knowledge base's panel (suggested articles, "Create article") loads lazily.
+HELPDESK_TICKET_PANELS = ["escalation.panels.sla_panel", "knowledge_base.panels.articles_panel"]
 # Below this confidence the classifier's category is not used (keyword rules, then
 # the triage queue). Given in percent because helpdesk/env.py has no float reader.
 HELPDESK_CLASSIFIER_MIN_CONFIDENCE = env_int("HELPDESK_CLASSIFIER_MIN_CONFIDENCE_PCT", 60) / 100
@@ -411,8 +412,11 @@ HELPDESK_CLASSIFIER_RECHECK_SECONDS = env_int("HELPDESK_CLASSIFIER_RECHECK_SECON
 # (tickets.classification.sentiment.is_angry).
 HELPDESK_ANGRY_SENTIMENT = env_float("HELPDESK_ANGRY_SENTIMENT", -0.6)
 # Callables suggesting articles while a customer writes a request
-# (tickets/suggestions.py); the knowledge base adds itself here.
-HELPDESK_SUGGESTION_PROVIDERS: list[str] = []
+# (tickets/suggestions.py): the knowledge base's search.
+HELPDESK_SUGGESTION_PROVIDERS: list[str] = ["knowledge_base.suggestions.provider"]
+# Where an anonymous visitor of `/` is sent: the public help centre (a path or
+# a full URL; the log-in page links to it too).
+HELPDESK_PUBLIC_HOME_URL = env_str("HELPDESK_PUBLIC_HOME_URL", "/help/")
 
 
 def _bundled_embedding_model() -> str:

@@ -4,7 +4,7 @@ separately, under /api/v1/kb/."""
 
 from django.urls import path
 
-from knowledge_base.views import editor, public
+from knowledge_base.views import agents, editor, public
 from knowledge_base.views import search as search_views
 
 app_name = "kb"
@@ -30,4 +30,8 @@ urlpatterns = [
     # Search and the managers' content gaps (knowledge_base/views/search.py).
     path("search/", search_views.search, name="search"),
     path("manage/gaps/", search_views.content_gaps, name="gaps"),
+    # Beside a ticket, for agents (knowledge_base/views/agents.py): the ticket
+    # panel's suggested articles, and an article drafted from the ticket.
+    path("manage/tickets/<int:pk>/articles/", agents.ticket_articles, name="ticket_articles"),
+    path("manage/from-ticket/<int:pk>/", agents.from_ticket, name="from_ticket"),
 ]

@@ -1,0 +1,84 @@
+"""The knowledge base beside an agent working a ticket: the articles that may
+answer the ticket (read) and an article drafted from the ticket's question
+and the agent's answer (write, through knowledge_base.services)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from knowledge_base import services
+from knowledge_base.models import ArticleVersion, Visibility
+from knowledge_base.search import Hit, search_articles
+from tickets.models import STAFF_ROLES, Message, Ticket, User
+
+# Articles the ticket page suggests.
+PANEL_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class TicketArticle:
+    """A suggested article as the ticket panel shows it."""
+
+    hit: Hit
+    url: str  # absolute: it goes into a reply read elsewhere
+    link: str  # the Markdown link an agent inserts: [Title](url)
+
+    @property
+    def internal(self) -> bool:
+        return self.hit.article.visibility == Visibility.INTERNAL
+
+
+def ticket_text(ticket: Ticket) -> str:
+    """What the ticket asks: its subject and the customer's first message."""
+    return f"{ticket.subject}\n{ticket.description}"
+
+
+def markdown_link(title: str, url: str) -> str:
+    """[title](url), with the brackets of the title escaped."""
+    label = title.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    return f"[{label}]({url})"
+
+
+def suggested_for_ticket(user: User, ticket: Ticket, *, query: str = "") -> list[Hit]:
+    """Articles `user` may read that may answer the ticket (or `query`, when
+    the agent searches for something else): internal ones too for staff."""
+    return search_articles(
+        user, query or ticket_text(ticket), limit=PANEL_LIMIT, match="all" if query else "any"
+    ).hits
+
+
+def latest_public_answer(ticket: Ticket) -> Message | None:
+    """The newest reply the helpdesk's staff sent the customer (no internal note)."""
+    return (
+        ticket.messages.filter(is_internal=False, author__role__in=STAFF_ROLES)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def draft_body(ticket: Ticket, answer: Message | None) -> str:
+    """The Markdown body of an article drafted from the ticket."""
+    question = ticket.description.strip() or ticket.subject
+    reply = answer.body.strip() if answer is not None else ""
+    return (
+        f"## Question\n\n{question}\n\n"
+        f"## Answer\n\n{reply or '_Write the answer here: this ticket has no public reply yet._'}\n"
+    )
+
+
+@transaction.atomic
+def article_from_ticket(*, actor: User, ticket: Ticket) -> ArticleVersion:
+    """An internal draft from the ticket: its subject as the title, the
+    customer's question and the staff's latest public answer as the body. An
+    editor then rewrites it for readers and picks who may see it. The caller
+    has checked that `actor` may see the ticket; article_save checks that they
+    may edit articles."""
+    return services.article_save(
+        actor=actor,
+        title=ticket.subject[:200],
+        body=draft_body(ticket, latest_public_answer(ticket)),
+        visibility=Visibility.INTERNAL,
+        note=f"Drafted from ticket {ticket.key}",
+    )

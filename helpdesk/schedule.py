@@ -54,4 +54,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "knowledge_base.tasks.flush_article_views",
         "schedule": 60.0,
     },
+    # Every 2 minutes: live articles with no sentence embedding, or one of
+    # another model or an older version, are embedded (up to 200 a run),
+    # behind the on-commit embed_article task. Finding none is one query.
+    "knowledge_base.embed-stale": {
+        "task": "knowledge_base.tasks.embed_stale_articles",
+        "schedule": 120.0,
+    },
 }

@@ -17,7 +17,7 @@ import difflib
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -28,6 +28,8 @@ from django.utils.text import slugify
 from redis import Redis
 from redis.exceptions import RedisError
 
+from knowledge_base import embeddings
+from knowledge_base.embeddings.tasks import embed_article
 from knowledge_base.markdown import render_markdown
 from knowledge_base.models import (
     Article,
@@ -44,6 +46,9 @@ from knowledge_base.models import (
 from knowledge_base.selectors import can_approve, can_edit
 from tickets.errors import DomainError
 from tickets.models import User
+
+if TYPE_CHECKING:
+    from core.tasks import OnCommitTask
 
 MAX_BODY_CHARS = 200_000
 
@@ -239,6 +244,9 @@ def _make_live(article: Article, version: ArticleVersion, now: datetime) -> None
     article.tag_names = ", ".join(names)
     article.save()
     article.tags.set([Tag.objects.get_or_create(name=name)[0] for name in names])
+    # Its sentence embedding (semantic search), by a worker once this commits.
+    if embeddings.enabled():
+        cast("OnCommitTask[[int], int]", embed_article).delay_on_commit(article.pk)
 
 
 @transaction.atomic

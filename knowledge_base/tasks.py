@@ -3,6 +3,10 @@
 from celery import shared_task
 
 from knowledge_base import services
+from knowledge_base.embeddings.tasks import (  # noqa: F401  (registers the tasks)
+    embed_article,
+    embed_stale_articles,
+)
 
 
 @shared_task(acks_late=True)

@@ -36,12 +36,13 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db.models import CharField, F, Q, QuerySet, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import F, Q, QuerySet
 
+from knowledge_base.embeddings import index
 from knowledge_base.embeddings.minilm import REQUIRED_FILES, MiniLM, ModelFolderError
+from knowledge_base.embeddings.queries import embedded_as, live_articles
 from knowledge_base.markdown import plain_text
-from knowledge_base.models import Article, ArticleStatus
+from knowledge_base.models import Article
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ __all__ = [
     "embed_articles",
     "enabled",
     "encode",
+    "live_articles",
     "model_folder",
     "model_label",
     "semantic_rank",
@@ -186,23 +188,13 @@ def article_text(article: Article) -> str:
     return "\n".join(part for part in parts if part)[:MAX_TEXT_CHARS]
 
 
-def _embedded_as(label: str) -> Concat:
-    """SQL: the embedding_model of an up-to-date vector of the row."""
-    return Concat(Value(f"{label}#"), Cast(F("live_version"), CharField()))
-
-
-def live_articles() -> QuerySet[Article]:
-    """Articles visitors may see (whoever may see them): what semantic_rank searches."""
-    return Article.objects.filter(live_version__gt=0).exclude(status=ArticleStatus.ARCHIVED)
-
-
 def stale_articles() -> QuerySet[Article]:
     """Live articles with no vector, or one from another model or from an
     older version of the article."""
     label = model_label()
     return (
         live_articles()
-        .alias(current=_embedded_as(label))
+        .alias(current=embedded_as(label))
         .filter(Q(embedding__isnull=True) | ~Q(embedding_model=F("current")))
     )
 
@@ -212,8 +204,6 @@ def embed_articles(ids: Iterable[int], *, batch_size: int = 32, progress: bool =
     fields). Returns how many were stored. With progress=True a progress bar
     goes to stderr (management commands)."""
     from tqdm import tqdm
-
-    from knowledge_base.embeddings import index
 
     ids = list(dict.fromkeys(ids))
     if not ids:
@@ -252,8 +242,6 @@ def semantic_rank(
     from this process's matrix, which follows the database within
     HELPDESK_KB_EMBEDDING_RECHECK_SECONDS: callers load the rows through
     knowledge_base.selectors.articles_visible_to."""
-    from knowledge_base.embeddings import index
-
     query = " ".join((query or "").split())[:MAX_TEXT_CHARS]
     folder = model_folder()
     if folder is None or not query or limit <= 0:

@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import CharField, Count, F, Max, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Count, Max, Q
+
+from knowledge_base.embeddings.queries import embedded_as, live_articles
 
 logger = logging.getLogger(__name__)
 
@@ -119,15 +120,11 @@ _lock = threading.Lock()
 
 
 def _rows(label: str):
-    from knowledge_base.embeddings import live_articles
-
     return live_articles().filter(embedding_model__startswith=f"{label}#", embedding__isnull=False)
 
 
 def _stamp(label: str) -> tuple[Any, ...]:
-    from knowledge_base.embeddings import live_articles
-
-    current = Concat(Value(f"{label}#"), Cast(F("live_version"), CharField()))
+    current = embedded_as(label)
     row = live_articles().aggregate(
         vectors=Count("id", filter=Q(embedding_model__startswith=f"{label}#")),
         fresh=Count("id", filter=Q(embedding_model=current)),

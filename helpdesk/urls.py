@@ -28,6 +28,8 @@ urlpatterns = [
         "favicon.ico",
         RedirectView.as_view(url=static("helpdesk/favicon.ico"), permanent=False),
     ),
+    # The knowledge base's API, before /api/ (whose catch-all would answer it).
+    path("api/v1/kb/", include("knowledge_base.api.urls")),
     path("api/", include("tickets.api.urls")),
     # Inbound mail services POST raw RFC 822 messages here (token-authenticated).
     path("inbound/email/", email_views.inbound_email, name="inbound_email"),

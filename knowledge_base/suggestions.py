@@ -4,19 +4,26 @@ articles that may answer what a customer is typing, found by the help
 centre's own search and limited to what that customer may read.
 
 tickets/ never imports this module; it only knows the dotted path in the
-setting and the `Suggestion` it returns."""
+setting and the `Suggestion` it returns.
+
+A customer who finds the answer in the help centre itself and says so ("Was
+this helpful?" - yes) is a deflection too (feedback_with_deflection), named
+by the same ref as the portal's."""
 
 from __future__ import annotations
 
 import html
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.urls import reverse
 from django.utils.html import strip_tags
 
+from knowledge_base import services
+from knowledge_base.models import Article, ArticleFeedback
 from knowledge_base.search import Hit, search_articles
 from tickets.models import User
-from tickets.suggestions import Suggestion
+from tickets.suggestions import Suggestion, deflection_record
 
 # How many articles the portal shows at most.
 LIMIT = 5
@@ -58,3 +65,41 @@ def provider(text: str, user: User | AnonymousUser) -> list[Suggestion]:
         )
         for hit in results.hits
     ]
+
+
+@transaction.atomic
+def feedback_with_deflection(
+    *,
+    article: Article,
+    helpful: bool,
+    user: User | None = None,
+    session_key: str = "",
+    comment: str = "",
+) -> ArticleFeedback:
+    """ "Was this helpful?" in the help centre (services.feedback_record), and
+    a deflection when a signed-in customer says the article helped: they
+    helped themselves instead of writing to the helpdesk. Only a change to
+    "yes" counts (a comment sent after it, or the same answer again, does
+    not); staff and anonymous visitors are not deflections."""
+    customer = (
+        user if helpful and user is not None and not user.has_perm("tickets.work_tickets") else None
+    )
+    answered_yes = False
+    if customer is not None:
+        # One person's answers one at a time: the check below sees the
+        # other tab's answer instead of racing it.
+        User.objects.select_for_update().filter(pk=customer.pk).first()
+        answered_yes = ArticleFeedback.objects.filter(
+            article=article, user=customer, helpful=True
+        ).exists()
+    feedback = services.feedback_record(
+        article=article, helpful=helpful, user=user, session_key=session_key, comment=comment
+    )
+    if customer is not None and not answered_yes:
+        deflection_record(
+            user=customer,
+            query="",
+            article_ref=article_ref(article.pk),
+            article_title=article.title,
+        )
+    return feedback

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from knowledge_base import pages, services
 from knowledge_base.models import Article
+from knowledge_base.suggestions import feedback_with_deflection
 from tickets.errors import DomainError
 
 SECTION_PAGE_SIZE = 30
@@ -114,7 +115,8 @@ def feedback(request: HttpRequest, slug: str) -> HttpResponse:
         if user is None and request.session.session_key is None:
             request.session.save()  # an anonymous visitor's answer is keyed by the session
         try:
-            services.feedback_record(
+            # A signed-in customer's "yes" is a deflection too.
+            feedback_with_deflection(
                 article=the_article,
                 helpful=answer == "yes",
                 user=user,

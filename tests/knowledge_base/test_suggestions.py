@@ -181,3 +181,37 @@ def test_a_failed_request_keeps_no_shown_articles(client, articles, customer, se
     assert b"Intake refused the request." in response.content
     assert not Ticket.objects.exists()
     assert not ShownArticle.objects.exists()
+
+
+# --- a deflection in the help centre itself ----------------------------------------------
+
+
+def test_a_customer_who_marks_an_article_helpful_is_a_deflection(client, articles, customer):
+    public = articles[Visibility.PUBLIC]
+    url = reverse("kb:feedback", args=[public.slug])
+    client.force_login(customer)
+    client.post(url, {"helpful": "yes"})
+    client.post(url, {"helpful": "yes", "comment": "The reset link worked."})
+    deflection = Deflection.objects.get()
+    assert (deflection.user, deflection.article_ref, deflection.article_title) == (
+        customer,
+        f"kb-{public.pk}",
+        public.title,
+    )
+    # A later "no" changes the article's counts, not the deflection recorded.
+    client.post(url, {"helpful": "no"})
+    assert Deflection.objects.count() == 1
+    public.refresh_from_db()
+    assert (public.helpful_count, public.unhelpful_count) == (0, 1)
+
+
+def test_staff_anonymous_and_unhelpful_answers_are_no_deflection(client, articles, customer, agent):
+    url = reverse("kb:feedback", args=[articles[Visibility.PUBLIC].slug])
+    client.post(url, {"helpful": "yes"})  # anonymous
+    client.force_login(agent)
+    client.post(url, {"helpful": "yes"})
+    client.force_login(customer)
+    client.post(url, {"helpful": "no"})
+    assert not Deflection.objects.exists()
+    articles[Visibility.PUBLIC].refresh_from_db()
+    assert articles[Visibility.PUBLIC].helpful_count == 2

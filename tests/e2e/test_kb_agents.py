@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from knowledge_base import embeddings
 from knowledge_base import services as kb_services
 from knowledge_base.models import Article, ArticleStatus, Visibility
 from tests.e2e.conftest import log_in
@@ -108,3 +109,29 @@ def test_agent_inserts_an_article_link_and_drafts_an_article(
     page.screenshot(path=screenshot_dir / "kb-draft-from-ticket.png", full_page=True)
     article = Article.objects.get(title="Cannot reset my password")
     assert article.status == ArticleStatus.DRAFT and article.live_version == 0
+
+
+def test_a_customer_helped_by_the_help_centre_is_a_deflection(
+    page, customer, manager, password, screenshot_dir
+):
+    """Journey 7: a paraphrase finds the article, "Yes" counts a deflection."""
+    article = publish(
+        manager,
+        "Confirm your identity with a photo ID",
+        "1. Open **Settings › Security**.\n2. Choose *Confirm identity* and upload a photo ID.\n"
+        "3. We check it within one business day.",
+    )
+    # What the embed_article task does after the commit (no worker runs here).
+    assert embeddings.enabled()
+    embeddings.embed_articles([article.pk])
+    log_in(page, customer, password, landing_heading="My tickets")
+    page.goto("/help/")
+    page.get_by_label("Search the help centre").fill("how do I verify my account")
+    page.get_by_label("Search the help centre").press("Enter")
+    page.get_by_role("link", name=article.title).first.click()
+    page.get_by_role("heading", name=article.title, level=1).wait_for()
+    page.get_by_role("button", name="Yes").click()
+    page.get_by_text("Glad it helped").wait_for()
+    deflection = Deflection.objects.get()
+    assert (deflection.user, deflection.article_ref) == (customer, f"kb-{article.pk}")
+    assert not Ticket.objects.exists()

@@ -24,6 +24,7 @@ from tickets.models import (
     Message,
     Organization,
     OutboundEmail,
+    ShownArticle,
     Skill,
     Tag,
     Team,
@@ -327,6 +328,23 @@ class DeflectionAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ShownArticle)
+class ShownArticleAdmin(admin.ModelAdmin):
+    """The articles the portal suggested to requests submitted anyway (with
+    Deflection, the self-service rate). Intake writes them with the ticket."""
+
+    list_display = ("shown_at", "ticket", "article_title", "position")
+    list_select_related = ("ticket",)
+    raw_id_fields = ("ticket",)
+    search_fields = ("article_title", "article_ref")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 

@@ -109,3 +109,28 @@ def test_managers_edit_sla_policies_calendars_and_rules(client, manager):
     assert response.status_code == 302
     policy.refresh_from_db()
     assert policy.first_response_minutes == 123
+
+
+def test_shown_articles_are_listed_read_only(client, superuser, customer):
+    from tickets.models import ShownArticle
+
+    ticket = make_ticket(requester=customer, subject="Locked out")
+    shown = ShownArticle.objects.create(
+        ticket=ticket,
+        article_ref="kb-7",
+        article_title="Reset your password",
+        position=1,
+        shown_at=timezone.now(),
+    )
+    client.force_login(superuser)
+    listing = client.get(reverse("admin:tickets_shownarticle_changelist"))
+    assert listing.status_code == 200 and b"Reset your password" in listing.content
+    change = client.get(reverse("admin:tickets_shownarticle_change", args=[shown.pk]))
+    assert change.status_code == 200
+    response = client.post(
+        reverse("admin:tickets_shownarticle_change", args=[shown.pk]),
+        {"ticket": ticket.pk, "article_ref": "kb-8", "article_title": "x", "position": 2},
+    )
+    assert response.status_code == 403
+    shown.refresh_from_db()
+    assert shown.article_ref == "kb-7"

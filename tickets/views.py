@@ -3,6 +3,7 @@ forms that call services. Every ticket lookup goes through tickets.selectors."""
 
 from typing import cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -29,8 +30,12 @@ from tickets.ticket_page import render_ticket_page
 PAGE_SIZE = 25
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """`/`: people who are signed in go to their tickets; anonymous visitors
+    to the public help centre (HELPDESK_PUBLIC_HOME_URL), which links the
+    log-in page."""
+    if not request.user.is_authenticated:
+        return redirect(settings.HELPDESK_PUBLIC_HOME_URL)
     return redirect("tickets:list")
 
 

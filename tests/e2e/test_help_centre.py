@@ -159,3 +159,26 @@ def test_agent_writes_with_the_live_preview_and_a_manager_publishes(
     reviewer.get_by_role("heading", name="Export a report to CSV", level=1).wait_for()
     reviewer.screenshot(path=screenshot_dir / "help-published.png", full_page=True)
     context.close()
+
+
+def test_anonymous_visitor_searches_from_the_home_page(page, help_centre, screenshot_dir):
+    page.goto("/")  # anonymous: the help centre
+    page.get_by_role("heading", name="How can we help?").wait_for()
+    box = page.get_by_role("searchbox", name="Search the help centre")
+    box.fill("reset password")
+    box.press("Enter")
+    page.get_by_role("heading", name="Results for “reset password”").wait_for()
+    results = page.locator(".search-hit")
+    assert results.first.get_by_role("link").inner_text() == "Reset your password"
+    assert results.first.locator("mark").count() >= 1  # the matched words highlighted
+    page.screenshot(path=screenshot_dir / "help-search.png", full_page=True)
+
+    # An internal article is never found by an anonymous visitor.
+    page.get_by_role("searchbox", name="Search the help centre").fill("unlock account staff")
+    page.get_by_role("searchbox", name="Search the help centre").press("Enter")
+    page.get_by_role("heading", name="Results for “unlock account staff”").wait_for()
+    assert page.get_by_text("Unlock an account (staff)").count() == 0
+
+    page.go_back()
+    page.get_by_role("link", name="Reset your password").first.click()
+    page.get_by_role("heading", name="Reset your password", level=1).wait_for()

@@ -238,3 +238,27 @@ def test_pages_cost_the_same_queries_with_more_articles(
         cache.clear()
         with django_assert_max_num_queries(ceiling + extra):
             client.get(page)
+
+
+def test_anonymous_visitors_of_the_root_go_to_the_help_centre(client, customer, settings):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/help/"
+    settings.HELPDESK_PUBLIC_HOME_URL = "https://help.example.com/"
+    assert client.get("/")["Location"] == "https://help.example.com/"
+    login = client.get(reverse("login")).content.decode()
+    assert '<a href="/help/">Browse the help centre</a>' in login
+    client.force_login(customer)
+    assert client.get("/")["Location"] == reverse("tickets:list")
+
+
+@pytest.mark.parametrize(
+    "who, link",
+    [
+        ("customer", '<a href="/help/" class="active">Help centre</a>'),
+        ("agent", '<a href="/help/manage/" class="active">Knowledge base</a>'),
+        ("manager", '<a href="/help/manage/" class="active">Knowledge base</a>'),
+    ],
+)
+def test_the_navigation_links_the_help_centre_or_the_editor(who, link, client, request):
+    client.force_login(request.getfixturevalue(who))
+    assert link in client.get(url("home")).content.decode()

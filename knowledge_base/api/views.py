@@ -249,6 +249,8 @@ def _after(articles: QuerySet[Article], cursor: str) -> QuerySet[Article]:
 
 
 def _cursor_of(article: Article) -> str:
+    if article.published_at is None:  # never for a live article (services._make_live)
+        return f"n_{article.pk}"
     micros = (article.published_at - queues.EPOCH) // timedelta(microseconds=1)
     return f"{micros}_{article.pk}"
 

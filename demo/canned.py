@@ -1,7 +1,15 @@
 """Canned responses the demo teams start with (tickets/canned.py explains the
-placeholders)."""
+placeholders). Two link the help centre's articles (demo/help_centre.py):
+`[article:SLUG]` becomes the article's full address when they are created."""
+
+import re
+
+from django.conf import settings
+from django.urls import reverse
 
 from tickets.models import CannedResponse, Team
+
+_ARTICLE_LINK = re.compile(r"\[article:([\w-]+)\]")
 
 # (team slug, title, body)
 CANNED: tuple[tuple[str, str, str], ...] = (
@@ -10,8 +18,9 @@ CANNED: tuple[tuple[str, str, str], ...] = (
         "Password reset steps",
         "Hi {requester_first_name},\n\nThanks for reaching out about {ticket_key}. Please use "
         '"Forgot your password?" on the log-in page; the link in the e-mail is valid for '
-        "three hours. If the e-mail does not arrive within ten minutes, check your spam folder "
-        "and reply here.\n\nBest,\n{agent_first_name}",
+        "three hours. The steps, and what to do when the e-mail does not arrive: "
+        "[article:reset-your-password]\n\nStill stuck after that? Reply here and we will "
+        "look at it together.\n\nBest,\n{agent_first_name}",
     ),
     (
         "frontline",
@@ -19,7 +28,8 @@ CANNED: tuple[tuple[str, str, str], ...] = (
         "Hi {requester_first_name},\n\nTo verify your account we need: the e-mail address you "
         "signed up with, the name of your organisation ({organization}) and the last four "
         "digits of the card on file. Reply to this message with them and we will finish the "
-        "verification.\n\n{agent_first_name}",
+        "verification. How to confirm your e-mail address yourself, step by step: "
+        "[article:confirming-your-email-address]\n\n{agent_first_name}",
     ),
     (
         "billing-data",
@@ -52,10 +62,17 @@ CANNED: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def _with_article_links(body: str) -> str:
+    site = settings.HELPDESK_SITE_URL.rstrip("/")
+    return _ARTICLE_LINK.sub(
+        lambda m: site + reverse("kb:article", kwargs={"slug": m.group(1)}), body
+    )
+
+
 def create_canned_responses() -> None:
     teams = {team.slug: team for team in Team.objects.filter(slug__in={c[0] for c in CANNED})}
     for slug, title, body in CANNED:
         if slug in teams:
             CannedResponse.objects.update_or_create(
-                team=teams[slug], title=title, defaults={"body": body}
+                team=teams[slug], title=title, defaults={"body": _with_article_links(body)}
             )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from demo.canned import create_canned_responses
+from demo.help_centre import HelpCentreResult, seed_help_centre
 from demo.history import HistoryGenerator
 from demo.morning import create_morning_queue
 from demo.people import build_cast
@@ -61,6 +62,8 @@ class SeedResult:
     messages: int
     events: int
     seconds: float
+    # None: the database had a help centre already.
+    help_centre: HelpCentreResult | None = None
 
 
 def seed_demo(
@@ -91,6 +94,7 @@ def seed_demo(
                 bar.update(len(chunk.tickets))
         sink.finish()
         create_canned_responses()
+        help_centre = seed_help_centre(seed=seed, tickets_seeded=tickets)
         if morning_queue:
             create_morning_queue(seed=seed)
         fit_capacity_to_load()
@@ -104,4 +108,5 @@ def seed_demo(
         messages=messages,
         events=events,
         seconds=time.monotonic() - started,
+        help_centre=help_centre,
     )

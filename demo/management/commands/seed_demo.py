@@ -68,6 +68,17 @@ class Command(BaseCommand):
                 f"{result.events:,} events in {result.seconds:.1f} s."
             )
         )
+        kb = result.help_centre
+        if kb is not None:
+            semantic = (
+                f", {kb.embedded} embedded for semantic search"
+                if kb.embedded is not None
+                else " (semantic search off)"
+            )
+            self.stdout.write(
+                f"Help centre: {kb.articles} articles, {kb.feedback:,} ratings, "
+                f"{kb.deflections:,} deflections{semantic}."
+            )
         self._print_logins()
 
     def _print_logins(self) -> None:

@@ -103,8 +103,11 @@ class Command(BaseCommand):
                     f"{rejection.where}: {rejection.field}" if rejection.field else rejection.where
                 )
                 self.stderr.write(f"  {where}: {rejection.message}")
+            others = (
+                "the others were imported" if tally.rows > len(tally.rejected) else "none imported"
+            )
             raise CommandError(
                 f"{len(tally.rejected)} of {tally.rows} rows were rejected (listed above); "
-                "the others were imported.",
+                f"{others}.",
                 returncode=EXIT_REJECTED_ROWS,
             )

@@ -248,12 +248,12 @@ def check_database_url() -> None:
 
 
 def setup_django() -> None:
+    """Django set up as in a web worker: through helpdesk/wsgi.py (which also
+    sets the worker's BLAS threads before numpy loads)."""
     os.environ.update(BENCH_ENV)
     os.environ.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
     sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    import helpdesk.wsgi  # noqa: F401  (django.setup() and the worker's environment)
 
 
 def check_database_is_ours(force: bool) -> None:
@@ -674,6 +674,15 @@ def percentile(values: list[float], p: int) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
+def blas_threads() -> list[dict]:
+    """numpy's BLAS and its threads in this process (helpdesk/wsgi.py sets one)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [{k: info.get(k) for k in ("internal_api", "num_threads")} for info in threadpool_info()]
+
+
 def source_revision() -> str:
     try:
         head = (ROOT / ".git" / "HEAD").read_text().strip()
@@ -752,7 +761,8 @@ def main() -> int:
     print(
         f"\nKnowledge base: {live:,} live articles, {args.requests} requests per kind, "
         f"in-process (Django test client), {seconds:.0f} s; load average "
-        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after; {os.cpu_count()} CPUs"
+        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after; {os.cpu_count()} CPUs; "
+        f"BLAS threads {blas_threads()}"
     )
     header = (
         f"{'kind':36} {'who':9} {'p50':>7} {'p95':>7} {'max':>7} {'target':>6} {'SQL':>4}  result"
@@ -778,6 +788,7 @@ def main() -> int:
                 "write_seconds": round(write_seconds, 1),
                 "embeddings": embedded,
                 "load_average": {"before": load_before, "after": load_after},
+                "blas_threads": blas_threads(),
                 "kinds": rows,
             },
             indent=2,

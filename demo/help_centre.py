@@ -28,7 +28,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from demo.catalog import AGENT_LOGIN, MANAGER
-from knowledge_base import embeddings, importing, services
+from knowledge_base import embeddings, importing, services, suggestions
 from knowledge_base.models import (
     Article,
     ArticleEvent,
@@ -273,10 +273,9 @@ class HelpCentreResult:
 
 
 def article_ref(article: Article) -> str:
-    """The ref the knowledge base's suggestion provider gives an article
-    (knowledge_base.suggestions.article_ref): Deflection and ShownArticle
-    keep it, not a foreign key."""
-    return f"kb-{article.pk}"
+    """The ref the portal's suggestions give an article: Deflection and
+    ShownArticle keep it, not a foreign key."""
+    return suggestions.article_ref(article.pk)
 
 
 @contextmanager
@@ -353,7 +352,7 @@ def seed_help_centre(*, seed: int, tickets_seeded: int) -> HelpCentreResult | No
         .order_by("id")
     )
     feedback = _seed_views_and_feedback(live, rng, now)
-    deflections = _seed_deflections(live, rng, now, tickets_seeded)
+    deflections = _seed_deflections(live, rng, now, tickets_seeded, feedback)
     _seed_shown_articles(live, rng)
     _seed_search_terms(rng, now)
     embedded = None
@@ -362,7 +361,7 @@ def seed_help_centre(*, seed: int, tickets_seeded: int) -> HelpCentreResult | No
         embedded = embeddings.embed_articles(stale, batch_size=32)
     return HelpCentreResult(
         articles=Article.objects.count(),
-        feedback=feedback,
+        feedback=len(feedback),
         deflections=deflections,
         embedded=embedded,
     )
@@ -397,7 +396,9 @@ def _when(rng: random.Random, now: datetime, *, recent_bias: float = 1.0) -> dat
     return now - timedelta(seconds=span * (1 - rng.random() ** (1 / recent_bias)))
 
 
-def _seed_views_and_feedback(live: list[Article], rng: random.Random, now: datetime) -> int:
+def _seed_views_and_feedback(
+    live: list[Article], rng: random.Random, now: datetime
+) -> list[ArticleFeedback]:
     customers = list(User.objects.filter(role=Role.CUSTOMER).order_by("id"))
     rows: list[ArticleFeedback] = []
     for article in live:
@@ -441,14 +442,20 @@ def _seed_views_and_feedback(live: list[Article], rng: random.Random, now: datet
             view_count=views, helpful_count=helpful_count, unhelpful_count=unhelpful_count
         )
     ArticleFeedback.objects.bulk_create(rows, batch_size=1_000)
-    return len(rows)
+    return rows
 
 
 def _seed_deflections(
-    live: list[Article], rng: random.Random, now: datetime, tickets_seeded: int
+    live: list[Article],
+    rng: random.Random,
+    now: datetime,
+    tickets_seeded: int,
+    feedback: list[ArticleFeedback],
 ) -> int:
     """Customers whom a suggested article answered in the portal, more of them
-    in recent weeks (the help centre improves, as the ticket history does)."""
+    in recent weeks (the help centre improves, as the ticket history does);
+    and, as the help centre records them (knowledge_base.suggestions.
+    feedback_with_deflection), signed-in customers who said an article helped."""
     customers = list(User.objects.filter(role=Role.CUSTOMER).order_by("id"))
     by_slug = {a.slug: a for a in live}
     choices = [(by_slug[s], queries) for s, queries in DEFLECTED_QUERIES.items() if s in by_slug]
@@ -468,6 +475,17 @@ def _seed_deflections(
                 created_at=_when(rng, now, recent_bias=1.8),
             )
         )
+    rows.extend(
+        Deflection(
+            user=answer.user,
+            query="",
+            article_ref=article_ref(answer.article),
+            article_title=answer.article.title,
+            created_at=answer.created_at,
+        )
+        for answer in feedback
+        if answer.helpful and answer.user is not None
+    )
     Deflection.objects.bulk_create(rows, batch_size=1_000)
     return len(rows)
 

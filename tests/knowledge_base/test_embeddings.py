@@ -70,7 +70,7 @@ def test_vectors_match_sentence_transformers_reference():
     reference = np.load(REFERENCE)
     texts = [str(t) for t in reference["texts"]]
     expected = reference["vectors"]
-    for batch_size in (1, 7, 32):
+    for batch_size in (1, 32):
         got = embeddings.encode(texts, batch_size=batch_size)
         cosines = _cosines(got, expected)
         assert cosines.min() >= 0.999, list(zip(texts, cosines, strict=True))

@@ -17,7 +17,7 @@ MAX_RELATED = 20
 
 
 class SectionChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Section) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Section) -> str:
         return f"{obj.category.name} › {obj.name}"
 
 

@@ -121,7 +121,7 @@ def category_page(user: Reader, slug: str) -> CategoryEntry:
     )
     for article in ranked:
         entry = sections[article.section_id]  # type: ignore[index]
-        entry.count = article.total  # type: ignore[attr-defined]
+        entry.count = article.total
         entry.articles.append(article)
     entry_list = [entry for entry in sections.values() if entry.count]
     if not entry_list:

@@ -298,7 +298,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("Publishing needs a reviewer.")
     form = PublishForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("kb:edit", pk=pk)
     when = form.cleaned_data["publish_at"]
     scheduled = when is not None and when > timezone.now()

@@ -92,20 +92,26 @@ def texts(limit_queries: int, limit_articles: int) -> tuple[list[str], list[str]
 def bench_encoder(encode, queries: list[str], articles: list[str], label: str) -> dict:
     encode(queries[:4])  # warm up
     single = []
+    cpu_started = time.process_time()
     for query in queries:
         started = time.perf_counter()
         encode([query])
         single.append(time.perf_counter() - started)
-    started = time.perf_counter()
+    query_cpu_ms = (time.process_time() - cpu_started) / len(queries) * 1000
+    started, cpu_started = time.perf_counter(), time.process_time()
     encode(articles)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     result = {
-        "query_one_at_a_time": summary_ms(single),
+        "query_one_at_a_time": {**summary_ms(single), "cpu_ms": round(query_cpu_ms, 2)},
         "articles_batch32": {
             "texts": len(articles),
             "seconds": round(seconds, 2),
             "ms_per_text": round(seconds / len(articles) * 1000, 2),
             "texts_per_second": round(len(articles) / seconds, 1),
+            # CPU time of all the process's threads: what the machine's load
+            # does not change much.
+            "cpu_ms_per_text": round(cpu_seconds / len(articles) * 1000, 2),
         },
     }
     print(f"{label}: one query {result['query_one_at_a_time']}")

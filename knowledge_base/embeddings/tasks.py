@@ -15,8 +15,11 @@ EMBED_SWEEP_BATCH = 200
 @shared_task(name="knowledge_base.tasks.embed_article", acks_late=True)
 def embed_article(article_id: int) -> int:
     """Store the sentence embedding of an article that just went live.
-    Queued on commit by knowledge_base.services._make_live."""
+    Queued on commit by knowledge_base.services._make_live; nothing to do
+    when its vector is up to date already (an import embeds in the command)."""
     if not embeddings.enabled():
+        return 0
+    if not embeddings.stale_articles().filter(pk=article_id).exists():
         return 0
     return embeddings.embed_articles([article_id])
 

@@ -240,8 +240,10 @@ def test_a_new_version_or_another_model_makes_the_vector_stale(manager, help_cen
     services.article_publish(article=article, actor=manager)
     assert list(embeddings.stale_articles().values_list("id", flat=True)) == [article.pk]
 
+    assert tasks.embed_article(help_centre["reports"].pk) == 0  # up to date: not again
     assert tasks.embed_stale_articles() == 1
     assert not embeddings.stale_articles().exists()
+    assert tasks.embed_article(article.pk) == 0
     assert "spreadsheet" in embeddings.article_text(Article.objects.get(pk=article.pk))
 
     # Another model (same files elsewhere count as the same model: the label

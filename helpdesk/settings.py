@@ -373,6 +373,8 @@ HELPDESK_INTAKE_STEPS = [
 HELPDESK_LIFECYCLE_HOOKS = [
     # SLA clocks pause, stop, meet targets and follow priority and tier.
     "escalation.hooks.SLAClockHook",
+    # Articles linked in staff replies get an event in their history.
+    "knowledge_base.hooks.ArticleLinkHook",
 ]
 # Impact escalation (escalation.detection): a category's tickets within the
 # window open a major incident when they are a spike against its normal rate

@@ -93,6 +93,8 @@ def test_agent_inserts_an_article_link_and_drafts_an_article(
     page.get_by_text("Reply sent.").wait_for()
     sent = Message.objects.filter(ticket=ticket, author=agent).get()
     assert f"[Reset your password]({url})" in sent.body and not sent.is_internal
+    # The article's history says it was used in an answer.
+    assert reset_article.events.filter(action="article.linked", actor=agent).count() == 1
 
     # The answer becomes a draft article, opened in the editor.
     ticket_services.ticket_reply(

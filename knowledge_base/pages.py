@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.db.models import Count, F, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from knowledge_base.models import Article, ArticleSlug, Category, Section
@@ -23,8 +23,9 @@ Reader = User | AnonymousUser | None
 
 # Articles listed per section on the home and category pages ("See all N").
 ARTICLES_PER_SECTION = 6
-# How long the per-section article counts of the home page are kept: a newly
-# published article is counted within this time (its page is live at once).
+# How long the per-section article counts (home, category and section pages,
+# and the section's pagination) are kept: a newly published article is
+# counted within this time (its page is live at once).
 SECTION_COUNTS_SECONDS = 120
 
 
@@ -97,36 +98,39 @@ def recently_updated(user: Reader, limit: int = 6) -> list[Article]:
     )
 
 
+def _top_articles(user: Reader, section_ids: Sequence[int]) -> dict[int, list[Article]]:
+    """The most viewed articles of each section, in one statement: a UNION ALL
+    of one short branch per section, each read in order from the
+    popularity index (kb_live_popular) until it has enough, never every
+    article of the section."""
+    base = _list_fields(articles_visible_to(user))
+    branches = [
+        base.filter(section_id=pk).order_by("-view_count", "-id")[:ARTICLES_PER_SECTION]
+        for pk in section_ids
+    ]
+    found: dict[int, list[Article]] = {pk: [] for pk in section_ids}
+    if not branches:
+        return found
+    union = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+    for article in union:
+        found[article.section_id].append(article)  # type: ignore[index]
+    for articles in found.values():
+        articles.sort(key=lambda a: (-a.view_count, -a.pk))
+    return found
+
+
 def category_page(user: Reader, slug: str) -> CategoryEntry:
-    """A category with, per section, its first articles and how many there are."""
+    """A category with, per section, its most viewed articles and how many
+    there are (sections without anything `user` may read left out)."""
     category = Category.objects.filter(slug=slug).first()
     if category is None:
         raise Http404("No such category.")
-    sections = {s.pk: SectionEntry(s, 0) for s in category.sections.order_by("position", "name")}
-    # One query for every section: each article numbered within its section
-    # (most viewed first) and its section's total, the first few kept.
-    ranked = (
-        _list_fields(articles_visible_to(user))
-        .filter(section_id__in=list(sections))
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("section_id")],
-                order_by=[F("view_count").desc(), F("id").desc()],
-            ),
-            total=Window(Count("id"), partition_by=[F("section_id")]),
-        )
-        .filter(rank__lte=ARTICLES_PER_SECTION)
-        .order_by("section_id", "rank")
-    )
-    for article in ranked:
-        entry = sections[article.section_id]  # type: ignore[index]
-        entry.count = article.total
-        entry.articles.append(article)
-    entry_list = [entry for entry in sections.values() if entry.count]
-    if not entry_list:
+    counts = section_counts(user)
+    sections = [s for s in category.sections.order_by("position", "name") if counts.get(s.pk)]
+    if not sections:
         raise Http404("Nothing to read here.")
-    return CategoryEntry(category, entry_list)
+    top = _top_articles(user, [s.pk for s in sections])
+    return CategoryEntry(category, [SectionEntry(s, counts[s.pk], top[s.pk]) for s in sections])
 
 
 def section_get(slug_category: str, slug: str) -> Section:
@@ -141,7 +145,21 @@ def section_get(slug_category: str, slug: str) -> Section:
 
 
 def section_articles(user: Reader, section: Section) -> QuerySet[Article]:
-    return _list_fields(articles_visible_to(user)).filter(section=section).order_by("title", "id")
+    """The section's articles, most viewed first (the first pages are read in
+    order from the popularity index)."""
+    return (
+        _list_fields(articles_visible_to(user))
+        .filter(section=section)
+        .order_by("-view_count", "-id")
+    )
+
+
+def section_paginator(user: Reader, section: Section, per_page: int) -> Paginator:
+    """Pages of the section's articles, counted by section_counts (cached)
+    instead of a COUNT over the section on every view."""
+    paginator = Paginator(section_articles(user, section), per_page)
+    paginator.count = section_counts(user).get(section.pk, 0)
+    return paginator
 
 
 @dataclass

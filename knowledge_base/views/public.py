@@ -6,7 +6,6 @@ customers also read the articles for customers, staff the internal ones
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -56,8 +55,8 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def section(request: HttpRequest, category: str, slug: str) -> HttpResponse:
     the_section = pages.section_get(category, slug)
-    articles = pages.section_articles(_reader(request), the_section)
-    page = Paginator(articles, SECTION_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = pages.section_paginator(_reader(request), the_section, SECTION_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "knowledge_base/section.html",

@@ -11,8 +11,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from knowledge_base import services
+from knowledge_base import pages, services
 from knowledge_base.models import Article, ArticleFeedback, Category, Section, Visibility
+from knowledge_base.views import public
 
 
 def url(name: str, **kwargs) -> str:
@@ -210,7 +211,7 @@ def test_pages_cost_the_same_queries_with_more_articles(
         client.force_login(request.getfixturevalue("customer"))
     first = make_article("Reset your password", tags="login")
     _more_articles(manager, 3)
-    pages = [
+    addresses = [
         url("home"),
         url("category", slug="your-account"),
         url("category", slug="area-0"),
@@ -221,7 +222,7 @@ def test_pages_cost_the_same_queries_with_more_articles(
 
     def counts() -> list[int]:
         found = []
-        for page in pages:
+        for page in addresses:
             cache.clear()
             with CaptureQueriesContext(connection) as captured:
                 assert client.get(page).status_code == 200, page
@@ -234,7 +235,7 @@ def test_pages_cost_the_same_queries_with_more_articles(
     # And the ceilings: a signed-in visitor adds the session, the user and
     # their permissions (the cache is cleared: the worst case), then the page.
     extra = 4 if who == "customer" else 0
-    for page, ceiling in zip(pages, [4, 3, 3, 3, 3, 3], strict=True):
+    for page, ceiling in zip(addresses, [4, 4, 4, 3, 3, 3], strict=True):
         cache.clear()
         with django_assert_max_num_queries(ceiling + extra):
             client.get(page)
@@ -259,6 +260,27 @@ def test_anonymous_visitors_of_the_root_go_to_the_help_centre(client, customer, 
         ("manager", '<a href="/help/manage/" class="active">Knowledge base</a>'),
     ],
 )
-def test_the_navigation_links_the_help_centre_or_the_editor(who, link, client, request):
+def test_the_navigation_links_the_help_centre_or_the_editor(who, link, db, client, request):
     client.force_login(request.getfixturevalue(who))
     assert link in client.get(url("home")).content.decode()
+
+
+def test_category_and_section_pages_list_the_most_viewed_first(client, make_article, monkeypatch):
+    monkeypatch.setattr(pages, "ARTICLES_PER_SECTION", 2)
+    monkeypatch.setattr(public, "SECTION_PAGE_SIZE", 2)
+    for title, views in [("Rarely read", 1), ("Most read", 90), ("Often read", 40)]:
+        article = make_article(title)
+        Article.objects.filter(pk=article.pk).update(view_count=views)
+    make_article("Internal only", visibility=Visibility.INTERNAL)
+
+    html = client.get(url("category", slug="your-account")).content.decode()
+    assert html.index("Most read") < html.index("Often read")
+    assert "Rarely read" not in html and "See all 3 articles" in html
+
+    first = client.get(url("section", category="your-account", slug="signing-in"))
+    text = first.content.decode()
+    assert text.index("Most read") < text.index("Often read") and "Rarely read" not in text
+    assert "Page 1 of 2" in text
+    second = client.get(url("section", category="your-account", slug="signing-in"), {"page": 2})
+    assert "Rarely read" in second.content.decode()
+    assert "Internal only" not in second.content.decode()

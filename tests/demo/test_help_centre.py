@@ -209,3 +209,18 @@ def test_verify_my_account_finds_the_confirmation_article_by_meaning(db, setting
         hits = [hit.article.slug for hit in search_articles(user, "verify my account").hits]
         # The two step-by-step articles on confirming a new sign-up come first.
         assert set(hits[:2]) == {confirmation.slug, "company-documents-check"}, hits
+
+
+def test_a_demo_seeded_before_the_help_centre_gets_it_with_if_empty(seeded):
+    Article.objects.all().delete()
+    ArticleFeedback.objects.all().delete()
+    Deflection.objects.all().delete()
+    SearchTerm.objects.all().delete()
+
+    with time_machine.travel(NOW, tick=False):
+        out = io.StringIO()
+        call_command("seed_demo", tickets=10, if_empty=True, verbosity=0, stdout=out)
+
+    assert "not seeding demo data" in out.getvalue()
+    assert "Help centre: 42 articles" in out.getvalue()
+    assert Article.objects.filter(slug=help_centre.CONFIRMATION_SLUG).exists()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
-from demo.catalog import DEMO_LOGINS
+from demo.catalog import DEMO_LOGINS, MANAGER
+from demo.help_centre import HelpCentreResult, seed_help_centre
 from demo.people import DEMO_PASSWORD
 from demo.runner import seed_demo
-from tickets.models import Ticket
+from tickets.models import Ticket, User
 
 
 class Command(BaseCommand):
@@ -54,6 +56,12 @@ class Command(BaseCommand):
             raise CommandError("--tickets must be zero or more.")
         if if_empty and Ticket.objects.exists():
             self.stdout.write("The database already has tickets; not seeding demo data.")
+            if User.objects.filter(email=MANAGER.email).exists():
+                # A demo database seeded before the help centre existed gets it now.
+                with transaction.atomic():
+                    self._report_help_centre(
+                        seed_help_centre(seed=seed, tickets_seeded=Ticket.objects.count())
+                    )
             self._print_logins()
             return
         result = seed_demo(
@@ -68,18 +76,21 @@ class Command(BaseCommand):
                 f"{result.events:,} events in {result.seconds:.1f} s."
             )
         )
-        kb = result.help_centre
-        if kb is not None:
-            semantic = (
-                f", {kb.embedded} embedded for semantic search"
-                if kb.embedded is not None
-                else " (semantic search off)"
-            )
-            self.stdout.write(
-                f"Help centre: {kb.articles} articles, {kb.feedback:,} ratings, "
-                f"{kb.deflections:,} deflections{semantic}."
-            )
+        self._report_help_centre(result.help_centre)
         self._print_logins()
+
+    def _report_help_centre(self, kb: HelpCentreResult | None) -> None:
+        if kb is None:  # the database has its help centre already
+            return
+        semantic = (
+            f", {kb.embedded} embedded for semantic search"
+            if kb.embedded is not None
+            else " (semantic search off)"
+        )
+        self.stdout.write(
+            f"Help centre: {kb.articles} articles, {kb.feedback:,} ratings, "
+            f"{kb.deflections:,} deflections{semantic}."
+        )
 
     def _print_logins(self) -> None:
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD!r}, demo only):")

@@ -284,3 +284,21 @@ def test_category_and_section_pages_list_the_most_viewed_first(client, make_arti
     second = client.get(url("section", category="your-account", slug="signing-in"), {"page": 2})
     assert "Rarely read" in second.content.decode()
     assert "Internal only" not in second.content.decode()
+
+
+def test_a_category_reads_the_same_without_union(client, make_article, kb_section, monkeypatch):
+    """The SQLite demo's path (a query per section) lists what the UNION does."""
+    other = Section.objects.create(category=kb_section.category, name="Verify", slug="verify")
+    make_article("Reset your password")
+    make_article("Verify your account", section=other)
+
+    def listed() -> str:
+        html = client.get(url("category", slug="your-account")).content.decode()
+        return html[html.index('<div class="help-columns">') :]  # not the CSRF token
+
+    with_union = listed()
+    monkeypatch.setattr(connection.features, "supports_slicing_ordering_in_compound", False)
+    cache.clear()
+    without = listed()
+    assert "Reset your password" in without and "Verify your account" in without
+    assert without == with_union

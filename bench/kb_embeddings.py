@@ -6,11 +6,12 @@
 
 1. The encoder (no database): model load time; one short query at a time
    (what a search does), ms p50/p95; article texts (bitext responses, cut like
-   embed_articles cuts them, mostly the model's full 256 word pieces) in
-   batches of 32, ms per text and texts per second. Texts come from
+   embed_articles cuts them: about 150 word pieces on average) in batches of
+   32, ms per text and texts per second. Texts come from
    ../shared/data/bitext (customer messages as queries, agent responses as
    articles); without it, generated sentences. When sentence-transformers is
-   importable, the same figures for it, on the same texts.
+   importable, the same figures for it, on the same texts (torch on
+   --st-threads threads, default 1 like the numpy path's BLAS).
 2. With --articles N (a PostgreSQL DATABASE_URL, migrated here; use a bench
    database): N live articles with vectors are made once (random unit vectors
    labelled with the current model: the matrix product does not care what the
@@ -149,11 +150,18 @@ def encoder_part(args: argparse.Namespace) -> dict:
     except ImportError:
         print("sentence-transformers not installed: no comparison")
         return out
+    import torch
+
+    # Like for like: torch on as many threads as the numpy path's BLAS (1).
+    torch.set_num_threads(args.st_threads)
+    out["sentence_transformers_threads"] = args.st_threads
     started = time.perf_counter()
     st = SentenceTransformer(str(folder), device="cpu")
     out["sentence_transformers_load_seconds"] = round(time.perf_counter() - started, 2)
     out["sentence_transformers"] = bench_encoder(
-        lambda batch: st.encode(batch, batch_size=32, normalize_embeddings=True),
+        lambda batch: st.encode(
+            batch, batch_size=32, normalize_embeddings=True, show_progress_bar=False
+        ),
         queries,
         articles,
         "sentence-transformers",
@@ -220,7 +228,7 @@ def index_part(args: argparse.Namespace) -> dict:
     index.forget()
     before = rss_mb()
     started = time.perf_counter()
-    loaded = index.load(label)
+    loaded = index.load(label, 384)
     out["full_load_seconds"] = round(time.perf_counter() - started, 2)
     out["matrix_mb"] = round(loaded.nbytes / 2**20, 1)
     out["rss_growth_mb"] = round(rss_mb() - before, 1)
@@ -282,7 +290,7 @@ def index_part(args: argparse.Namespace) -> dict:
     index.changed([some.pk])
     settings.HELPDESK_KB_EMBEDDING_RECHECK_SECONDS = 0.0
     started = time.perf_counter()
-    index.current(label)
+    index.current(label, 384)
     out["patch_one_article_seconds"] = round(time.perf_counter() - started, 3)
     print(f"refresh after one article re-embedded (patch): {out['patch_one_article_seconds']} s")
     return out
@@ -294,6 +302,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="queries to time")
     parser.add_argument("--texts", type=int, default=256, help="article texts to encode")
     parser.add_argument("--skip-encoder", action="store_true")
+    parser.add_argument(
+        "--st-threads", type=int, default=1, help="torch threads for sentence-transformers"
+    )
     args = parser.parse_args()
 
     import django

@@ -247,4 +247,5 @@ def semantic_rank(
     if folder is None or not query or limit <= 0:
         return []
     vector = _query_vector(folder, query)
-    return index.current(_label_of(folder)).nearest(vector, list(visibilities), limit)
+    matrix = index.current(_label_of(folder), dimension=vector.shape[0])
+    return matrix.nearest(vector, list(visibilities), limit)

@@ -27,7 +27,9 @@ PostgreSQL (migration 0002):
    over the text without its Markdown; escaped here, matches in <mark>).
 
 At most five SQL statements whatever the number of results (plus what
-semantic_rank and the search log cost). SQLite (the demo) falls back to
+semantic_rank and the search log cost), and bounded work whatever the word:
+only a bounded set of candidates is scored (_rank_candidates) and the total
+is counted up to MAX_TOTAL. SQLite (the demo) falls back to
 substring matching with the same interface.
 """
 
@@ -40,7 +42,7 @@ from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.db.models import BooleanField, Count, FloatField, Q, Window
+from django.db.models import BooleanField, FloatField, IntegerField, Q
 from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString, mark_safe
 
@@ -61,13 +63,24 @@ MAX_DEPTH = 500
 RANK_WEIGHTS = [0.05, 0.2, 0.5, 1.0]
 # ts_rank normalisation: 1 divides by 1 + log(document length), so a long
 # article that mentions a word once does not beat a short one about it.
-RANK_NORMALISATION = 1
+RANK_NORMALISATION = {"all": 1, "any": 1}
+# Cover density (ts_rank_cd) rewards the words close together.
+RANK_FUNCTIONS = {"all": "ts_rank_cd", "any": "ts_rank_cd"}
 # Words shorter than this are never "corrected" (to, my, on...), and at most
 # this many words of a query are.
 MIN_CORRECTED_LENGTH = 4
 MAX_CORRECTED_WORDS = 12
 # Reciprocal-rank fusion: score = sum of 1 / (RRF_K + rank) over the lists.
 RRF_K = 60
+# Scored candidates of a search (see _rank_candidates): matches by title and
+# of all matches; the total is counted up to MAX_TOTAL.
+TITLE_CANDIDATES = 200
+CANDIDATES = 300
+MAX_TOTAL = 500
+# The title's own vector (a GIN expression index, migration 0003).
+# Column names in `matches` and `in_title` SQL are unqualified: they are
+# also used in subqueries, where the table has another alias.
+_TITLE_VECTOR = "to_tsvector('english'::regconfig, title)"
 # How many full-text and semantic results are fused.
 FUSION_DEPTH = 50
 # A semantic result less similar than this is not a result on its own.
@@ -88,7 +101,7 @@ _HEADLINE_TEXT = r"""
             regexp_replace(
                 regexp_replace(
                     knowledge_base_article.summary || ' — '
-                        || left(knowledge_base_article.body, 20000),
+                        || left(knowledge_base_article.body, 10000),
                     '!?\[([^\]]*)\]\([^)]*\)', '\1', 'g'),
                 '<[^>]*>', ' ', 'g'),
             '[`*_#>|~]+', ' ', 'g'),
@@ -240,10 +253,11 @@ def _tsquery(
     return "websearch_to_tsquery('english', %s)", [query]
 
 
-def _rank_sql(tsquery: str) -> str:
+def _rank_sql(tsquery: str, match: Match = "all") -> str:
+    function = RANK_FUNCTIONS[match]
     return (
-        f"ts_rank_cd('{{{','.join(str(w) for w in RANK_WEIGHTS)}}}'::float4[], "
-        f"knowledge_base_article.search_vector, {tsquery}, {RANK_NORMALISATION})"
+        f"{function}('{{{','.join(str(w) for w in RANK_WEIGHTS)}}}'::float4[], "
+        f"knowledge_base_article.search_vector, {tsquery}, {RANK_NORMALISATION[match]})"
     )
 
 
@@ -254,29 +268,63 @@ def _pg_ranked(
     # has one); match="all": only when the words as typed find nothing.
     also = _corrected(words) if match == "any" else None
     tsquery, params = _tsquery(query, words, match, also)
-    rows = list(
-        articles_visible_to(user)
-        .filter(
-            RawSQL(  # noqa: S611 - constant SQL, the words are parameters
-                f"knowledge_base_article.search_vector @@ {tsquery}",
-                params,
-                output_field=BooleanField(),
-            )
+    ranked, total = _rank_candidates(
+        user,
+        matches=(f"search_vector @@ {tsquery}", params),
+        in_title=(f"{_TITLE_VECTOR} @@ {tsquery}", params),
+        score=(_rank_sql(tsquery, match), params),
+        depth=depth,
+    )
+    if total or match == "any":
+        return ranked, total
+    return _pg_fuzzy(user, query, words, depth)
+
+
+def _rank_candidates(
+    user: User | AnonymousUser | None,
+    *,
+    matches: tuple[str, list[Any]],
+    in_title: tuple[str, list[Any]],
+    score: tuple[str, list[Any]],
+    depth: int,
+) -> tuple[list[tuple[int, float]], int]:
+    """The best `depth` of the visible articles that `matches`, by `score`,
+    and how many match (counted up to MAX_TOTAL). Only a bounded set of
+    candidates is read and scored, so a word half the articles hold costs
+    what a rare one does: up to TITLE_CANDIDATES whose title matches
+    (`in_title`, through the title's own index) and up to CANDIDATES of all
+    matches (through the vector's index); every match when there are fewer."""
+    visible = articles_visible_to(user)
+    matching = visible.filter(
+        RawSQL(matches[0], matches[1], output_field=BooleanField())  # noqa: S611 - constant SQL
+    )
+    by_title = (
+        visible.filter(
+            RawSQL(in_title[0], in_title[1], output_field=BooleanField())  # noqa: S611
         )
+        .order_by()
+        .values("id")[:TITLE_CANDIDATES]
+    )
+    by_words = matching.order_by().values("id")[:CANDIDATES]
+    # The count of matches (up to MAX_TOTAL) in the same statement: an
+    # uncorrelated subquery, run once.
+    count_sql, count_params = matching.order_by().values("id")[:MAX_TOTAL].query.sql_with_params()
+    rows = list(
+        matching.filter(id__in=by_title.union(by_words))
         .annotate(
-            score=RawSQL(  # noqa: S611 - constant SQL, the words are parameters
-                _rank_sql(tsquery), params, output_field=FloatField()
+            score=RawSQL(score[0], score[1], output_field=FloatField()),  # noqa: S611
+            total=RawSQL(  # noqa: S611 - SQL compiled by Django
+                f"SELECT count(*) FROM ({count_sql}) AS matches",  # noqa: S608
+                count_params,
+                output_field=IntegerField(),
             ),
-            total=Window(Count("id")),
         )
         .order_by("-score", "-id")
         .values_list("id", "score", "total")[: max(depth, 1)]
     )
-    ranked = [(article_id, float(score)) for article_id, score, _ in rows[:depth]]
+    ranked = [(article_id, float(points)) for article_id, points, _ in rows][:depth]
     total = rows[0][2] if rows else 0
-    if total or match == "any":
-        return ranked, total
-    return _pg_fuzzy(user, query, words, depth)
+    return ranked, total
 
 
 def _corrected(words: list[str]) -> list[str]:
@@ -312,29 +360,20 @@ def _pg_fuzzy(
     tsquery = "to_tsquery('english', %s)"
     params: list[Any] = [" | ".join(corrected)]
     text = " ".join(words)[:200]
-    rows = list(
-        articles_visible_to(user)
-        .filter(
-            RawSQL(  # noqa: S611 - constant SQL, the words are parameters
-                f"(knowledge_base_article.search_vector @@ {tsquery}"
-                " OR %s <%% lower(knowledge_base_article.title))",
-                [*params, text],
-                output_field=BooleanField(),
-            )
-        )
-        .annotate(
-            score=RawSQL(  # noqa: S611 - constant SQL, the words are parameters
-                f"{_rank_sql(tsquery)} + word_similarity(%s, lower(knowledge_base_article.title))",
-                [*params, text],
-                output_field=FloatField(),
-            ),
-            total=Window(Count("id")),
-        )
-        .order_by("-score", "-id")
-        .values_list("id", "score", "total")[: max(depth, 1)]
+    similar_title = "%s <%% lower(title)"
+    return _rank_candidates(
+        user,
+        matches=(
+            f"(search_vector @@ {tsquery} OR {similar_title})",
+            [*params, text],
+        ),
+        in_title=(similar_title, [text]),
+        score=(
+            f"{_rank_sql(tsquery)} + word_similarity(%s, lower(knowledge_base_article.title))",
+            [*params, text],
+        ),
+        depth=depth,
     )
-    ranked = [(article_id, float(score)) for article_id, score, _ in rows[:depth]]
-    return ranked, rows[0][2] if rows else 0
 
 
 def _snippet_html(marked: str) -> SafeString:

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from knowledge_base import gaps as gap_reads
-from knowledge_base.search import MAX_DEPTH, search_articles
+from knowledge_base.search import MAX_DEPTH, MAX_TOTAL, search_articles
 from knowledge_base.selectors import can_approve
 
 PAGE_SIZE = 10
@@ -47,6 +47,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "page": page,
             "pages": pages,
             "first": (page - 1) * PAGE_SIZE + 1,
+            "max_total": MAX_TOTAL,
         },
     )
 

@@ -207,7 +207,8 @@ def test_the_number_of_queries_does_not_grow_with_the_results(
     with django_assert_max_num_queries(2):
         large = search_articles(customer, "delivery", limit=20)
     assert (small.total, large.total, len(large.hits)) == (3, 25, 20)
-    # The typo-tolerant pass adds two, and so does match="any" (corrections).
+    # match="any" corrects misspelt words first; the typo-tolerant pass of
+    # match="all" runs when the words as typed find nothing.
     with django_assert_max_num_queries(3):
         assert search_articles(customer, "parcel delivery", match="any", limit=20).total == 25
     with django_assert_max_num_queries(4):
@@ -351,3 +352,18 @@ def test_content_gaps_are_for_reviewers_only(client, agent, customer, gaps_data)
     for user in (agent, customer):
         client.force_login(user)
         assert client.get(reverse("kb:gaps")).status_code == 403
+
+
+def test_only_a_bounded_set_of_candidates_is_scored_but_title_matches_are_among_them(
+    make_article, monkeypatch
+):
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    monkeypatch.setattr(search, "TITLE_CANDIDATES", 2)
+    monkeypatch.setattr(search, "MAX_TOTAL", 5)
+    for n in range(8):
+        make_article(f"Note {n}", "A word about refunds in the body.")
+    make_article("Refunds", "How refunds work.")
+    results = search_articles(None, "refund")
+    assert results.hits[0].article.title == "Refunds"
+    assert len(results.hits) <= 4  # the title match and 3 others at most
+    assert results.total == 5  # counted up to MAX_TOTAL

@@ -36,6 +36,7 @@ from django.db.models import Count, Max
 from django.db.models.functions import Length
 from django.db.models.signals import post_delete, post_save
 
+from knowledge_base.embeddings.minilm import threadpools
 from knowledge_base.embeddings.queries import live_articles
 from knowledge_base.models import Article
 
@@ -149,7 +150,10 @@ class Index:
             if group is None or not group.n or group.matrix.shape[1] != vector.shape[0]:
                 continue
             n = group.n
-            ids, scores = group.ids[:n], group.matrix[:n] @ vector
+            # One BLAS thread, like the encoder (minilm.py says why).
+            with threadpools.limit(limits=1, user_api="blas"):
+                scores = group.matrix[:n] @ vector
+            ids = group.ids[:n]
             if n > limit:
                 top = np.argpartition(scores, n - limit)[-limit:]
                 ids, scores = ids[top], scores[top]

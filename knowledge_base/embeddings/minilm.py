@@ -82,7 +82,7 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return np.where(x > 0, x - p, p)
 
 
-_threadpools = ThreadpoolController()
+threadpools = ThreadpoolController()
 
 
 class _Layer:
@@ -175,7 +175,7 @@ class MiniLM:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if threads is None:
             return self._encode(texts, batch_size)
-        with _threadpools.limit(limits=threads, user_api="blas"):
+        with threadpools.limit(limits=threads, user_api="blas"):
             return self._encode(texts, batch_size)
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:

@@ -100,11 +100,12 @@ _HEADLINE_TEXT = r"""
         regexp_replace(
             regexp_replace(
                 regexp_replace(
-                    knowledge_base_article.summary || ' — '
+                    CASE WHEN knowledge_base_article.summary = '' THEN ''
+                         ELSE knowledge_base_article.summary || ' — ' END
                         || left(knowledge_base_article.body, 10000),
                     '!?\[([^\]]*)\]\([^)]*\)', '\1', 'g'),
-                '<[^>]*>', ' ', 'g'),
-            '[`*_#>|~]+', ' ', 'g'),
+                '<[^>]*>|[|_]', ' ', 'g'),
+            '[`*#>~]+', '', 'g'),
         E'\x02\x03', '')
 """
 

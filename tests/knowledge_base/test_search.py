@@ -340,6 +340,7 @@ def test_content_gaps_list_unanswered_searches_and_unhelpful_articles(client, ma
     client.force_login(manager)
     page = client.get(reverse("kb:gaps")).content.decode()
     assert "refund crypto" in page and "dark mode" not in page and "password" not in page
+    assert reverse("kb:new") + "?title=refund%20crypto" in page
     assert "Export your data" in page and "The button &lt;b&gt;is&lt;/b&gt; gone" in page
     assert "Old screen" not in page
     longer = client.get(reverse("kb:gaps"), {"days": 90}).content.decode()

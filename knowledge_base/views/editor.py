@@ -137,7 +137,7 @@ def new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "knowledge_base/edit.html",
-        {"form": form, "article": None},
+        {"form": form, "article": None, "can_approve": can_approve(request.user)},
         status=status,
     )
 
@@ -216,7 +216,7 @@ def versions(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "knowledge_base/versions.html",
-        {"article": article, "versions": rows},
+        {"article": article, "versions": rows, "can_approve": can_approve(request.user)},
     )
 
 
@@ -261,6 +261,7 @@ def diff(request: HttpRequest, pk: int) -> HttpResponse:
             "newer": newer,
             "lines": kinds,
             "numbers": range(article.version, 0, -1),
+            "can_approve": can_approve(request.user),
         },
     )
 

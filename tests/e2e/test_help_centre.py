@@ -15,6 +15,7 @@ from knowledge_base.models import (
 )
 from tests.conftest import wait_for
 from tests.e2e.conftest import log_in
+from tests.e2e.test_csp import assert_clean, csp_page, visit  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -196,3 +197,31 @@ def test_anonymous_visitor_searches_from_the_home_page(page, help_centre, screen
     page.go_back()
     page.get_by_role("link", name="Reset your password").first.click()
     page.get_by_role("heading", name="Reset your password", level=1).wait_for()
+
+
+def test_help_centre_and_editor_run_under_the_csp(
+    csp_page,
+    help_centre,
+    manager,
+    password,  # noqa: F811
+):
+    page = csp_page
+    visit(page, "/help/", "How can we help?")
+    visit(page, "/help/categories/your-account/", "Your account")
+    visit(page, "/help/categories/your-account/signing-in/", "Signing in")
+    visit(page, help_centre.get_absolute_url(), "Reset your password")
+    page.get_by_role("button", name="No").click()  # htmx swaps the box
+    page.get_by_text("Sorry it did not help").wait_for()
+    assert_clean(page)
+
+    log_in(page, manager, password, landing_heading="All open tickets")
+    visit(page, "/help/manage/", "Articles")
+    page.get_by_role("link", name="Reset your password").click()
+    page.locator("#kb-preview").get_by_role("heading", name="Steps").wait_for()  # htmx, on load
+    page.get_by_label("Body (Markdown)").fill("## Changed")
+    page.locator("#kb-preview").get_by_role("heading", name="Changed").wait_for()
+    page.get_by_role("button", name="Save as a new version").click()
+    page.get_by_role("link", name="Versions (2)").click()
+    page.get_by_role("button", name="Compare selected versions").click()
+    page.get_by_role("heading", name="Changes from version 1 to version 2").wait_for()
+    assert_clean(page)

@@ -11,7 +11,7 @@ computes the same vectors — tests/knowledge_base/test_embeddings.py holds it
 to sentence-transformers' own (cosine >= 0.999).
 
 The pipeline is sentence-transformers': WordPiece tokens ([CLS] ... [SEP],
-cut at max_seq_length), the BERT encoder (post-layer-norm, erf GELU),
+cut at max_seq_length), the BERT encoder (post-layer-norm, exact GELU),
 mean pooling over the real tokens, L2 normalisation.
 
 Speed (bench/README.md): the BLAS runs on one thread by default. With two
@@ -45,38 +45,44 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
     return centred / np.sqrt(variance + eps) * weight + bias
 
 
-# erfc(z) = t * exp(-z^2 + P(t)), t = 1 / (1 + z/2), z >= 0: fractional error
-# below 1.2e-7 everywhere (Numerical Recipes' erfcc), i.e. float32-exact,
-# and three times faster than scipy.special.erf on these arrays.
-_ERFC = (
-    -1.26551223,
-    1.00002368,
-    0.37409196,
-    0.09678418,
-    -0.18628806,
-    0.27886807,
-    -1.13520398,
-    1.48851587,
-    -0.82215223,
-    0.17087277,
+# erf(z) = 1 - t * P(t) * exp(-z^2), t = 1 / (1 + p z), z >= 0: absolute
+# error below 1.5e-7 (Abramowitz and Stegun 7.1.26), i.e. float32-exact for
+# a GELU, and several times faster than scipy.special.erf on these arrays.
+_ERF_P = np.float32(0.3275911)
+_ERF_A = tuple(
+    np.float32(a) for a in (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 )
 
 
+# Elements per step of _gelu: its twenty array operations then run in the
+# CPU's cache instead of streaming the whole array each time (1.5x faster).
+_GELU_CHUNK = 1 << 15
+
+
 def _gelu(x: np.ndarray) -> np.ndarray:
-    """BERT's "gelu": the exact one, x * Phi(x) = x/2 * erfc(-x/sqrt 2), not
-    the tanh approximation."""
-    z = np.abs(x) * np.float32(1 / np.sqrt(2))
-    t = z * np.float32(0.5)
+    """BERT's "gelu": the exact one, x * Phi(x) = x/2 * (1 + erf(x/sqrt 2)),
+    not the tanh approximation."""
+    flat = x.reshape(-1)
+    out = np.empty_like(flat)
+    for start in range(0, flat.size, _GELU_CHUNK):
+        out[start : start + _GELU_CHUNK] = _gelu_part(flat[start : start + _GELU_CHUNK])
+    return out.reshape(x.shape)
+
+
+def _gelu_part(x: np.ndarray) -> np.ndarray:
+    z = np.abs(x)
+    z *= np.float32(1 / np.sqrt(2))
+    t = z * _ERF_P
     t += np.float32(1.0)
     np.reciprocal(t, out=t)
-    p = np.full_like(x, np.float32(_ERFC[-1]))
-    for c in reversed(_ERFC[:-1]):
+    p = t * _ERF_A[4]
+    for a in reversed(_ERF_A[:4]):
+        p += a
         p *= t
-        p += np.float32(c)
     z *= z
-    p -= z
-    np.exp(p, out=p)
-    p *= t  # erfc(|x| / sqrt 2)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    p *= z  # erfc(|x| / sqrt 2)
     p *= x
     p *= np.float32(0.5)  # x/2 * erfc(|x| / sqrt 2): the GELU of negative x
     return np.where(x > 0, x - p, p)
@@ -205,9 +211,15 @@ class MiniLM:
         scale = np.float32(1 / np.sqrt(width))
         for layer in self.layers:
             qkv = x @ layer.qkv_w + layer.qkv_b  # (batch, length, 3 * hidden)
-            qkv = qkv.reshape(batch, length, 3, heads, width).transpose(2, 0, 3, 1, 4)
+            # Contiguous per head (one copy): numpy's stacked matmul calls
+            # BLAS only on contiguous matrices, and loops in C otherwise.
+            qkv = np.ascontiguousarray(
+                qkv.reshape(batch, length, 3, heads, width).transpose(2, 0, 3, 1, 4)
+            )
             q, k, v = qkv[0], qkv[1], qkv[2]  # (batch, heads, length, width)
-            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
+            scores = q @ np.ascontiguousarray(k.transpose(0, 1, 3, 2))
+            scores *= scale
+            scores += bias
             scores -= scores.max(axis=-1, keepdims=True)
             np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)

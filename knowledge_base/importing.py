@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -132,9 +133,20 @@ def open_source(path: Path, kind: str | None = None) -> Source:
 # --- CSV ---------------------------------------------------------------------------
 
 
+@contextmanager
+def _csv_field_limit() -> Iterator[None]:
+    """Read fields up to _CSV_FIELD_LIMIT (an article body is one field; the
+    csv module's default is 131,072 characters) and put the process-wide
+    limit back afterwards, for the other readers in the same process."""
+    previous = csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
 def _csv_source(path: Path) -> Source:
-    csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with _csv_field_limit(), path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         try:
             header = _csv_header(reader)
@@ -150,7 +162,7 @@ def _csv_source(path: Path) -> Source:
         raise ImportFileError(f"{path.name} has a header but no rows to import.")
 
     def rows() -> Iterator[SourceRow]:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with _csv_field_limit(), path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
             next(reader)
             # Rows as a spreadsheet numbers them: the header is row 1.

@@ -445,10 +445,13 @@ def test_a_big_csv_field_and_a_byte_order_mark(db, tmp_path):
     body = "word " * 40_000  # 200,000 characters: over csv's default field limit
     path = tmp_path / "bom.csv"
     path.write_text('\ufefftitle,body\nLong,"' + body.strip() + '"\n', encoding="utf-8")
+    limit_before = csv.field_size_limit()
 
     run(path)
 
     assert len(Article.objects.get().body) == len(body.strip())
+    # The process-wide limit is put back (other CSV readers share it).
+    assert csv.field_size_limit() == limit_before
 
 
 def test_parse_row_normalises_and_checks_fields():

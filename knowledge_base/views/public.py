@@ -127,15 +127,17 @@ def feedback(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             state = answer + ("+" if comment.strip() or state.endswith("+") else "")
             answers = dict(request.session.get(_FEEDBACK_SESSION_KEY, {}))
+            answers.pop(str(the_article.pk), None)  # to the end: the newest
             answers[str(the_article.pk)] = state
             # The newest 200 answers are remembered; older ones only in the database.
             request.session[_FEEDBACK_SESSION_KEY] = dict(list(answers.items())[-200:])
     if request.headers.get("HX-Request") == "true":
+        # 200 even for a refusal: htmx swaps in only successful answers, and
+        # the box is where the visitor reads what went wrong.
         return render(
             request,
             "knowledge_base/_feedback.html",
             {"article": the_article, "feedback": state, "feedback_error": error},
-            status=400 if error else 200,
         )
     if error:
         messages.error(request, error)

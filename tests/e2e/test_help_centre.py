@@ -200,10 +200,10 @@ def test_anonymous_visitor_searches_from_the_home_page(page, help_centre, screen
 
 
 def test_help_centre_and_editor_run_under_the_csp(
-    csp_page,
+    csp_page,  # noqa: F811  (the fixture imported above)
     help_centre,
     manager,
-    password,  # noqa: F811
+    password,
 ):
     page = csp_page
     visit(page, "/help/", "How can we help?")

@@ -148,6 +148,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = logged_in_user(request)
     article = _article_for_editor(request, pk)
     newest = _newest(article)
+    related = list(article.related.order_by("title").only("id", "title", "slug"))
     if request.method == "POST":
         form = ArticleForm(request.POST)
         if form.is_valid():
@@ -166,9 +167,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
                 "visibility": newest.visibility,
                 "tags": newest.tags,
                 "slug": newest.slug,
-                "related": ", ".join(
-                    article.related.order_by("title").values_list("slug", flat=True)
-                ),
+                "related": ", ".join(a.slug for a in related),
             }
         )
         status = 200
@@ -179,6 +178,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "article": article,
             "newest": newest,
+            "related": related,
             "can_approve": can_approve(user),
             "publish_form": PublishForm(),
             "events": ArticleEvent.objects.filter(article=article)

@@ -170,6 +170,7 @@ def test_editing_related_articles_slug_and_visibility(client, manager, make_arti
     assert (article.slug, article.visibility) == ("forgot-password", Visibility.CUSTOMERS)
     page = client.get(url("edit", pk=article.pk)).content.decode()
     assert f'value="{other.slug}"' in page
+    assert f'Now: <a href="{url("edit", pk=other.pk)}">Change your e-mail address</a>' in page
 
 
 class _Dangers(HTMLParser):

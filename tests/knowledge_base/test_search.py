@@ -368,3 +368,50 @@ def test_only_a_bounded_set_of_candidates_is_scored_but_title_matches_are_among_
     assert results.hits[0].article.title == "Refunds"
     assert len(results.hits) <= 4  # the title match and 3 others at most
     assert results.total == 5  # counted up to MAX_TOTAL
+
+
+@pytest.mark.parametrize("query", ["pass\x00word", "password\x00", "\x00", "password \ud800"])
+def test_text_postgresql_cannot_take_is_no_error(make_article, query):
+    """A NUL (a URL's %00) or a lone surrogate in the query: a word break or
+    U+FFFD, never an error; the search log stores what it can."""
+    article = make_article("Reset your password", "Choose Forgot password.")
+    results = search_articles(None, query, record=True, semantic=False)
+    if "password" in query:
+        assert [hit.article.pk for hit in results.hits] == [article.pk]
+    assert SearchTerm.objects.exists() or not query.strip("\x00 ")
+    assert not [t for t in SearchTerm.objects.values_list("term", flat=True) if "\x00" in t]
+
+
+@pytest.fixture
+def real_semantic(monkeypatch, settings):
+    """The real embeddings (the bundled model), fused by search_articles."""
+    from knowledge_base import embeddings
+    from knowledge_base.embeddings import index
+
+    if not embeddings.enabled():
+        pytest.skip("semantic search is off (no model folder)")
+    settings.HELPDESK_KB_EMBEDDING_RECHECK_SECONDS = 0
+    monkeypatch.setattr(search, "_semantic_enabled", embeddings.enabled)
+    index.forget()
+    yield embeddings
+    index.forget()
+
+
+def test_a_paraphrase_finds_the_article_through_the_real_semantic_path(
+    corpus, make_article, real_semantic, customer
+):
+    internal = make_article(
+        "Unlock a customer's account",
+        "Staff: clear the lock under Admin, People.",
+        visibility=Visibility.INTERNAL,
+    )
+    real_semantic.embed_articles([a.pk for a in [*corpus.values(), internal]])
+    # No word of these is in the article: full text finds nothing.
+    for query in ("I cannot log on to my profile", "locked out"):
+        assert search_articles(None, query, semantic=False).total == 0
+        for user in (None, customer):
+            results = search_articles(user, query)
+            assert titles(results)[0] == "Reset your password", (query, user)
+            assert "Unlock a customer's account" not in titles(results)
+            assert results.total == len(results.hits)
+    assert titles(search_articles(None, "where are my bills"))[0] == "Download an invoice"

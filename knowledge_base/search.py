@@ -46,6 +46,7 @@ from django.db.models import BooleanField, FloatField, IntegerField, Q
 from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString, mark_safe
 
+from core.inputs import storable_text
 from knowledge_base.markdown import plain_text
 from knowledge_base.models import Article
 from knowledge_base.selectors import articles_visible_to, visibilities_for
@@ -141,7 +142,9 @@ def search_articles(
 ) -> SearchResults:
     """The live articles `user` may read that answer `query`, best first:
     `limit` of them from `offset`, with the number of all matches."""
-    query = " ".join((query or "")[:MAX_QUERY_CHARS].split())
+    # What PostgreSQL cannot take as text (a NUL from a URL's %00, a lone
+    # surrogate) is a word break or U+FFFD, not a 500.
+    query = " ".join(storable_text((query or "")[:MAX_QUERY_CHARS].replace("\x00", " ")).split())
     words = words_of(query)
     limit = max(0, min(limit, MAX_DEPTH))
     offset = max(0, min(offset, MAX_DEPTH - limit))

@@ -86,7 +86,20 @@ def _log(ids: list[int]) -> None:
         logger.warning("Could not log changed articles in the cache", exc_info=True)
 
 
-def _article_saved(sender: type[Article], instance: Article, **kwargs: Any) -> None:
+# The fields that decide whether and where an article is in the matrix, and
+# its vector.
+_INDEXED_FIELDS = frozenset(
+    {"visibility", "status", "live_version", "embedding", "embedding_model"}
+)
+
+
+def _article_saved(
+    sender: type[Article], instance: Article, update_fields: Any = None, **kwargs: Any
+) -> None:
+    if update_fields is not None and not _INDEXED_FIELDS.intersection(update_fields):
+        return
+    if not instance.live_version and kwargs.get("signal") is post_save:
+        return  # never live (a new draft): in no matrix, before or after
     changed([instance.pk])
 
 

@@ -228,6 +228,23 @@ def test_the_stamp_catches_changes_no_one_logged(help_centre):
     assert help_centre["reset"].pk not in [pk for pk, _ in ranked]
 
 
+def test_saves_that_matter_to_the_matrix_are_logged(
+    manager, kb_section, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = services.article_save(actor=manager, title="New draft", body="Words.").article
+    version = index._log_version()  # a draft that was never live: nothing logged
+    with django_capture_on_commit_callbacks(execute=True):
+        services.article_publish(article=draft, actor=manager)
+    assert index._log_version() == version + 1
+    assert index.cache.get(index._IDS_KEY.format(version + 1)) == [draft.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.feedback_record(article=draft, user=manager, helpful=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.article_archive(article=draft, actor=manager)
+    assert index._log_version() == version + 2
+
+
 def test_the_matrix_is_reused_between_queries(help_centre, django_assert_max_num_queries):
     embeddings.semantic_rank("password", visibilities=["public"])
     loaded = index._index

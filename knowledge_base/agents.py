@@ -23,7 +23,7 @@ class TicketArticle:
 
     hit: Hit
     url: str  # absolute: it goes into a reply read elsewhere
-    link: str  # the Markdown link an agent inserts: [Title](url)
+    link: str  # what "Insert link" puts in the reply: "Title: url"
 
     @property
     def internal(self) -> bool:
@@ -35,10 +35,14 @@ def ticket_text(ticket: Ticket) -> str:
     return f"{ticket.subject}\n{ticket.description}"
 
 
-def markdown_link(title: str, url: str) -> str:
-    """[title](url), with the brackets of the title escaped."""
-    label = title.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-    return f"[{label}]({url})"
+def reply_link(title: str, url: str) -> str:
+    """The article as a reply mentions it: its title, then its address.
+
+    Replies are plain text (the e-mail is text/plain and the pages show the
+    text with its addresses made links), so a bare address is what both
+    a mail client and the ticket page turn into a link; Markdown's
+    [title](url) would reach the customer as brackets."""
+    return f"{title}: {url}"
 
 
 def suggested_for_ticket(user: User, ticket: Ticket, *, query: str = "") -> list[Hit]:

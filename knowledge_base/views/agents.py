@@ -35,9 +35,7 @@ def ticket_articles(request: HttpRequest, pk: int) -> HttpResponse:
     for hit in agents.suggested_for_ticket(user, ticket, query=query):
         url = request.build_absolute_uri(reverse("kb:article", args=[hit.article.slug]))
         articles.append(
-            agents.TicketArticle(
-                hit=hit, url=url, link=agents.markdown_link(hit.article.title, url)
-            )
+            agents.TicketArticle(hit=hit, url=url, link=agents.reply_link(hit.article.title, url))
         )
     return render(
         request,

@@ -100,9 +100,9 @@ def test_suggested_articles_for_the_ticket(client, ticket, articles, agent):
     fragment = response.content.decode()
     assert public.title in fragment and internal.title in fragment
     assert unrelated.title not in fragment
-    # Internal ones are marked; each can be inserted as a Markdown link or opened.
+    # Internal ones are marked; each can be inserted as a link or opened.
     assert fragment.count(">Internal</span>") == 1
-    link = f"[{public.title}](http://testserver/help/articles/{public.slug}/)"
+    link = f"{public.title}: http://testserver/help/articles/{public.slug}/"
     assert f'data-kb-insert="{html.escape(link)}"' in fragment
     assert f'href="http://testserver/help/articles/{public.slug}/"' in fragment
     assert fragment.count(">Insert link</button>") == 2

@@ -505,3 +505,17 @@ def test_deflection_needs_a_suggestion_signed_for_this_customer(
         )
         assert b"That suggestion has expired" in response.content
     assert not Deflection.objects.exists()
+
+
+def test_addresses_in_messages_are_links_and_markup_stays_text(client, customer):
+    """An article an agent links in a reply ("Title: https://...") is a link
+    the customer can follow; anything else in a message stays text."""
+    ticket = make_ticket(
+        requester=customer,
+        description="See https://help.example/help/articles/reset/ <script>alert(1)</script>",
+    )
+    client.force_login(customer)
+    page = client.get(ticket.get_absolute_url()).content.decode()
+    assert '<a href="https://help.example/help/articles/reset/" rel="nofollow">' in page
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -129,6 +129,11 @@ def test_paraphrase_finds_the_article_through_semantic_rank(help_centre):
         assert top[0][0] == help_centre["reset"].pk, query
     top = embeddings.semantic_rank("where are my bills", visibilities=[Visibility.PUBLIC], limit=1)
     assert top[0][0] == help_centre["invoices"].pk
+    # And through the product's search, fused with full text.
+    from knowledge_base.search import search_articles
+
+    hits = search_articles(None, "can't get into my account").hits
+    assert hits and hits[0].article.pk == help_centre["reset"].pk
 
 
 def test_embed_articles_stores_float32_and_model_with_version(help_centre):
@@ -312,6 +317,15 @@ def test_empty_setting_turns_semantic_search_off(settings, make_article, help_ce
     # Publishing works and queues nothing.
     article = make_article("Change your plan", "Under Billing, Plan.")
     assert article.embedding is None
+    # Search is full-text only: the words find the article, the paraphrase
+    # that only the embeddings found before finds nothing now.
+    from knowledge_base.search import search_articles
+
+    hits = search_articles(None, "reset password").hits
+    assert hits and hits[0].article.pk == help_centre["reset"].pk
+    assert help_centre["reset"].pk not in [
+        hit.article.pk for hit in search_articles(None, "can't get into my account").hits
+    ]
 
 
 def test_a_missing_model_folder_turns_it_off(settings, tmp_path):

@@ -47,6 +47,38 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_session_left_on_the_test_database(django_db_setup, django_db_blocker):
+    """Before the test database is dropped at the end of the run, end any
+    other session still connected to it, and say which: a worker process or
+    server thread that outlived its test made the DROP fail (and the run
+    with it) long after the test that left it."""
+    yield
+    if not connection.settings_dict["NAME"].startswith("test_"):
+        return  # no test of this run used the database: none was created
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, state, left(query, 200) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        left = cursor.fetchall()
+        for pid, application, state, query in left:
+            sys.stderr.write(
+                f"\n[tests] ending a session left on the test database: pid {pid} "
+                f"{application!r} {state}: {query}\n"
+            )
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        deadline = time.monotonic() + 10
+        while left and time.monotonic() < deadline:  # a terminated backend exits soon after
+            time.sleep(0.1)
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            left = cursor.fetchall()
+    connection.close()
+
+
 # How long a browser test's teardown waits for the live server's last requests.
 _QUIET_TIMEOUT_S = 20.0
 

@@ -401,6 +401,9 @@ def fuzz_site(routes: list[Route], world, fuzzer: Fuzzer) -> None:
                     fuzzer.send(client, who, method, path, {})
 
 
+# Over 11,000 requests (every page, form and parameter, as each kind of user):
+# two to three minutes on a quiet machine, longer on a busy one.
+@pytest.mark.timeout(900)
 def test_no_page_or_form_answers_a_bad_value_with_a_500(world, fuzzer):
     routes = site_routes()
     assert any(r.route == "tickets/<str:key>/" for r in routes)  # the walk found the site

@@ -28,8 +28,8 @@ PostgreSQL (migration 0002):
 
 At most five SQL statements whatever the number of results (plus what
 semantic_rank and the search log cost), and bounded work whatever the word:
-only a bounded set of candidates is scored (_rank_candidates) and the total
-is counted up to MAX_TOTAL. SQLite (the demo) falls back to
+only a bounded set of candidates is scored (_rank_candidates), and the total
+is exact up to MAX_TOTAL (above it, MAX_TOTAL + 1). SQLite (the demo) falls back to
 substring matching with the same interface.
 """
 
@@ -42,7 +42,7 @@ from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.db.models import BooleanField, FloatField, IntegerField, Q
+from django.db.models import BooleanField, Count, FloatField, Q, Window
 from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString, mark_safe
 
@@ -74,10 +74,11 @@ MAX_CORRECTED_WORDS = 12
 # Reciprocal-rank fusion: score = sum of 1 / (RRF_K + rank) over the lists.
 RRF_K = 60
 # Scored candidates of a search (see _rank_candidates): matches by title and
-# of all matches; the total is counted up to MAX_TOTAL.
+# of all matches.
 TITLE_CANDIDATES = 200
 CANDIDATES = 300
-MAX_TOTAL = 500
+# A total above this is "more than MAX_TOTAL" (returned as MAX_TOTAL + 1).
+MAX_TOTAL = CANDIDATES
 # The title's own vector (a GIN expression index, migration 0003).
 # Column names in `matches` and `in_title` SQL are unqualified: they are
 # also used in subqueries, where the table has another alias.
@@ -293,7 +294,7 @@ def _rank_candidates(
     depth: int,
 ) -> tuple[list[tuple[int, float]], int]:
     """The best `depth` of the visible articles that `matches`, by `score`,
-    and how many match (counted up to MAX_TOTAL). Only a bounded set of
+    and how many match (MAX_TOTAL + 1: more than MAX_TOTAL). Only a bounded set of
     candidates is read and scored, so a word half the articles hold costs
     what a rare one does: up to TITLE_CANDIDATES whose title matches
     (`in_title`, through the title's own index) and up to CANDIDATES of all
@@ -309,25 +310,22 @@ def _rank_candidates(
         .order_by()
         .values("id")[:TITLE_CANDIDATES]
     )
-    by_words = matching.order_by().values("id")[:CANDIDATES]
-    # The count of matches (up to MAX_TOTAL) in the same statement: an
-    # uncorrelated subquery, run once.
-    count_sql, count_params = matching.order_by().values("id")[:MAX_TOTAL].query.sql_with_params()
+    # One more than CANDIDATES: then "more than MAX_TOTAL" is known without
+    # a count of every match.
+    by_words = matching.order_by().values("id")[: CANDIDATES + 1]
     rows = list(
         matching.filter(id__in=by_title.union(by_words))
         .annotate(
             score=RawSQL(score[0], score[1], output_field=FloatField()),  # noqa: S611
-            total=RawSQL(  # noqa: S611 - SQL compiled by Django
-                f"SELECT count(*) FROM ({count_sql}) AS matches",  # noqa: S608
-                count_params,
-                output_field=IntegerField(),
-            ),
+            candidates=Window(Count("id")),
         )
         .order_by("-score", "-id")
-        .values_list("id", "score", "total")[: max(depth, 1)]
+        .values_list("id", "score", "candidates")[: max(depth, 1)]
     )
     ranked = [(article_id, float(points)) for article_id, points, _ in rows][:depth]
-    total = rows[0][2] if rows else 0
+    # Fewer than CANDIDATES + 1 matches of the words: the candidates are
+    # every match. Otherwise there are more than MAX_TOTAL.
+    total = min(rows[0][2], MAX_TOTAL + 1) if rows else 0
     return ranked, total
 
 

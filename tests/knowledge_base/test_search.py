@@ -356,18 +356,25 @@ def test_content_gaps_are_for_reviewers_only(client, agent, customer, gaps_data)
 
 
 def test_only_a_bounded_set_of_candidates_is_scored_but_title_matches_are_among_them(
-    make_article, monkeypatch
+    make_article, monkeypatch, client
 ):
     monkeypatch.setattr(search, "CANDIDATES", 3)
     monkeypatch.setattr(search, "TITLE_CANDIDATES", 2)
-    monkeypatch.setattr(search, "MAX_TOTAL", 5)
-    for n in range(8):
+    monkeypatch.setattr(search, "MAX_TOTAL", 3)
+    for n in range(2):
         make_article(f"Note {n}", "A word about refunds in the body.")
     make_article("Refunds", "How refunds work.")
+    exact = search_articles(None, "refund")
+    assert exact.hits[0].article.title == "Refunds" and exact.total == 3
+    for n in range(2, 8):
+        make_article(f"Note {n}", "A word about refunds in the body.")
     results = search_articles(None, "refund")
     assert results.hits[0].article.title == "Refunds"
-    assert len(results.hits) <= 4  # the title match and 3 others at most
-    assert results.total == 5  # counted up to MAX_TOTAL
+    assert len(results.hits) <= 5  # the title match and 4 others at most
+    assert results.total == 4  # more than MAX_TOTAL
+    monkeypatch.setattr("knowledge_base.views.search.MAX_TOTAL", 3)
+    page = client.get(reverse("kb:search"), {"q": "refund"}).content.decode()
+    assert "More than 3 articles" in page
 
 
 @pytest.mark.parametrize("query", ["pass\x00word", "password\x00", "\x00", "password \ud800"])

@@ -163,7 +163,7 @@ def search_articles(
         ranked, total = _fallback_ranked(user, words, match, depth)
 
     if fuse:
-        ranked, total = _with_semantic(ranked, total, query, visibilities)
+        ranked, total = _with_semantic(user, ranked, total, query, visibilities)
 
     page = ranked[offset : offset + limit]
     if connection.vendor == "postgresql":
@@ -205,7 +205,11 @@ def reciprocal_rank_fusion(
 
 
 def _with_semantic(
-    ranked: list[tuple[int, float]], total: int, query: str, visibilities: list[str]
+    user: User | AnonymousUser | None,
+    ranked: list[tuple[int, float]],
+    total: int,
+    query: str,
+    visibilities: list[str],
 ) -> tuple[list[tuple[int, float]], int]:
     from knowledge_base import embeddings
 
@@ -216,11 +220,18 @@ def _with_semantic(
         )
         if cosine >= SEMANTIC_MIN_COSINE
     ]
+    in_head = {article_id for article_id, _ in ranked[:FUSION_DEPTH]}
+    new = [article_id for article_id, _ in similar if article_id not in in_head]
+    if similar:  # (whether or not any is new: the same queries for every search)
+        # The matrix follows the database within seconds, not at once: an
+        # article it still holds may have been archived, deleted or hidden
+        # since. Only what the visitor may read now takes a place or counts.
+        live = set(articles_visible_to(user).filter(id__in=new).values_list("id", flat=True))
+        similar = [(i, c) for i, c in similar if i in in_head or i in live]
     if not similar:
         return ranked, total
     head, tail = ranked[:FUSION_DEPTH], ranked[FUSION_DEPTH:]
     fused = reciprocal_rank_fusion(head, similar)
-    in_head = {article_id for article_id, _ in head}
     added = sum(1 for article_id, _ in similar if article_id not in in_head)
     return fused + tail, total + added
 

@@ -40,10 +40,13 @@ def _clear_cache():
     (log-in rate-limit counters would otherwise leak between tests)."""
     from django.core.cache import cache
 
+    from knowledge_base.embeddings import index as semantic_index
     from tickets.reference import forget_reference
 
     cache.clear()
     forget_reference()  # and this process's copy of the cached lists
+    # and its matrix of article vectors (another test's rolled-back articles)
+    semantic_index.forget()
     yield
 
 

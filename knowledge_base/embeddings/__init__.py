@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -48,7 +49,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "ModelFolderError",
-    "article_text",
+    "article_passages",
+    "article_vectors",
     "embed_articles",
     "enabled",
     "encode",
@@ -63,6 +65,17 @@ __all__ = [
 # pieces at most (about 1,000 characters of English), so more is only
 # tokenising work thrown away.
 MAX_TEXT_CHARS = 2000
+
+# An article's vector is the mean of the vectors of its passages (its title,
+# summary and tags, then its body in pieces of about PASSAGE_CHARS, each read
+# with the title), so words far down a long article count too: the model
+# itself reads only its first 256 word pieces. On the Bitext set (articles
+# of 100+ answers) this raised the embeddings' own MRR from 0.870 to 0.949
+# on the tuning split (bench/README.md). At most MAX_PASSAGES, spread evenly
+# over the article, bound the work for a very long one.
+VECTOR_SCHEME = "p1"
+PASSAGE_CHARS = 800
+MAX_PASSAGES = 24
 
 
 # --- the model ---------------------------------------------------------------
@@ -137,7 +150,9 @@ def _label_of(folder: Path) -> str:
         readable = folder.parent.name
         if readable == "snapshots":
             readable = folder.parent.parent.name.removeprefix("models--")
-    return f"{readable}:{digest.hexdigest()}"[:150]
+    # The scheme that turns an article into one vector is part of the label:
+    # when it changes, every article is embedded again by the sweep.
+    return f"{readable}:{digest.hexdigest()}:{VECTOR_SCHEME}"[:150]
 
 
 def model_label() -> str:
@@ -181,11 +196,47 @@ def _query_vector(folder: Path, query: str) -> np.ndarray:
 # --- articles ----------------------------------------------------------------
 
 
-def article_text(article: Article) -> str:
-    """What the model reads of an article (its live version): title, summary,
-    tags and the words of the body, cut to MAX_TEXT_CHARS."""
-    parts = [article.title, article.summary, article.tag_names, plain_text(article.body)]
-    return "\n".join(part for part in parts if part)[:MAX_TEXT_CHARS]
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def article_passages(article: Article) -> list[str]:
+    """The texts whose mean vector is the article's: a header (title, summary,
+    tags) and the body's paragraphs grouped into passages of about
+    PASSAGE_CHARS, each after the title; at most MAX_PASSAGES."""
+    header = "\n".join(p for p in (article.title, article.summary, article.tag_names) if p)
+    passages: list[str] = []
+    current = ""
+    for block in _PARAGRAPH_BREAK.split(article.body or ""):
+        paragraph = plain_text(block)
+        if not paragraph:
+            continue
+        if current and len(current) + len(paragraph) > PASSAGE_CHARS:
+            passages.append(current)
+            current = ""
+        current = f"{current}\n{paragraph}" if current else paragraph
+    if current:
+        passages.append(current)
+    if len(passages) > MAX_PASSAGES - 1:
+        step = len(passages) / (MAX_PASSAGES - 1)
+        passages = [passages[int(i * step)] for i in range(MAX_PASSAGES - 1)]
+    return [header[:MAX_TEXT_CHARS]] + [
+        f"{article.title}. {passage}"[:MAX_TEXT_CHARS] for passage in passages
+    ]
+
+
+def article_vectors(articles: Sequence[Article], *, batch_size: int = 32) -> np.ndarray:
+    """One unit vector per article: the normalised mean of its passages'."""
+    texts: list[str] = []
+    owners: list[int] = []
+    for number, article in enumerate(articles):
+        passages = article_passages(article)
+        texts.extend(passages)
+        owners.extend([number] * len(passages))
+    passage_vectors = encode(texts, batch_size=batch_size)
+    sums = np.zeros((len(articles), passage_vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, np.asarray(owners), passage_vectors)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return (sums / np.where(norms == 0, 1, norms)).astype(np.float32)
 
 
 def stale_articles() -> QuerySet[Article]:
@@ -220,7 +271,7 @@ def embed_articles(ids: Iterable[int], *, batch_size: int = 32, progress: bool =
                 )
             )
             if articles:
-                vectors = encode([article_text(a) for a in articles], batch_size=batch_size)
+                vectors = article_vectors(articles, batch_size=batch_size)
                 for article, vector in zip(articles, vectors, strict=True):
                     article.embedding = vector.astype("<f4").tobytes()
                     article.embedding_model = f"{label}#{article.live_version}"

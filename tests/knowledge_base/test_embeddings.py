@@ -142,11 +142,29 @@ def test_embed_articles_stores_float32_and_model_with_version(help_centre):
     assert vector.shape == (384,)
     assert np.isclose(np.linalg.norm(vector), 1.0, atol=1e-5)
     assert article.embedding_model == f"{embeddings.model_label()}#{article.live_version}"
-    expected = embeddings.encode([embeddings.article_text(article)])[0]
-    assert np.allclose(vector, expected, atol=1e-6)
-    assert "Forgot password" in embeddings.article_text(article)  # Markdown stripped
-    assert "**" not in embeddings.article_text(article)
-    assert "login, password" in embeddings.article_text(article)
+    # The normalised mean of its passages' vectors.
+    passages = embeddings.article_passages(article)
+    mean = embeddings.encode(passages).mean(axis=0)
+    assert np.allclose(vector, mean / np.linalg.norm(mean), atol=1e-5)
+    text = "\n".join(passages)
+    assert "Forgot password" in text  # Markdown stripped
+    assert "**" not in text
+    assert "login, password" in passages[0]  # the header: title, summary, tags
+
+
+def test_a_long_article_is_read_in_passages_to_its_end(make_article):
+    paragraphs = [f"Paragraph {i} talks about invoices and receipts." * 4 for i in range(200)]
+    paragraphs[-1] = "The very last paragraph mentions a flamingo."
+    article = make_article("Billing explained", "\n\n".join(paragraphs))
+    passages = embeddings.article_passages(article)
+    assert passages[0].startswith("Billing explained")
+    assert len(passages) == embeddings.MAX_PASSAGES
+    assert all(len(p) <= embeddings.MAX_TEXT_CHARS for p in passages)
+    assert all(p.startswith("Billing explained. ") for p in passages[1:])
+    # Spread over the whole body, not only its beginning.
+    assert "Paragraph 190" in "".join(passages) or "Paragraph 19" in passages[-1]
+    short = make_article("Short", "One line.")
+    assert embeddings.article_passages(short)[1:] == ["Short. One line."]
 
 
 def test_limit_and_empty_queries(help_centre):
@@ -279,7 +297,9 @@ def test_a_new_version_or_another_model_makes_the_vector_stale(manager, help_cen
     assert tasks.embed_stale_articles() == 1
     assert not embeddings.stale_articles().exists()
     assert tasks.embed_article(article.pk) == 0
-    assert "spreadsheet" in embeddings.article_text(Article.objects.get(pk=article.pk))
+    assert "spreadsheet" in "\n".join(
+        embeddings.article_passages(Article.objects.get(pk=article.pk))
+    )
 
     # Another model (same files elsewhere count as the same model: the label
     # is a digest of them); a label that differs makes every vector stale.

@@ -221,6 +221,9 @@ def test_reciprocal_rank_fusion_rewards_agreement():
     assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
     # A tie keeps the first list's order.
     assert [i for i, _ in reciprocal_rank_fusion([(5, 1.0)], [(6, 1.0)])] == [5, 6]
+    # A heavier list wins a disagreement.
+    weighted = reciprocal_rank_fusion([(5, 1.0), (6, 0.5)], [(6, 1.0), (5, 0.5)], weights=(1, 2))
+    assert [i for i, _ in weighted] == [6, 5]
 
 
 def test_semantic_results_are_fused_when_enabled(corpus, monkeypatch):

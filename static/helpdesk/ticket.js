@@ -48,12 +48,20 @@
   // is in flight (hx-sync="this:drop" on the form); this is what re-sends them.
   var pending = {};
   var saving = false;
+  // The change that started the save in flight: it is being saved, so it is
+  // not pending (recording it re-sent every save once more, and a change made
+  // during that needless second flight could be lost).
+  var trigger = null;
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (event.target.id === "properties") saving = true;
+    if (event.target.id !== "properties") return;
+    saving = true;
+    var config = event.detail && event.detail.requestConfig;
+    trigger = config ? config.triggeringEvent : null;
   });
   document.addEventListener("change", function (event) {
     var field = event.target;
-    if (!saving || !field.form || field.form.id !== "properties" || !field.name) return;
+    if (!saving || event === trigger) return;
+    if (!field.form || field.form.id !== "properties" || !field.name) return;
     pending[field.name] = field.value;
   });
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -67,6 +75,9 @@
       if (field) field.value = pending[name];
     });
     pending = {};
+    // Saving again from here: a change made before that request starts is
+    // pending too, not dropped by hx-sync.
+    saving = true;
     form.dispatchEvent(new Event("change", { bubbles: true }));
   });
   document.addEventListener("htmx:afterRequest", function (event) {

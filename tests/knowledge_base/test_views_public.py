@@ -302,12 +302,3 @@ def test_a_category_reads_the_same_without_union(client, make_article, kb_sectio
     without = listed()
     assert "Reset your password" in without and "Verify your account" in without
     assert without == with_union
-
-
-def test_the_top_bar_searches_articles_in_the_help_centre_and_tickets_elsewhere(client, customer):
-    client.force_login(customer)
-    help_page = client.get("/help/search/", {"q": "verify"}).content.decode()
-    assert 'action="/help/search/"' in help_page
-    assert 'aria-label="Search tickets"' not in help_page
-    tickets_page = client.get(reverse("tickets:list")).content.decode()
-    assert 'aria-label="Search tickets"' in tickets_page

@@ -47,6 +47,9 @@ def test_agent_works_queue_ticket_and_merge(
 
     page.get_by_role("link", name=ticket.subject).click()
     page.get_by_role("heading", name=ticket.subject).wait_for()
+    # The heading shows while the page is still parsed: ticket.js (deferred),
+    # which inserts canned responses, runs only when it is complete.
+    page.wait_for_load_state()
 
     # public reply from a canned response
     page.get_by_label("Canned response").select_option(label="Password reset steps")

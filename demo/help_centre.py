@@ -28,7 +28,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from demo.catalog import AGENT_LOGIN, MANAGER
-from knowledge_base import embeddings, importing, services, suggestions
+from knowledge_base import embeddings, import_files, importing, services, suggestions
 from knowledge_base.models import (
     Article,
     ArticleEvent,
@@ -300,7 +300,7 @@ def seed_help_centre(*, seed: int, tickets_seeded: int) -> HelpCentreResult | No
 
     imported_at = now - timedelta(days=IMPORTED_DAYS_AGO)
     with _dated(imported_at):
-        tally = importing.run_import(importing.open_source(ARTICLES_DIR), actor=manager)
+        tally = importing.run_import(import_files.open_source(ARTICLES_DIR), actor=manager)
     if tally.rejected or tally.warnings:
         problems = [f"{r.where}: {r.field}: {r.message}" for r in tally.rejected + tally.warnings]
         raise ValueError("The demo articles do not import cleanly: " + "; ".join(problems))

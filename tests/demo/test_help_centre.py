@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db.models import Count, F
 
 from demo import catalog, help_centre
-from knowledge_base import embeddings, importing
+from knowledge_base import embeddings, import_files, importing
 from knowledge_base.models import (
     Article,
     ArticleFeedback,
@@ -44,7 +44,7 @@ def seeded(db):
 
 
 def test_the_article_files_import_cleanly_and_cover_every_ticket_category(db):
-    source = importing.open_source(help_centre.ARTICLES_DIR)
+    source = import_files.open_source(help_centre.ARTICLES_DIR)
     assert 30 <= source.total <= 45
     for row in source.rows():
         assert row.error is None, row.where

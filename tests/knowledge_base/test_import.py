@@ -15,7 +15,7 @@ from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 from django.db import connections
 
-from knowledge_base import embeddings, importing
+from knowledge_base import embeddings, import_files, importing
 from knowledge_base.models import (
     Article,
     ArticleStatus,
@@ -472,6 +472,6 @@ def test_parse_row_normalises_and_checks_fields():
         ["a", "b"],
     )
     assert row.related == ["other-article"]  # not itself
-    with pytest.raises(importing.RowError) as caught:
+    with pytest.raises(import_files.RowError) as caught:
         importing.parse_row({"title": "x", "body": "y", "section": "Alone"})
     assert caught.value.field == "section"

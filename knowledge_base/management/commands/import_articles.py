@@ -15,7 +15,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from knowledge_base import importing
+from knowledge_base import import_files, importing
 
 # The exit status when some rows were rejected and when nothing could be imported.
 EXIT_REJECTED_ROWS = 1
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--format",
-            choices=importing.FORMATS,
+            choices=import_files.FORMATS,
             help="The file's format when its name does not say it.",
         )
         parser.add_argument(
@@ -68,8 +68,8 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be 1 or more.", returncode=EXIT_UNUSABLE_FILE)
         try:
             actor = importing.resolve_actor(options["as_email"]) if options["as_email"] else None
-            source = importing.open_source(options["file"], options["format"])
-        except importing.ImportFileError as exc:
+            source = import_files.open_source(options["file"], options["format"])
+        except import_files.ImportFileError as exc:
             raise CommandError(str(exc), returncode=EXIT_UNUSABLE_FILE) from exc
         if source.ignored:
             self.stderr.write(

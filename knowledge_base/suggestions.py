@@ -75,12 +75,14 @@ def feedback_with_deflection(
     user: User | None = None,
     session_key: str = "",
     comment: str = "",
+    query: str = "",
 ) -> ArticleFeedback:
     """ "Was this helpful?" in the help centre (services.feedback_record), and
     a deflection when a signed-in customer says the article helped: they
     helped themselves instead of writing to the helpdesk. Only a change to
     "yes" counts (a comment sent after it, or the same answer again, does
-    not); staff and anonymous visitors are not deflections."""
+    not); staff and anonymous visitors are not deflections. `query` is what
+    the customer last searched the help centre for, when they did."""
     customer = (
         user if helpful and user is not None and not user.has_perm("tickets.work_tickets") else None
     )
@@ -98,7 +100,7 @@ def feedback_with_deflection(
     if customer is not None and not answered_yes:
         deflection_record(
             user=customer,
-            query="",
+            query=query,
             article_ref=article_ref(article.pk),
             article_title=article.title,
         )

@@ -22,6 +22,9 @@ SECTION_PAGE_SIZE = 30
 # The session remembers what this browser answered, per article id:
 # "yes"/"no", and "+" once a comment was sent too.
 _FEEDBACK_SESSION_KEY = "kb_feedback"
+# A signed-in customer's latest help-centre search: an article they then mark
+# helpful is a deflection of that search (set by views.search).
+LAST_SEARCH_SESSION_KEY = "kb_last_search"
 
 
 def _reader(request: HttpRequest):
@@ -121,6 +124,7 @@ def feedback(request: HttpRequest, slug: str) -> HttpResponse:
                 user=user,
                 session_key=request.session.session_key or "",
                 comment=comment,
+                query=request.session.get(LAST_SEARCH_SESSION_KEY, "") if user else "",
             )
         except DomainError as exc:
             error = exc.message

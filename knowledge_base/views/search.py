@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from knowledge_base import gaps as gap_reads
 from knowledge_base.search import MAX_DEPTH, MAX_TOTAL, search_articles
 from knowledge_base.selectors import can_approve
+from knowledge_base.views.public import LAST_SEARCH_SESSION_KEY
 
 PAGE_SIZE = 10
 MAX_QUERY_CHARS = 200
@@ -35,6 +36,13 @@ def search(request: HttpRequest) -> HttpResponse:
         results = search_articles(
             user, query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, record=page == 1
         )
+        if (
+            user is not None
+            and not user.has_perm("tickets.work_tickets")
+            and request.session.get(LAST_SEARCH_SESSION_KEY) != query
+        ):
+            # Only when it changed: a session write per search page is not needed.
+            request.session[LAST_SEARCH_SESSION_KEY] = query
     pages = 0
     if results is not None:
         pages = min(-(-results.total // PAGE_SIZE), MAX_DEPTH // PAGE_SIZE)

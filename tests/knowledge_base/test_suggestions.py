@@ -198,6 +198,7 @@ def test_a_customer_who_marks_an_article_helpful_is_a_deflection(client, article
         f"kb-{public.pk}",
         public.title,
     )
+    assert deflection.query == ""  # no help-centre search before it
     # A later "no" changes the article's counts, not the deflection recorded.
     client.post(url, {"helpful": "no"})
     assert Deflection.objects.count() == 1
@@ -215,3 +216,14 @@ def test_staff_anonymous_and_unhelpful_answers_are_no_deflection(client, article
     assert not Deflection.objects.exists()
     articles[Visibility.PUBLIC].refresh_from_db()
     assert articles[Visibility.PUBLIC].helpful_count == 2
+
+
+def test_a_deflection_in_the_help_centre_keeps_the_customers_last_search(
+    client, articles, customer
+):
+    public = articles[Visibility.PUBLIC]
+    client.force_login(customer)
+    client.get(reverse("kb:search"), {"q": "forgot   my password"})
+    client.get(reverse("kb:article", args=[public.slug]))
+    client.post(reverse("kb:feedback", args=[public.slug]), {"helpful": "yes"})
+    assert Deflection.objects.get().query == "forgot my password"

@@ -302,3 +302,13 @@ def test_a_category_reads_the_same_without_union(client, make_article, kb_sectio
     without = listed()
     assert "Reset your password" in without and "Verify your account" in without
     assert without == with_union
+
+
+def test_the_top_bar_ticket_search_is_not_prefilled_with_an_article_search(client, customer):
+    # The help centre's own box holds the article search's words; the top
+    # bar's ticket search would run them against tickets.
+    client.force_login(customer)
+    help_page = client.get(reverse("kb:search"), {"q": "verifyword"}).content.decode()
+    assert help_page.count('value="verifyword"') == 1
+    tickets_page = client.get(reverse("tickets:search"), {"q": "verifyword"}).content.decode()
+    assert 'value="verifyword"' in tickets_page

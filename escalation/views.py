@@ -30,7 +30,10 @@ def escalate(request: HttpRequest, key: str) -> HttpResponse:
             messages.success(request, f"Escalated to Tier {form.cleaned_data['to_tier']}.")
             return redirect(ticket)
     return render_ticket_page(
-        request, ticket, status=400, extra_panels=[sla_panel(request, ticket, form=form)]
+        request,
+        ticket,
+        status=400,
+        panel_override=(sla_panel, sla_panel(request, ticket, form=form)),
     )
 
 

@@ -6,6 +6,7 @@ share. Every view that renders the page — the tickets app's and other apps'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -131,12 +132,16 @@ def _conversation(user: User, ticket: Ticket) -> list[Message]:
 
 
 def ticket_page_context(
-    request: HttpRequest, ticket: Ticket, *, extra_panels: list[str] | None = None, **forms: Any
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    panel_override: tuple[Callable[..., str], str] | None = None,
+    **forms: Any,
 ) -> dict:
     """The page's context; `forms` are bound forms to show with their errors
     (reply_form, status_form, assign_form, properties_form, link_form,
-    merge_form, stale). `extra_panels` replaces the apps' panels (an app
-    re-rendering its own panel with errors)."""
+    merge_form, stale). `panel_override` is (panel, html): an app re-rendering
+    its own panel with errors; the other apps' panels render as usual."""
     user = selectors.logged_in_user(request)
     is_staff = user.has_perm("tickets.work_tickets")
     version = services.ticket_version(ticket)
@@ -157,11 +162,10 @@ def ticket_page_context(
     }
     if is_staff:
         context.update(_workspace_context(request, ticket, version=version, **forms))
-        context["extra_panels"] = (
-            extra_panels
-            if extra_panels is not None
-            else [panel(request, ticket) for panel in ticket_panels()]
-        )
+        own, html = panel_override or (None, "")
+        context["extra_panels"] = [
+            html if panel is own else panel(request, ticket) for panel in ticket_panels()
+        ]
     return context
 
 

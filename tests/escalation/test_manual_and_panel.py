@@ -53,6 +53,8 @@ def test_bad_escalations_are_refused_with_a_message(client, agent, ticket):
     response = client.post(reverse("escalation:escalate", args=[ticket.key]), {"to_tier": 2})
     assert response.status_code == 400
     assert "This field is required" in response.content.decode()
+    # The form's own panel shows its errors; the other apps' panels still show.
+    assert 'id="kb-panel-heading"' in response.content.decode()
     response = client.post(
         reverse("escalation:escalate", args=[ticket.key]), {"to_tier": 1, "reason": "down?"}
     )

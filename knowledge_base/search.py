@@ -37,11 +37,13 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import BooleanField, Count, FloatField, Q, Window
 from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString, mark_safe
@@ -162,7 +164,8 @@ def search_articles(
         depth = max(depth, FUSION_DEPTH)
 
     if connection.vendor == "postgresql":
-        ranked, total = _pg_ranked(user, query, words, match, depth)
+        with _index_scans():
+            ranked, total = _pg_ranked(user, query, words, match, depth)
     else:
         ranked, total = _fallback_ranked(user, words, match, depth)
 
@@ -292,8 +295,11 @@ def _pg_ranked(
     tsquery, params = _tsquery(query, words, match, also)
     ranked, total = _rank_candidates(
         user,
-        matches=(f"search_vector @@ {tsquery}", params),
+        in_vector=(f"search_vector @@ {tsquery}", params),
+        # The title is part of the vector: a title match is a match, unless
+        # a word excluded ("-word") is missing from the title and in the body.
         in_title=(f"{_TITLE_VECTOR} @@ {tsquery}", params),
+        title_needs_vector=match == "all" and "-" in query,
         score=(_rank_sql(tsquery, match), params),
         depth=depth,
     )
@@ -305,34 +311,37 @@ def _pg_ranked(
 def _rank_candidates(
     user: User | AnonymousUser | None,
     *,
-    matches: tuple[str, list[Any]],
+    in_vector: tuple[str, list[Any]],
     in_title: tuple[str, list[Any]],
     score: tuple[str, list[Any]],
     depth: int,
+    title_needs_vector: bool = False,
 ) -> tuple[list[tuple[int, float]], int]:
-    """The best `depth` of the visible articles that `matches`, by `score`,
-    and how many match (MAX_TOTAL + 1: more than MAX_TOTAL). Only a bounded set of
-    candidates is read and scored, so a word half the articles hold costs
-    what a rare one does: up to TITLE_CANDIDATES whose title matches
-    (`in_title`, through the title's own index) and up to CANDIDATES of all
-    matches (through the vector's index); every match when there are fewer."""
+    """The best `depth` of the visible articles that match, by `score`, and
+    how many match (MAX_TOTAL + 1: more than MAX_TOTAL). An article matches
+    when its vector does (`in_vector`) or its title does (`in_title`; with
+    `title_needs_vector`, only when its vector matches too). Only a bounded
+    set of candidates is read and scored, so a word half the articles hold
+    costs what a rare one does: up to TITLE_CANDIDATES title matches (through
+    the title's own index) and up to CANDIDATES vector matches (through the
+    vector's index); every match when there are fewer."""
     visible = articles_visible_to(user)
-    matching = visible.filter(
-        RawSQL(matches[0], matches[1], output_field=BooleanField())  # noqa: S611 - constant SQL
-    )
-    by_title = (
-        visible.filter(
-            RawSQL(in_title[0], in_title[1], output_field=BooleanField())  # noqa: S611
-        )
-        .order_by()
-        .values("id")[:TITLE_CANDIDATES]
-    )
+
+    def where(sql: tuple[str, list[Any]]) -> RawSQL:
+        return RawSQL(sql[0], sql[1], output_field=BooleanField())  # noqa: S611 - constant SQL
+
+    title_matches = visible.filter(where(in_title))
+    if title_needs_vector:
+        title_matches = title_matches.filter(where(in_vector))
+    by_title = title_matches.order_by().values("id")[:TITLE_CANDIDATES]
     # One more than CANDIDATES: then "more than MAX_TOTAL" is known without
     # a count of every match.
-    by_words = matching.order_by().values("id")[: CANDIDATES + 1]
+    by_words = visible.filter(where(in_vector)).order_by().values("id")[: CANDIDATES + 1]
+    # The candidates are matches already: testing the match again would
+    # read every candidate's vector (mostly out of line, in TOAST) twice.
+    candidates = visible.filter(id__in=by_title.union(by_words))
     rows = list(
-        matching.filter(id__in=by_title.union(by_words))
-        .annotate(
+        candidates.annotate(
             score=RawSQL(score[0], score[1], output_field=FloatField()),  # noqa: S611
             candidates=Window(Count("id")),
         )
@@ -340,10 +349,29 @@ def _rank_candidates(
         .values_list("id", "score", "candidates")[: max(depth, 1)]
     )
     ranked = [(article_id, float(points)) for article_id, points, _ in rows][:depth]
-    # Fewer than CANDIDATES + 1 matches of the words: the candidates are
-    # every match. Otherwise there are more than MAX_TOTAL.
+    # Fewer than CANDIDATES + 1 vector matches: the candidates are every
+    # match. Otherwise there are more than MAX_TOTAL.
     total = min(rows[0][2], MAX_TOTAL + 1) if rows else 0
     return ranked, total
+
+
+@contextmanager
+def _index_scans() -> Iterator[None]:
+    """PostgreSQL's planner off sequential scans while the candidates are
+    ranked (one SET and one RESET, whatever the statements between). For
+    "the first CANDIDATES + 1 matches" of a common word it prefers reading
+    the table in order until it has found them, pricing `@@` as cheap; but
+    each row's vector is out of line (TOAST), so that read costs 3-4x the
+    index's bitmap (bench/README.md, "Knowledge base at 100,000 articles").
+    RESET afterwards, also when the statement failed: in a transaction the
+    failure's rollback undoes the SET, so the RESET may fail then too."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+    try:
+        yield
+    finally:
+        with suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("RESET enable_seqscan")
 
 
 def _corrected(words: list[str]) -> list[str]:
@@ -382,10 +410,7 @@ def _pg_fuzzy(
     similar_title = "%s <%% lower(title)"
     return _rank_candidates(
         user,
-        matches=(
-            f"(search_vector @@ {tsquery} OR {similar_title})",
-            [*params, text],
-        ),
+        in_vector=(f"search_vector @@ {tsquery}", params),
         in_title=(similar_title, [text]),
         score=(
             f"{_rank_sql(tsquery)} + word_similarity(%s, lower(knowledge_base_article.title))",

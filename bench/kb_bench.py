@@ -662,29 +662,42 @@ def count_queries(kind: Kind, client) -> None:
 
 def explain_slowest(kind: Kind, client) -> dict:
     """EXPLAIN (ANALYZE, BUFFERS) of the slowest statement of the kind's
-    slowest URL."""
+    slowest URL, under the planner settings (SET ... / RESET) the request
+    had in force when it ran that statement."""
     from django.db import connection
 
-    statements: list[tuple[float, str, Any]] = []
+    statements: list[tuple[float, str, Any, tuple[str, ...]]] = []
+    in_force: list[str] = []
 
     def timed(execute, sql, params, many, context):
+        head = sql.lstrip().upper()
+        if head.startswith("SET "):
+            in_force.append(sql)
+        elif head.startswith("RESET "):
+            in_force.clear()
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            statements.append(((time.perf_counter() - started) * 1000, sql, params))
+            elapsed = (time.perf_counter() - started) * 1000
+            statements.append((elapsed, sql, params, tuple(in_force)))
 
     _forget_query_vectors()
     with connection.execute_wrapper(timed):
         client.get(kind.slowest[1])
     if not statements:
         return {}
-    ms, sql, params = max(statements, key=lambda s: s[0])
+    ms, sql, params, settings_used = max(statements, key=lambda s: s[0])
     if not sql.lstrip().upper().startswith("SELECT"):
         return {"statement_ms": round(ms, 1), "sql": sql[:300]}
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-        plan = [row[0] for row in cursor.fetchall()]
+        for setting in settings_used:
+            cursor.execute(setting)
+        try:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            plan = [row[0] for row in cursor.fetchall()]
+        finally:
+            cursor.execute("RESET ALL")
     return {"url": kind.slowest[1], "statement_ms": round(ms, 1), "sql": sql[:600], "plan": plan}
 
 

@@ -163,6 +163,10 @@ def search_articles(
     if fuse:
         depth = max(depth, FUSION_DEPTH)
 
+    if fuse:
+        from knowledge_base import embeddings
+
+        embeddings.encode_query_soon(query)  # while the full-text SQL below runs
     if connection.vendor == "postgresql":
         with _index_scans():
             ranked, total = _pg_ranked(user, query, words, match, depth)

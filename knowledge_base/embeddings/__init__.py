@@ -21,7 +21,9 @@ to sentence-transformers' own wherever that is installed.
   article goes live; a beat sweep and the `embed_articles` command catch up.
 - semantic_rank(query, visibilities=...): (article id, cosine) of the live
   articles of those visibilities, best first, from a matrix of their vectors
-  held in this process (index.py).
+  held in this process (index.py). encode_query_soon(query) starts the
+  query's encoding on a side thread, so it runs while the caller's
+  full-text SQL does; semantic_rank then finds the vector ready.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,6 +57,7 @@ __all__ = [
     "embed_articles",
     "enabled",
     "encode",
+    "encode_query_soon",
     "live_articles",
     "model_folder",
     "model_label",
@@ -193,6 +197,46 @@ def _query_vector(folder: Path, query: str) -> np.ndarray:
     return vector
 
 
+def _query_text(query: str) -> str:
+    return " ".join((query or "").split())[:MAX_TEXT_CHARS]
+
+
+# Side threads for encode_query_soon: numpy's matrix products and PostgreSQL's
+# wait both release the GIL, so a query's encoding (~10 ms) and its full-text
+# SQL (~10-20 ms) overlap instead of adding up. Two, so that one slow request
+# does not hold up another's.
+_encoder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb-query-vector")
+_pending: dict[tuple[Path, str], Future] = {}
+_pending_lock = threading.Lock()
+_MAX_PENDING = 64
+
+
+def encode_query_soon(query: str) -> None:
+    """Start computing `query`'s vector on a side thread (semantic_rank waits
+    for it instead of computing it again). Nothing when semantic search is off."""
+    query, folder = _query_text(query), model_folder()
+    if folder is None or not query:
+        return
+    key = (folder, query)
+    with _pending_lock:
+        if len(_pending) >= _MAX_PENDING:
+            # Searches that failed before their semantic step left these;
+            # a finished one's vector is in _query_vector's cache anyway.
+            for done in [k for k, future in _pending.items() if future.done()]:
+                del _pending[done]
+        if key not in _pending:
+            _pending[key] = _encoder.submit(_query_vector, folder, query)
+
+
+def _await_pending(folder: Path, query: str) -> None:
+    with _pending_lock:
+        future = _pending.pop((folder, query), None)
+    if future is not None:
+        # Its failure (if any) is semantic_rank's own to raise: computing
+        # again below meets it in this thread.
+        wait([future])
+
+
 # --- articles ----------------------------------------------------------------
 
 
@@ -293,10 +337,10 @@ def semantic_rank(
     from this process's matrix, which follows the database within
     HELPDESK_KB_EMBEDDING_RECHECK_SECONDS: callers load the rows through
     knowledge_base.selectors.articles_visible_to."""
-    query = " ".join((query or "").split())[:MAX_TEXT_CHARS]
-    folder = model_folder()
+    query, folder = _query_text(query), model_folder()
     if folder is None or not query or limit <= 0:
         return []
+    _await_pending(folder, query)
     vector = _query_vector(folder, query)
     matrix = index.current(_label_of(folder), dimension=vector.shape[0])
     return matrix.nearest(vector, list(visibilities), limit)

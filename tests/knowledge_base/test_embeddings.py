@@ -136,6 +136,20 @@ def test_paraphrase_finds_the_article_through_semantic_rank(help_centre):
     assert hits and hits[0].article.pk == help_centre["reset"].pk
 
 
+def test_a_query_encoded_on_the_side_thread_is_not_encoded_again(help_centre):
+    # search_articles starts the query's encoding before its full-text SQL;
+    # semantic_rank waits for that vector instead of computing its own.
+    embeddings._query_vector.cache_clear()
+    embeddings.encode_query_soon("  locked   out of my account ")
+    ranked = embeddings.semantic_rank(
+        "locked out of my account", visibilities=[Visibility.PUBLIC], limit=1
+    )
+    assert ranked[0][0] == help_centre["reset"].pk
+    info = embeddings._query_vector.cache_info()
+    assert (info.misses, info.currsize) == (1, 1)
+    assert not embeddings._pending
+
+
 def test_embed_articles_stores_float32_and_model_with_version(help_centre):
     article = help_centre["reset"]
     vector = _vector(article)

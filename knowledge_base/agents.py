@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from knowledge_base import services
-from knowledge_base.models import ArticleVersion, Visibility
+from knowledge_base.models import Article, ArticleStatus, Visibility
 from knowledge_base.search import Hit, search_articles
 from tickets.models import STAFF_ROLES, Message, Ticket, User
 
@@ -72,17 +72,40 @@ def draft_body(ticket: Ticket, answer: Message | None) -> str:
     )
 
 
+@dataclass(frozen=True)
+class TicketDraft:
+    article_id: int
+    # False: a draft from this ticket was already being written (opened instead).
+    created: bool
+
+
 @transaction.atomic
-def article_from_ticket(*, actor: User, ticket: Ticket) -> ArticleVersion:
+def article_from_ticket(*, actor: User, ticket: Ticket) -> TicketDraft:
     """An internal draft from the ticket: its subject as the title, the
     customer's question and the staff's latest public answer as the body. An
-    editor then rewrites it for readers and picks who may see it. The caller
-    has checked that `actor` may see the ticket; article_save checks that they
-    may edit articles."""
-    return services.article_save(
+    editor then rewrites it for readers and picks who may see it. While a
+    draft from this ticket is unpublished (draft or in review), that one is
+    returned instead of a second (a double click, or a colleague's click).
+    The caller has checked that `actor` may see the ticket; article_save
+    checks that they may edit articles."""
+    # The ticket's row lock orders two clicks: the second sees the first's draft.
+    Ticket.objects.select_for_update().filter(pk=ticket.pk).first()
+    existing = (
+        Article.objects.filter(
+            source_ticket=ticket, status__in=[ArticleStatus.DRAFT, ArticleStatus.REVIEW]
+        )
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    if existing is not None:
+        return TicketDraft(article_id=existing, created=False)
+    version = services.article_save(
         actor=actor,
         title=ticket.subject[:200],
         body=draft_body(ticket, latest_public_answer(ticket)),
         visibility=Visibility.INTERNAL,
         note=f"Drafted from ticket {ticket.key}",
     )
+    Article.objects.filter(pk=version.article_id).update(source_ticket=ticket)
+    return TicketDraft(article_id=version.article_id, created=True)

@@ -136,6 +136,16 @@ class Article(models.Model):
     # model named in embedding_model), computed by Celery after a save.
     embedding = models.BinaryField(null=True, blank=True, editable=False)
     embedding_model = models.CharField(max_length=200, blank=True, default="", editable=False)
+    # The ticket an agent drafted it from ("Create article from this ticket"):
+    # a second click opens this draft instead of writing another.
+    source_ticket = models.ForeignKey(
+        "tickets.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     class Meta:
         ordering = ["-updated_at", "-id"]

@@ -57,9 +57,12 @@ def from_ticket(request: HttpRequest, pk: int) -> HttpResponse:
     user = logged_in_user(request)
     if not can_edit(user):
         raise PermissionDenied("Only knowledge-base editors can do this.")
-    version = agents.article_from_ticket(actor=user, ticket=ticket)
-    messages.success(
-        request,
-        f"Draft created from {ticket.key}: rewrite it for readers, then choose who may see it.",
-    )
-    return redirect(reverse("kb:edit", args=[version.article_id]))
+    draft = agents.article_from_ticket(actor=user, ticket=ticket)
+    if draft.created:
+        messages.success(
+            request,
+            f"Draft created from {ticket.key}: rewrite it for readers, then choose who may see it.",
+        )
+    else:
+        messages.info(request, f"A draft from {ticket.key} is already being written: here it is.")
+    return redirect(reverse("kb:edit", args=[draft.article_id]))

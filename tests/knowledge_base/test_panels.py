@@ -207,3 +207,18 @@ def test_create_article_needs_post(client, ticket, agent):
     client.force_login(agent)
     assert client.get(reverse("kb:from_ticket", args=[ticket.pk])).status_code == 405
     assert not Article.objects.exists()
+
+
+def test_a_second_click_opens_the_unpublished_draft_instead_of_another(client, ticket, agent):
+    client.force_login(agent)
+    first = client.post(reverse("kb:from_ticket", args=[ticket.pk]))
+    second = client.post(reverse("kb:from_ticket", args=[ticket.pk]), follow=True)
+    article = Article.objects.get()
+    assert first.url == reverse("kb:edit", args=[article.pk])
+    assert second.redirect_chain[-1][0] == first.url
+    assert "already being written" in second.content.decode()
+    assert article.source_ticket == ticket
+    # Once it is published, the ticket can give another draft.
+    Article.objects.filter(pk=article.pk).update(status="published")
+    client.post(reverse("kb:from_ticket", args=[ticket.pk]))
+    assert Article.objects.count() == 2

@@ -61,4 +61,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "knowledge_base.tasks.embed_stale_articles",
         "schedule": 120.0,
     },
+    # Every minute: CSAT e-mails of solved tickets whose delay
+    # (HELPDESK_CSAT_DELAY_MINUTES) has passed, each round claimed once, and NPS
+    # invitations of customers not yet asked this period
+    # (analytics.surveys.sending). One partial-index scan when nothing is due.
+    "analytics.send-due-surveys": {
+        "task": "analytics.surveys.tasks.send_due_surveys",
+        "schedule": 60.0,
+    },
 }

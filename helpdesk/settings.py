@@ -375,6 +375,9 @@ HELPDESK_LIFECYCLE_HOOKS = [
     "escalation.hooks.SLAClockHook",
     # Articles linked in staff replies get an event in their history.
     "knowledge_base.hooks.ArticleLinkHook",
+    # A solve opens a CSAT survey round (sent later by the survey sweep); a
+    # reopen before the delay cancels it.
+    "analytics.surveys.hooks.SurveyHook",
 ]
 # Impact escalation (escalation.detection): a category's tickets within the
 # window open a major incident when they are a spike against its normal rate
@@ -389,7 +392,21 @@ HELPDESK_INCIDENT_SPIKE_FACTOR = env_float("HELPDESK_INCIDENT_SPIKE_FACTOR", 2.0
 HELPDESK_PROACTIVE_UPDATE_HOURS = env_int("HELPDESK_PROACTIVE_UPDATE_HOURS", 8)
 # Side panels of the staff ticket page contributed by other apps (tickets.ticket_page).
 # The knowledge base's panel (suggested articles, "Create article") loads lazily.
-HELPDESK_TICKET_PANELS = ["escalation.panels.sla_panel", "knowledge_base.panels.articles_panel"]
+HELPDESK_TICKET_PANELS = [
+    "escalation.panels.sla_panel",
+    "knowledge_base.panels.articles_panel",
+    # The customer's survey answers for the ticket (bad ratings stand out).
+    "analytics.surveys.panels.survey_panel",
+]
+# Customer surveys (analytics.surveys). CSAT: the e-mail leaves this many
+# minutes after a solve (0: with the next sweep), its links work for LINK_DAYS,
+# and a rating may be changed for CHANGE_HOURS after it was first given.
+HELPDESK_CSAT_DELAY_MINUTES = env_int("HELPDESK_CSAT_DELAY_MINUTES", 60)
+HELPDESK_CSAT_LINK_DAYS = env_int("HELPDESK_CSAT_LINK_DAYS", 14)
+HELPDESK_CSAT_CHANGE_HOURS = env_int("HELPDESK_CSAT_CHANGE_HOURS", 24)
+# NPS: a customer with a ticket solved in the current period is asked once per
+# period of this many days (0: never).
+HELPDESK_NPS_CADENCE_DAYS = env_int("HELPDESK_NPS_CADENCE_DAYS", 90)
 # Below this confidence the classifier's category is not used (keyword rules, then
 # the triage queue). Given in percent because helpdesk/env.py has no float reader.
 HELPDESK_CLASSIFIER_MIN_CONFIDENCE = env_int("HELPDESK_CLASSIFIER_MIN_CONFIDENCE_PCT", 60) / 100

@@ -1,0 +1,196 @@
+"""Customer surveys: CSAT (with the Customer Effort Score) after each solve of
+a ticket, and NPS per customer on a cadence.
+
+A solve of a ticket opens a survey round (analytics.surveys.hooks): a
+SurveyInvite row, PENDING until the delay has passed; the beat sweep
+(analytics.surveys.sending) claims due rows once and writes the e-mail to the
+outbox. A reopened and re-solved ticket gets a new round. The answers live in
+CSATResponse (one per ticket and round) and NPSResponse (one per customer and
+period)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from tickets.models import Team, Ticket
+
+# Ratings at or below this are "bad": shown on the ticket, the team lead is
+# told, and they wait in the managers' follow-up list.
+BAD_RATING_MAX = 2
+
+
+class SurveyInvite(models.Model):
+    """The CSAT survey owed for one solve (round) of a ticket."""
+
+    class State(models.TextChoices):
+        # Waiting for the delay after the solve (due_at).
+        PENDING = "pending", "Pending"
+        # The e-mail is in the outbox.
+        SENT = "sent", "Sent"
+        # Reopened before the delay ran out: nothing is sent for this round.
+        CANCELLED = "cancelled", "Cancelled"
+        # Not for a survey (a staff requester, no address, merged ticket) or
+        # answered on the portal before the e-mail was due.
+        SKIPPED = "skipped", "Skipped"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="survey_invites")
+    # How many times the ticket had been solved when this round opened (1 for
+    # the first solve): the ticket's history counts them.
+    round = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    # The agent and team who solved it, kept for per-agent figures.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    solved_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One survey per solve: the hook opens a round once, and a second
+            # sweep cannot send a round twice (it claims PENDING rows).
+            models.UniqueConstraint(fields=["ticket", "round"], name="survey_invite_ticket_round"),
+        ]
+        indexes = [
+            # The sweep: pending rounds whose delay has passed (sending.claim_due_invites).
+            models.Index(fields=["due_at"], name="survey_invite_due", condition=Q(state="pending")),
+            # The NPS sweep: customers whose tickets were solved in a period.
+            models.Index(fields=["created_at"], name="survey_invite_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"CSAT {self.ticket.key} round {self.round} ({self.state})"
+
+
+class CSATResponse(models.Model):
+    """A customer's answer for one round of a ticket: 1-5 rating, optional
+    comment, optional Customer Effort Score (1-7, "how easy was it")."""
+
+    class Source(models.TextChoices):
+        EMAIL = "email", "E-mail link"
+        PORTAL = "portal", "Portal"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="csat_responses")
+    round = models.PositiveSmallIntegerField()
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="csat_responses"
+    )
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(blank=True, default="")
+    effort = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(7)]
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.EMAIL)
+    # Copied from the round's invite: who solved it, for per-agent figures.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    followed_up_at = models.DateTimeField(null=True, blank=True)
+    followed_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-answered_at", "-id"]
+        verbose_name = "CSAT response"
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "round"], name="csat_response_ticket_round"),
+            models.CheckConstraint(
+                name="csat_rating_1_to_5", condition=Q(rating__gte=1, rating__lte=5)
+            ),
+            models.CheckConstraint(
+                name="csat_effort_1_to_7",
+                condition=Q(effort__isnull=True) | Q(effort__gte=1, effort__lte=7),
+            ),
+        ]
+        indexes = [
+            # The managers' "needs follow-up" list (selectors.follow_up_list):
+            # bad ratings nobody followed up yet, newest first.
+            models.Index(
+                fields=["-answered_at", "-id"],
+                name="csat_needs_follow_up",
+                condition=Q(rating__lte=BAD_RATING_MAX, followed_up_at__isnull=True),
+            ),
+            # Date-range reads (CSAT by period), overall and per agent / team.
+            models.Index(fields=["answered_at"], name="csat_answered"),
+            models.Index(fields=["agent", "answered_at"], name="csat_agent_answered"),
+            models.Index(fields=["team", "answered_at"], name="csat_team_answered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"CSAT {self.rating} on {self.ticket.key} round {self.round}"
+
+    @property
+    def is_bad(self) -> bool:
+        return self.rating <= BAD_RATING_MAX
+
+
+class NPSInvite(models.Model):
+    """The NPS question sent to a customer for one period of the cadence
+    (HELPDESK_NPS_CADENCE_DAYS): at most one per customer and period."""
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nps_invites"
+    )
+    period_start = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = "NPS invite"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "period_start"], name="nps_invite_customer_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"NPS invite to {self.customer_id} for {self.period_start}"
+
+
+class NPSResponse(models.Model):
+    """How likely the customer is to recommend us (0-10), once per period."""
+
+    invite = models.OneToOneField(NPSInvite, on_delete=models.CASCADE, related_name="response")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nps_responses"
+    )
+    period_start = models.DateField()
+    score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
+    comment = models.TextField(blank=True, default="")
+    answered_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-answered_at", "-id"]
+        verbose_name = "NPS response"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "period_start"], name="nps_response_customer_period"
+            ),
+            models.CheckConstraint(name="nps_score_0_to_10", condition=Q(score__lte=10)),
+        ]
+        indexes = [
+            # NPS by period (date-range reads).
+            models.Index(fields=["answered_at"], name="nps_answered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"NPS {self.score} from {self.customer_id} for {self.period_start}"

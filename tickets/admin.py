@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from tickets import services
 from tickets.errors import DomainError
 from tickets.models import (
+    AgentShift,
     Attachment,
     CannedResponse,
     Category,
@@ -396,3 +397,13 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     def send_again(self, request: HttpRequest, queryset: QuerySet[OutboundEmail]) -> None:
         count = services.outbound_retry(ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} e-mail(s) queued to be sent again.")
+
+
+@admin.register(AgentShift)
+class AgentShiftAdmin(admin.ModelAdmin):
+    """The weekly roster the staffing view counts as "on shift"."""
+
+    list_display = ("agent", "weekday", "starts", "ends", "time_zone")
+    list_filter = ("weekday", "agent__teams")
+    search_fields = ("agent__full_name", "agent__email")
+    autocomplete_fields = ("agent",)

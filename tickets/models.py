@@ -871,3 +871,50 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient}: {self.subject}"
+
+
+def _default_shift_zone() -> str:
+    return settings.TIME_ZONE
+
+
+class AgentShift(models.Model):
+    """One weekly working slot of an agent: every `weekday`, from `starts` to
+    `ends` in `time_zone` (local wall-clock time, so a shift stays 09:00-17:00
+    across a DST change). `ends` at or before `starts` runs past midnight into
+    the next day (22:00-06:00); 00:00 is midnight at the end of the day.
+
+    The staffing view counts who is scheduled per hour; whether someone is
+    taking tickets right now is `User.is_available`. Holidays and one-off
+    absences are not modelled: this is the planned roster, not attendance."""
+
+    WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"),
+                (4, "Friday"), (5, "Saturday"), (6, "Sunday")]  # fmt: skip
+
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shifts"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
+    starts = models.TimeField()
+    ends = models.TimeField(help_text="At or before the start: the shift ends the next day.")
+    time_zone = models.CharField(
+        max_length=64, default=_default_shift_zone, help_text="IANA name, e.g. Europe/Berlin."
+    )
+
+    class Meta:
+        ordering = ["agent", "weekday", "starts"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "weekday", "starts"], name="agentshift_unique_start"
+            ),
+        ]
+
+    def clean(self) -> None:
+        from zoneinfo import available_timezones
+
+        if self.time_zone not in available_timezones():
+            raise ValidationError({"time_zone": f"Unknown time zone {self.time_zone!r}."})
+        if self.agent_id is not None and self.agent.role not in ASSIGNABLE_ROLES:
+            raise ValidationError({"agent": "Only agents and managers work shifts."})
+
+    def __str__(self) -> str:
+        return f"{self.agent} {self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M}"

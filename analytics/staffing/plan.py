@@ -1,0 +1,186 @@
+"""The staffing plan: forecast arrivals per hour for the next two weeks, the
+agents Erlang C says each hour needs, the agents on the roster, and the gap.
+
+The page, its CSV and the API all render one `StaffingPlan`, so they show the
+same figures.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from analytics.staffing import erlang, selectors
+from analytics.staffing.forecast import Forecast, forecast_hours
+from analytics.staffing.selectors import Filters, HandlingTime, Target
+
+HORIZON_DAYS = 14
+# Heatmap colour steps (CSS classes heat-0 … heat-8): nine, so neighbouring
+# steps stay distinguishable on a single-hue scale.
+BUCKETS = 9
+GAP_BUCKETS = 4
+
+
+@dataclass(frozen=True)
+class HourPlan:
+    start: datetime  # UTC
+    local_start: datetime  # in the plan's zone
+    forecast: float  # tickets in the hour, from the history
+    planned: float  # the forecast with the "what if" change applied
+    agents_needed: int
+    on_shift: float  # agents on the roster (share of the hour covered)
+    service_level: float  # share answered in time with `agents_needed`
+
+    @property
+    def gap(self) -> float:
+        """Agents missing (positive) or spare (negative)."""
+        return self.agents_needed - self.on_shift
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: float
+    bucket: int
+
+
+@dataclass(frozen=True)
+class DayRow:
+    day: datetime  # local midnight
+    forecast: list[Cell | None]  # 24, None for an hour a DST change skips
+    needed: list[Cell | None]
+    on_shift: list[Cell | None]
+    gap: list[Cell | None]
+
+
+@dataclass(frozen=True)
+class StaffingPlan:
+    hours: list[HourPlan]
+    forecast: Forecast
+    handling: HandlingTime
+    target: Target
+    service_level_goal: float
+    max_occupancy: float
+    what_if_percent: float
+    zone: tzinfo
+    history_weeks: int
+
+    def week(self, number: int) -> list[DayRow]:
+        """Week 1 or 2 of the horizon as heatmap rows, one per local day."""
+        return _heatmap(self, number)
+
+    @property
+    def totals(self) -> dict[str, float]:
+        return {
+            "forecast_tickets": sum(h.forecast for h in self.hours),
+            "planned_tickets": sum(h.planned for h in self.hours),
+            "agent_hours_needed": float(sum(h.agents_needed for h in self.hours)),
+            "agent_hours_on_shift": sum(h.on_shift for h in self.hours),
+            "understaffed_hours": float(sum(1 for h in self.hours if h.gap > 0)),
+        }
+
+
+def horizon(now: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The next two weeks: from tomorrow 00:00 local to 14 local days later (UTC)."""
+    today = now.astimezone(zone).date()
+    first = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    last = datetime.combine(
+        today + timedelta(days=1 + HORIZON_DAYS), datetime.min.time(), tzinfo=zone
+    )
+    return first.astimezone(UTC), last.astimezone(UTC)
+
+
+def staffing_plan(
+    *, filters: Filters, what_if_percent: float, now: datetime, zone: tzinfo
+) -> StaffingPlan:
+    history_weeks = int(selectors.setting("HISTORY_WEEKS", 12))
+    service_level_goal = float(selectors.setting("SERVICE_LEVEL", 0.8))
+    max_occupancy = float(selectors.setting("MAX_OCCUPANCY", 0.85))
+    until = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    since = until - timedelta(weeks=history_weeks)
+    history_start, counts = selectors.hourly_arrivals(filters=filters, since=since, until=until)
+    first, last = horizon(now, zone)
+    lead = int((first - until) / timedelta(hours=1))
+    count = int((last - first) / timedelta(hours=1))
+    predicted = forecast_hours(
+        history_start=history_start, counts=counts, hours=lead + count, zone=zone
+    )
+    handling = selectors.handling_time(
+        filters=filters, since=until - timedelta(days=28), until=until
+    )
+    target = selectors.first_response_target()
+    coverage = selectors.shift_coverage(team_ids=filters.team_ids, start=first, hours=count)
+    factor = 1 + what_if_percent / 100
+    hours = []
+    for index in range(count):
+        start = first + timedelta(hours=index)
+        expected = float(predicted.values[lead + index])
+        planned = expected * factor
+        need = erlang.agents_needed(
+            arrivals_per_hour=planned,
+            handling_minutes=handling.minutes,
+            target_minutes=target.minutes,
+            service_level_goal=service_level_goal,
+            max_occupancy=max_occupancy,
+        )
+        hours.append(
+            HourPlan(
+                start=start,
+                local_start=start.astimezone(zone),
+                forecast=expected,
+                planned=planned,
+                agents_needed=need.agents,
+                on_shift=float(coverage[index]),
+                service_level=need.service_level,
+            )
+        )
+    return StaffingPlan(
+        hours=hours,
+        forecast=predicted,
+        handling=handling,
+        target=target,
+        service_level_goal=service_level_goal,
+        max_occupancy=max_occupancy,
+        what_if_percent=what_if_percent,
+        zone=zone,
+        history_weeks=history_weeks,
+    )
+
+
+def _bucket(value: float, top: float, steps: int) -> int:
+    if top <= 0 or value <= 0:
+        return 0
+    return min(steps - 1, max(1, math.ceil(value / top * (steps - 1))))
+
+
+def _heatmap(plan: StaffingPlan, number: int) -> list[DayRow]:
+    # One scale for both weeks (and one for agents needed and on shift), so a
+    # colour means the same number wherever it appears.
+    top_tickets = max((h.planned for h in plan.hours), default=0.0)
+    top_agents = max((max(h.agents_needed, h.on_shift) for h in plan.hours), default=0.0)
+    top_gap = max((h.gap for h in plan.hours), default=0.0)
+    days: dict = {}
+    for hour in plan.hours:
+        day = hour.local_start.date()
+        row = days.setdefault(day, {"forecast": [None] * 24, "needed": [None] * 24,
+                                    "on_shift": [None] * 24, "gap": [None] * 24})  # fmt: skip
+        slot = hour.local_start.hour
+        if row["forecast"][slot] is not None:
+            continue  # the repeated hour when clocks go back: the first one shows
+        row["forecast"][slot] = Cell(hour.planned, _bucket(hour.planned, top_tickets, BUCKETS))
+        row["needed"][slot] = Cell(
+            hour.agents_needed, _bucket(hour.agents_needed, top_agents, BUCKETS)
+        )
+        row["on_shift"][slot] = Cell(hour.on_shift, _bucket(hour.on_shift, top_agents, BUCKETS))
+        row["gap"][slot] = Cell(hour.gap, _bucket(hour.gap, top_gap, GAP_BUCKETS + 1))
+    ordered = sorted(days.items())[(number - 1) * 7 : number * 7]
+    return [
+        DayRow(
+            day=datetime.combine(day, datetime.min.time(), tzinfo=plan.zone),
+            forecast=row["forecast"],
+            needed=row["needed"],
+            on_shift=row["on_shift"],
+            gap=row["gap"],
+        )
+        for day, row in ordered
+    ]

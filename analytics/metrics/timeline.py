@@ -58,26 +58,22 @@ def conversation_messages() -> QuerySet[Message]:
 @dataclass
 class Timeline:
     """One ticket: its row, its SLA policy's calendar and targets, pauses,
-    response rounds and reopenings."""
+    next-response rounds and reopenings."""
 
     id: int
     created_at: datetime
     solved_at: datetime | None
     first_response_at: datetime | None
-    status: str
     priority: str
     customer_tier: str
     assignee_id: int | None
-    tier: int
     hours: Hours | None
     # Target minutes by target name; empty without an SLA policy.
     targets: dict[str, int] = field(default_factory=dict)
     # (start, end); end None while the ticket is still paused.
     pauses: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     rounds: list[tuple[datetime, datetime | None]] = field(default_factory=list)
-    public_staff_replies: int = 0
     reopenings: int = 0
-    ever_solved: bool = False
 
     def paused_business(self, hours: Hours, start: datetime, end: datetime) -> timedelta:
         """Open time of the calendar spent paused within [start, end]."""
@@ -105,11 +101,6 @@ class Timeline:
         extra = timedelta(minutes=self.targets[target]) + paused
         return add_business_time(self.hours, start, extra)
 
-    def is_paused_at(self, moment: datetime) -> bool:
-        return any(
-            since <= moment and (until is None or moment < until) for since, until in self.pauses
-        )
-
 
 def load_timelines(tickets: QuerySet[Ticket]) -> list[Timeline]:
     """The timelines of `tickets` (a filtered queryset): three queries, plus
@@ -119,32 +110,27 @@ def load_timelines(tickets: QuerySet[Ticket]) -> list[Timeline]:
         "created_at",
         "solved_at",
         "first_response_at",
-        "status",
         "priority",
         Coalesce("organization__support_tier", Value(SupportTier.BASIC.value)),
         "assignee_id",
-        "tier",
         "sla__policy__calendar_id",
         "sla__policy__first_response_minutes",
         "sla__policy__next_response_minutes",
         "sla__policy__resolution_minutes",
     )
     timelines: dict[int, Timeline] = {}
-    for (pk, created, solved, first_response, status, priority, customer_tier, assignee_id,
-         tier, calendar_id, *minutes) in rows:  # fmt: skip
+    for (pk, created, solved, first_response, priority, customer_tier, assignee_id,
+         calendar_id, *minutes) in rows:  # fmt: skip
         timelines[pk] = Timeline(
             id=pk,
             created_at=created,
             solved_at=solved,
             first_response_at=first_response,
-            status=status,
             priority=priority,
             customer_tier=customer_tier,
             assignee_id=assignee_id,
-            tier=tier,
             hours=hours_for(calendar_id) if calendar_id is not None else None,
             targets=dict(zip(TARGETS, minutes, strict=True)) if calendar_id is not None else {},
-            ever_solved=solved is not None,
         )
     if not timelines:
         return []
@@ -169,8 +155,6 @@ def _add_status_history(timelines: dict[int, Timeline], ids: QuerySet[Ticket, in
             paused_since.setdefault(ticket_id, at)
         elif old in PAUSED and ticket_id in paused_since:
             timeline.pauses.append((paused_since.pop(ticket_id), at))
-        if new == Status.SOLVED:
-            timeline.ever_solved = True
         if action == "ticket.reopened":
             timeline.reopenings += 1
     for ticket_id, since in paused_since.items():
@@ -191,7 +175,6 @@ def _add_conversation(timelines: dict[int, Timeline], ids: QuerySet[Ticket, int]
     for ticket_id, at, staff in messages:
         timeline = timelines[ticket_id]
         if staff:
-            timeline.public_staff_replies += 1
             answered.add(ticket_id)
             started = round_start.pop(ticket_id, None)
             if started is not None:

@@ -46,9 +46,17 @@ from django.apps import apps
 
 from analytics import metrics
 from analytics.metrics import MetricFilter
+from analytics.metrics.timeline import load_timelines
 from escalation import services as escalation_services
 from escalation.calendars import hours_for
-from escalation.models import BusinessCalendar, ClosedDate, Escalation, OpeningSlot, SLAPolicy
+from escalation.models import (
+    BusinessCalendar,
+    ClosedDate,
+    Escalation,
+    OpeningSlot,
+    SLAPolicy,
+    TicketSLA,
+)
 from escalation.sweep import sweep
 from tests.factories import OrganizationFactory, make_user
 from tickets import services
@@ -87,13 +95,19 @@ def set_status(ticket: Ticket, status: str, actor) -> None:
     services.ticket_change_status(ticket=fresh(ticket), status=status, actor=actor)
 
 
+@pytest.fixture(autouse=True)
+def sla_defaults(db):
+    """The default calendars and policies of the migration (a transactional
+    test elsewhere empties every table, migration data included)."""
+    importlib.import_module("escalation.migrations.0002_default_policies").create_defaults(
+        apps, None
+    )
+
+
 @pytest.fixture
 def history(
     time_machine, customer, other_customer, agent, other_agent, login_category, billing_category
 ) -> History:
-    importlib.import_module("escalation.migrations.0002_default_policies").create_defaults(
-        apps, None
-    )
     berlin = BusinessCalendar.objects.create(name="Berlin office", time_zone="Europe/Berlin")
     OpeningSlot.objects.bulk_create(
         OpeningSlot(calendar=berlin, weekday=day, opens=time(9), closes=time(17))
@@ -552,3 +566,53 @@ def test_each_metric_runs_a_constant_number_of_queries(history, django_assert_nu
     for metric, queries in expected.items():
         with django_assert_num_queries(queries):
             metric(RANGE)
+
+
+def test_business_time_and_due_times_agree_with_the_sla_clock(
+    time_machine, colleague, agent, login_category
+):
+    """A next-response round with a pause inside it, measured here and by the
+    SLA clock itself (escalation.clock keeps the due times on TicketSLA)."""
+
+    def timeline(ticket):
+        (found,) = load_timelines(Ticket.objects.filter(pk=ticket.pk))
+        return found
+
+    time_machine.move_to(at(12, 7, 9), tick=False)  # Monday 7 December
+    ticket = intake_ticket(
+        requester=colleague,
+        subject="Export",
+        description="How do I export a report?",
+        channel=Channel.PORTAL,
+        priority=Priority.NORMAL,
+        category=login_category,
+    )
+    time_machine.move_to(at(12, 7, 9, 30), tick=False)
+    reply(ticket, agent)
+    time_machine.move_to(at(12, 7, 10), tick=False)
+    reply(ticket, colleague, "That did not work.")  # the round starts
+    time_machine.move_to(at(12, 7, 11), tick=False)
+    set_status(ticket, Status.ON_HOLD, agent)
+    time_machine.move_to(at(12, 8, 9), tick=False)
+    set_status(ticket, Status.OPEN, agent)
+    # On hold Mon 11:00 -> Tue 09:00 spends Mon 11-18 (7) + Tue 08-09 (1) = 8
+    # open hours, so the round (4 h) is due Mon 10:00 + 12 business hours =
+    # Mon 10-18 (8) + Tue 08-12 (4) = Tue 12:00; resolution (24 h) is due
+    # Mon 09:00 + 32 business hours = Mon 9 + Tue 10 + Wed 10 + Thu 3 = Thu 11:00.
+    sla = TicketSLA.objects.get(ticket=ticket)
+    found = timeline(ticket)
+    (round_start, _), now = found.rounds[0], at(12, 8, 9)
+    assert found.due("next_response", round_start, now) == sla.next_response_due == at(12, 8, 12)
+    assert found.due("resolution", found.created_at, now) == sla.resolution_due == at(12, 10, 11)
+    time_machine.move_to(at(12, 8, 10), tick=False)
+    reply(ticket, agent)
+    # The round: Mon 10:00 -> Tue 10:00 = 24 calendar hours; business Mon
+    # 10-18 (8) + Tue 08-10 (2) - 8 on hold = 2 hours.
+    result = metrics.next_response_time(MetricFilter(start=at(12, 7, 0), end=at(12, 8, 0)))
+    assert hours(result.calendar) == (1, 24, 24)
+    assert hours(result.business) == (1, 2, 2)
+    compliance = metrics.sla_compliance(MetricFilter(start=at(12, 7, 0)), now=at(12, 8, 10))
+    assert (compliance.overall["next_response"].met, compliance.overall["first_response"].met) == (
+        1,
+        1,
+    )

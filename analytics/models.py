@@ -42,6 +42,11 @@ class SurveyInvite(models.Model):
     # the first solve): the ticket's history counts them.
     round = models.PositiveSmallIntegerField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    # The ticket's requester when it was solved: who is asked (and, for the
+    # NPS sweep, who had a ticket solved in a period without a join).
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="survey_invites"
+    )
     # The agent and team who solved it, kept for per-agent figures.
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -64,8 +69,9 @@ class SurveyInvite(models.Model):
         indexes = [
             # The sweep: pending rounds whose delay has passed (sending.claim_due_invites).
             models.Index(fields=["due_at"], name="survey_invite_due", condition=Q(state="pending")),
-            # The NPS sweep: customers whose tickets were solved in a period.
-            models.Index(fields=["created_at"], name="survey_invite_created"),
+            # The NPS sweep: customers whose tickets were solved in a period
+            # (sending.nps_candidates reads the customer from the index).
+            models.Index(fields=["created_at", "customer"], name="survey_invite_created"),
         ]
 
     def __str__(self) -> str:
@@ -156,8 +162,10 @@ class NPSInvite(models.Model):
         ordering = ["-sent_at", "-id"]
         verbose_name = "NPS invite"
         constraints = [
+            # Never asked twice in a period; period first, so the NPS sweep's
+            # "already asked this period" lookup uses it too.
             models.UniqueConstraint(
-                fields=["customer", "period_start"], name="nps_invite_customer_period"
+                fields=["period_start", "customer"], name="nps_invite_period_customer"
             ),
         ]
 
@@ -183,7 +191,7 @@ class NPSResponse(models.Model):
         verbose_name = "NPS response"
         constraints = [
             models.UniqueConstraint(
-                fields=["customer", "period_start"], name="nps_response_customer_period"
+                fields=["period_start", "customer"], name="nps_response_period_customer"
             ),
             models.CheckConstraint(name="nps_score_0_to_10", condition=Q(score__lte=10)),
         ]

@@ -62,11 +62,17 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 120.0,
     },
     # Every minute: CSAT e-mails of solved tickets whose delay
-    # (HELPDESK_CSAT_DELAY_MINUTES) has passed, each round claimed once, and NPS
-    # invitations of customers not yet asked this period
+    # (HELPDESK_CSAT_DELAY_MINUTES) has passed, each round claimed once
     # (analytics.surveys.sending). One partial-index scan when nothing is due.
-    "analytics.send-due-surveys": {
-        "task": "analytics.surveys.tasks.send_due_surveys",
+    "analytics.send-due-csat": {
+        "task": "analytics.surveys.tasks.send_due_csat",
         "schedule": 60.0,
+    },
+    # Hourly: the NPS question to customers with a ticket solved in the current
+    # period (HELPDESK_NPS_CADENCE_DAYS) who were not asked in it. It reads the
+    # period's survey rounds, so it runs far less often than the CSAT sweep.
+    "analytics.send-due-nps": {
+        "task": "analytics.surveys.tasks.send_due_nps",
+        "schedule": 3600.0,
     },
 }

@@ -35,6 +35,7 @@ class SurveyHook(LifecycleHook):
                 ticket_id=ticket.pk,
                 round=solve_count(ticket.pk),
                 defaults={
+                    "customer_id": ticket.requester_id,
                     "agent_id": ticket.assignee_id,
                     "team_id": ticket.team_id,
                     "solved_at": change.at,

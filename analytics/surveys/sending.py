@@ -163,12 +163,12 @@ def nps_mail(invite: NPSInvite, customer: User) -> OutboundEmail:
 
 def nps_candidates(period_start: date, *, limit: int) -> list[User]:
     """Active customers with a ticket solved in the period (from the survey
-    rounds, indexed by creation) who have no invite for it yet."""
+    rounds, index survey_invite_created) who have no invite for it yet."""
     start = timezone.make_aware(datetime.combine(period_start, datetime.min.time()))
     asked = NPSInvite.objects.filter(period_start=period_start).values("customer_id")
-    solved_by = SurveyInvite.objects.filter(created_at__gte=start).values("ticket__requester_id")
+    solved_for = SurveyInvite.objects.filter(created_at__gte=start).values("customer_id")
     return list(
-        User.objects.filter(pk__in=solved_by, role=Role.CUSTOMER, is_active=True)
+        User.objects.filter(pk__in=solved_for, role=Role.CUSTOMER, is_active=True)
         .exclude(email="")
         .exclude(pk__in=asked)
         .order_by("pk")[:limit]

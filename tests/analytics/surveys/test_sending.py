@@ -10,7 +10,7 @@ import pytest
 
 from analytics.models import CSATResponse, NPSInvite, SurveyInvite
 from analytics.surveys import sending, services
-from analytics.surveys.tasks import send_due_surveys
+from analytics.surveys.tasks import send_due_csat, send_due_nps
 from tests.analytics.surveys.conftest import reopen, solve
 from tests.factories import make_ticket, make_user
 from tickets import services as ticket_services
@@ -126,12 +126,15 @@ def test_answered_on_the_portal_before_the_delay_sends_nothing(clock, ticket, ag
     assert CSATResponse.objects.get().source == "portal"
 
 
-def test_the_beat_task_sends_csat_and_nps(clock, ticket, agent):
+def test_the_beat_tasks_send_csat_and_nps(clock, ticket, agent, customer):
     solve(ticket, agent)
     clock.shift(timedelta(minutes=61))
-    # The CSAT e-mail, and the NPS question of a customer solved this period.
-    assert send_due_surveys.apply().get() == 2
-    assert send_due_surveys.apply().get() == 0
+    assert send_due_csat.apply().get() == 1
+    assert send_due_csat.apply().get() == 0
+    # The NPS question of a customer with a ticket solved this period.
+    assert send_due_nps.apply().get() == 1
+    assert send_due_nps.apply().get() == 0
+    assert SurveyInvite.objects.get().customer == customer
 
 
 # --- NPS -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from analytics.surveys import services
 from analytics.surveys.tokens import CSAT_SALT, NPS_SALT, make_token
 from tests.analytics.surveys.conftest import solve
 from tests.factories import make_ticket
-from tickets.models import Status
+from tickets.models import Status, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -285,3 +285,26 @@ def test_closed_ticket_status_is_no_obstacle_to_answering(client, clock, sent_in
         ticket=sent_invite.ticket, status=Status.CLOSED, actor=agent
     )
     assert client.post(answer_url(sent_invite), {"rating": "5"}).status_code == 302
+
+
+def test_the_customer_panel_invites_the_requester_of_a_solved_ticket(
+    rf, clock, ticket, agent, customer, colleague
+):
+    from analytics.surveys.panels import customer_survey_panel
+
+    def panel_for(user):
+        request = rf.get("/")
+        request.user = user
+        # As the ticket page would load it.
+        return customer_survey_panel(request, Ticket.objects.get(pk=ticket.pk))
+
+    assert panel_for(customer) == ""  # not solved yet
+    solve(ticket, agent)
+    html = panel_for(customer)
+    url = reverse("surveys:portal", kwargs={"key": ticket.key})
+    assert "Rate this request" in html and f'href="{url}"' in html
+    assert panel_for(colleague) == "" and panel_for(agent) == ""
+    services.csat_answer(
+        invite=ticket.survey_invites.get(), customer=customer, rating=4, source="portal"
+    )
+    assert "You rated this request <strong>4 out of 5</strong>" in panel_for(customer)

@@ -5,12 +5,14 @@ from django.conf import settings
 from helpdesk.celery import app
 
 
-def test_the_survey_sweep_is_a_registered_beat_task():
-    entry = settings.CELERY_BEAT_SCHEDULE["analytics.send-due-surveys"]
+def test_the_survey_sweeps_are_registered_beat_tasks():
     app.autodiscover_tasks(force=True)  # what a worker does at start
-    assert entry["task"] in app.tasks
-    assert app.tasks[entry["task"]].name == "analytics.surveys.tasks.send_due_surveys"
-    assert entry["schedule"] <= 60
+    csat = settings.CELERY_BEAT_SCHEDULE["analytics.send-due-csat"]
+    nps = settings.CELERY_BEAT_SCHEDULE["analytics.send-due-nps"]
+    assert app.tasks[csat["task"]].name == "analytics.surveys.tasks.send_due_csat"
+    assert app.tasks[nps["task"]].name == "analytics.surveys.tasks.send_due_nps"
+    # The CSAT delay is honoured to within a minute.
+    assert csat["schedule"] <= 60
 
 
 def test_the_hook_and_panel_are_wired_in_settings():

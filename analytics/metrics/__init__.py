@@ -24,10 +24,12 @@ from analytics.metrics.stats import Compliance, DurationMetric, DurationStats, R
 from analytics.metrics.volume import (
     AGE_BUCKETS,
     Backlog,
+    CategoryPeriod,
     CategoryShare,
     PeriodCount,
     backlog,
     category_mix,
+    category_trend,
     created_vs_solved,
     tickets_by_hour_and_weekday,
 )
@@ -36,6 +38,7 @@ __all__ = [
     "AGE_BUCKETS",
     "AgentFigures",
     "Backlog",
+    "CategoryPeriod",
     "CategoryShare",
     "Compliance",
     "DurationMetric",
@@ -49,6 +52,7 @@ __all__ = [
     "agent_figures",
     "backlog",
     "category_mix",
+    "category_trend",
     "created_vs_solved",
     "escalations",
     "filter_tickets",

@@ -469,6 +469,15 @@ def test_category_mix_and_hour_by_weekday(history):
         ("Login", 4, pytest.approx(2 / 3)),
         ("Billing", 2, pytest.approx(1 / 3)),
     ]
+    # Per week: 23 Nov login T1, T4, T3 and billing T2; 30 Nov login T5 and
+    # billing T6 (equal counts by name).
+    trend = metrics.category_trend(RANGE, period="week", time_zone="UTC")
+    assert [(c.period_start.isoformat(), c.name, c.tickets) for c in trend] == [
+        ("2026-11-23", "Login", 3),
+        ("2026-11-23", "Billing", 1),
+        ("2026-11-30", "Billing", 1),
+        ("2026-11-30", "Login", 1),
+    ]
     # UTC: Mon 09 (T5), 10 (T1), 11 (T6); Wed 15 (T4); Fri 16 (T2); Sat 10 (T3).
     grid = metrics.tickets_by_hour_and_weekday(RANGE, time_zone="UTC")
     cells = {(day, hour): n for day, row in enumerate(grid) for hour, n in enumerate(row) if n}
@@ -557,6 +566,7 @@ def test_each_metric_runs_a_constant_number_of_queries(history, django_assert_nu
         metrics.tier1_resolution_rate: 1,
         metrics.backlog: 1,
         metrics.category_mix: 1,
+        metrics.category_trend: 1,
         metrics.tickets_by_hour_and_weekday: 1,
         # rate + rows by kind and tier; deflections + tickets; created + solved
         metrics.escalations: 2,

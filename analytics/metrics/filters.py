@@ -3,7 +3,7 @@
 Date rule (each metric's docstring says which one it uses):
 
 - a *cohort* metric (first response, next response, SLA compliance, reopen
-  rate, escalations, created tickets, category mix, hour x weekday, the
+  rate, escalations, created tickets, category mix and trend, hour x weekday, the
   tickets that were shown articles) counts the tickets **created** in
   [start, end);
 - a *completion* metric (resolution time, first-contact resolution, Tier 1

@@ -28,6 +28,9 @@ VENDOR_DIR=static/vendor
 # shipped so nothing asks the server for one that is not there.
 ASSETS=(
     "htmx.org dist/htmx.min.js htmx.min.js"
+    # The UMD build (a global `Chart`, its colour dependency bundled in) loads
+    # with a plain <script> tag: no bundler, no module loader.
+    "chart.js dist/chart.umd.min.js chart.umd.min.js"
 )
 
 command -v npm >/dev/null || { echo "vendor_assets: npm is required to refresh assets" >&2; exit 1; }

@@ -154,6 +154,10 @@ def test_the_staff_ticket_page_loads_the_answers_in_its_panel(
     assert fragment.status_code == 200
     html = fragment.content.decode()
     assert 'data-csat-rating="2"' in html and "Too slow" in html and "needs follow-up" in html
+    follow_up_url = reverse("surveys:follow_up")
+    assert follow_up_url not in html  # agents do not follow up ratings
+    client.force_login(manager)
+    assert follow_up_url in client.get(panel_url).content.decode()
     client.force_login(customer)
     assert client.get(panel_url).status_code == 403
     client.force_login(other_agent)  # of another team: cannot see the ticket

@@ -366,3 +366,20 @@ def test_shifts_are_edited_in_the_admin():
     from django.contrib import admin
 
     assert AgentShift in admin.site._registry
+
+
+def test_shift_hours_follow_the_agents_local_clock_across_dst(agent):
+    from analytics.staffing.selectors import shift_coverage
+
+    # Mondays 09:00-17:00 in Berlin: 08-16 UTC in winter (CET), 07-15 UTC
+    # from 29 March 2026 (CEST).
+    AgentShift.objects.create(
+        agent=agent, weekday=0, starts=time(9), ends=time(17), time_zone="Europe/Berlin"
+    )
+    start = datetime(2026, 3, 23, tzinfo=UTC)  # Monday, still CET
+    coverage = shift_coverage(team_ids=None, start=start, hours=14 * 24)
+    winter = [hour for hour in range(24) if coverage[hour]]
+    summer = [hour - 7 * 24 for hour in range(7 * 24, 8 * 24) if coverage[hour]]
+    assert winter == list(range(8, 16))
+    assert summer == list(range(7, 15))
+    assert coverage.sum() == 16

@@ -1,0 +1,139 @@
+// The manager dashboard's charts (analytics/templates/analytics/dashboard.html).
+// The data comes from the <script type="application/json" id="dashboard-data">
+// block the page renders (the CSP forbids inline scripts); every chart also has
+// a table on the page, so nothing here is the only way to read a figure.
+(function () {
+  "use strict";
+
+  // Okabe-Ito: distinguishable with every common colour-vision deficiency.
+  var PALETTE = {
+    blue: "#0072B2",
+    orange: "#E69F00",
+    green: "#009E73",
+    vermilion: "#D55E00",
+    sky: "#56B4E9",
+    purple: "#CC79A7",
+    yellow: "#F0E442",
+    black: "#000000",
+  };
+
+  function axisTitle(text) {
+    return { display: true, text: text };
+  }
+
+  function bar(id, labels, datasets, options) {
+    var canvas = document.getElementById(id);
+    if (!canvas) return;
+    new window.Chart(canvas, {
+      type: "bar",
+      data: { labels: labels, datasets: datasets },
+      options: Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, options),
+    });
+  }
+
+  function trendChart(trend) {
+    var canvas = document.getElementById("chart-trend");
+    if (!canvas) return;
+    new window.Chart(canvas, {
+      type: "line",
+      data: {
+        labels: trend.labels,
+        datasets: [
+          { label: "Created", data: trend.created, borderColor: PALETTE.blue,
+            backgroundColor: PALETTE.blue, tension: 0.2, pointRadius: 2 },
+          { label: "Solved", data: trend.solved, borderColor: PALETTE.orange,
+            backgroundColor: PALETTE.orange, borderDash: [6, 3], tension: 0.2, pointRadius: 2 },
+        ],
+      },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        interaction: { mode: "index", intersect: false },
+        scales: {
+          x: { title: axisTitle(trend.period + " starting") },
+          y: { beginAtZero: true, title: axisTitle("tickets"), ticks: { precision: 0 } },
+        },
+      },
+    });
+  }
+
+  // Writes each agent's name beside their point: a scatter of unnamed dots
+  // would not say who is fast.
+  var pointLabels = {
+    id: "pointLabels",
+    afterDatasetsDraw: function (chart) {
+      var ctx = chart.ctx;
+      ctx.save();
+      ctx.font = "12px system-ui, sans-serif";
+      ctx.fillStyle = "#1d2330";
+      chart.data.datasets.forEach(function (dataset, i) {
+        chart.getDatasetMeta(i).data.forEach(function (point, j) {
+          var label = dataset.data[j] && dataset.data[j].label;
+          if (label) ctx.fillText(label, point.x + 7, point.y - 6);
+        });
+      });
+      ctx.restore();
+    },
+  };
+
+  function agentChart(agents) {
+    var canvas = document.getElementById("chart-agents");
+    if (!canvas) return;
+    var points = agents.filter(function (a) { return a.y !== null; });
+    new window.Chart(canvas, {
+      type: "scatter",
+      data: {
+        datasets: [{ label: "Agents", data: points, backgroundColor: PALETTE.blue,
+          borderColor: PALETTE.blue, pointRadius: 6 }],
+      },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        layout: { padding: { right: 60 } },
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { label: function (item) {
+            var p = item.raw;
+            return p.label + ": " + p.x + " solved, median " + p.y + " h";
+          } } },
+        },
+        scales: {
+          x: { beginAtZero: true, title: axisTitle("tickets solved"), ticks: { precision: 0 } },
+          y: { beginAtZero: true, title: axisTitle("median resolution (business hours)") },
+        },
+      },
+      plugins: [pointLabels],
+    });
+  }
+
+  function draw() {
+    var source = document.getElementById("dashboard-data");
+    if (!source || !window.Chart) return;
+    var data = JSON.parse(source.textContent);
+    window.Chart.defaults.font.family = "system-ui, sans-serif";
+    window.Chart.defaults.color = "#1d2330";
+
+    trendChart(data.trend);
+    bar("chart-categories", data.categories.labels,
+      [{ label: "Tickets", data: data.categories.tickets, backgroundColor: PALETTE.blue }],
+      { indexAxis: "y", plugins: { legend: { display: false } },
+        scales: { x: { beginAtZero: true, title: axisTitle("tickets"), ticks: { precision: 0 } } } });
+    bar("chart-backlog", data.backlog.labels,
+      [{ label: "Open tickets", data: data.backlog.tickets, backgroundColor: PALETTE.orange }],
+      { plugins: { legend: { display: false } },
+        scales: { x: { title: axisTitle("age") },
+          y: { beginAtZero: true, title: axisTitle("open tickets"), ticks: { precision: 0 } } } });
+    var targetColours = [PALETTE.blue, PALETTE.orange, PALETTE.green];
+    bar("chart-sla", data.sla.labels,
+      data.sla.targets.map(function (target, i) {
+        return { label: target.name, data: target.percent, backgroundColor: targetColours[i] };
+      }),
+      { scales: { x: { title: axisTitle("customer tier") },
+        y: { min: 0, max: 100, title: axisTitle("% of targets met") } } });
+    agentChart(data.agents);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+})();

@@ -1,0 +1,378 @@
+"""The manager dashboard page and its CSV export over the hand-made history of
+tests/analytics/test_metrics.py: who sees what, filters (valid and bad), the
+figures against the metrics, drill-down links, and constant query counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.http import StreamingHttpResponse
+from django.test.utils import CaptureQueriesContext
+
+from analytics import metrics
+from analytics.dashboard.access import dashboard_viewer
+from analytics.dashboard.figures import dashboard_figures
+from analytics.dashboard.forms import DashboardForm
+from tests.analytics.test_metrics import NOW, at, history, reply, set_status, sla_defaults
+from tests.factories import make_user
+from tickets.intake import intake_ticket
+from tickets.models import Channel, Priority, Role, Status
+
+__all__ = ["history", "sla_defaults"]  # fixtures used here, made in test_metrics
+
+PAGE = "/analytics/dashboard/"
+CSV = "/analytics/dashboard/dashboard.csv"
+# The week of the history: Mon 23 Nov to Mon 30 Nov 2026 (both included).
+WEEK = {"range": "custom", "start": "2026-11-23", "end": "2026-11-30"}
+
+
+@pytest.fixture(autouse=True)
+def dashboard_urls(settings):
+    settings.ROOT_URLCONF = "tests.analytics.dashboard_urls"
+
+
+def figures_for(user, params):
+    viewer = dashboard_viewer(user)
+    form = DashboardForm(params, viewer=viewer, today=date(2026, 12, 1))
+    assert form.is_valid(), form.errors
+    return dashboard_figures(viewer, form.selection(), now=NOW)
+
+
+def card(figures, key):
+    return next(c for c in figures.cards if c.key == key)
+
+
+# --- who sees what ------------------------------------------------------------------
+
+
+def test_anonymous_is_sent_to_log_in(client, db):
+    response = client.get(PAGE)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert client.get(CSV).status_code == 302
+
+
+def test_customers_get_404(client, customer):
+    client.force_login(customer)
+    assert client.get(PAGE).status_code == 404
+    assert client.get(CSV).status_code == 404
+
+
+def test_manager_sees_every_agent(client, history, manager):
+    client.force_login(manager)
+    response = client.get(PAGE, WEEK)
+    assert response.status_code == 200
+    names = [row.name for row in response.context["figures"].agents]
+    assert sorted(names) == ["Alice Agent", "Bob Agent", "Tina Tier2"]
+    page = response.content.decode()
+    assert "Support dashboard" in page and "Bob Agent" in page
+
+
+def test_agent_sees_their_teams_totals_and_only_their_own_row(client, history):
+    alice = history.alice  # in the Access team, with the login category's tickets
+    client.force_login(alice)
+    response = client.get(PAGE, WEEK)
+    assert response.status_code == 200
+    figures = response.context["figures"]
+    assert [row.name for row in figures.agents] == ["Alice Agent"]
+    assert "Bob Agent" not in response.content.decode()
+    # Team totals: the Access team's tickets only.
+    assert figures.scope_filter.teams == (alice.teams.get().pk,)
+    access_only = metrics.MetricFilter(
+        start=at(11, 23, 0), end=at(12, 1, 0), teams=(alice.teams.get().pk,)
+    )
+    assert sum(row.created for row in figures.trend) == len(metrics.filter_tickets(access_only))
+
+
+def test_the_restriction_is_in_the_read_layer(history):
+    """Even a selection built by hand for another agent or team is refused."""
+    from django.http import Http404
+
+    from analytics.dashboard.figures import Selection
+
+    viewer = dashboard_viewer(history.alice)
+    week = Selection(
+        start=at(11, 23, 0),
+        end=at(12, 1, 0),
+        start_date=date(2026, 11, 23),
+        end_date=date(2026, 11, 30),
+        period="day",
+    )
+    assert [r.agent_id for r in dashboard_figures(viewer, week, now=NOW).agents] == [
+        history.alice.pk
+    ]
+    from dataclasses import replace
+
+    with pytest.raises(Http404):
+        dashboard_figures(viewer, replace(week, agent_id=history.bob.pk), now=NOW)
+    with pytest.raises(Http404):
+        dashboard_figures(viewer, replace(week, team_id=history.bob.teams.get().pk), now=NOW)
+
+
+def test_agent_cannot_ask_for_a_colleague_or_another_team(client, history):
+    client.force_login(history.alice)
+    response = client.get(PAGE, {**WEEK, "agent": history.bob.pk})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert client.get(PAGE, {**WEEK, "team": "billing"}).status_code == 400
+    assert client.get(CSV, {**WEEK, "agent": history.bob.pk}).status_code == 400
+
+
+def test_agent_in_no_team_sees_only_their_own_tickets(client, history):
+    loner = make_user(Role.AGENT, full_name="Lone Agent")
+    client.force_login(loner)
+    response = client.get(PAGE, WEEK)
+    assert response.status_code == 200
+    figures = response.context["figures"]
+    assert figures.scope_filter.agents == (loner.pk,)
+    assert sum(row.created for row in figures.trend) == 0
+
+
+# --- figures and filters -------------------------------------------------------------
+
+
+def test_cards_match_the_metrics_and_the_previous_period(history, manager):
+    figures = figures_for(manager, WEEK)
+    week = metrics.MetricFilter(start=at(11, 23, 0), end=at(12, 1, 0))
+    before = metrics.MetricFilter(start=at(11, 15, 0), end=at(11, 23, 0))
+    sla = metrics.sla_compliance(week, now=NOW).overall["all"]
+    assert card(figures, "sla").value == pytest.approx(sla.rate * 100)
+    fcr = metrics.first_contact_resolution_rate(week)
+    assert card(figures, "fcr").value == pytest.approx(fcr.value * 100)
+    first = metrics.first_response_time(week).business.median_hours
+    assert card(figures, "first_response").value == pytest.approx(first)
+    assert card(figures, "acknowledge").value == pytest.approx(first)
+    # Only T0 lies before the week, never answered: no previous first response.
+    assert metrics.first_response_time(before).business.count == 0
+    assert card(figures, "first_response").previous is None
+    assert card(figures, "first_response").change is None
+    escalation = metrics.escalations(week).rate
+    assert card(figures, "escalation").value == pytest.approx(escalation.value * 100)
+    assert card(figures, "escalation").target_label == "< 15 %"
+    # Resolution: T3 is high (priority), T1, T2 and T4 normal (standard).
+    priority = metrics.resolution_time(
+        metrics.MetricFilter(start=week.start, end=week.end, priorities=("urgent", "high"))
+    )
+    assert card(figures, "resolution_priority").sample == priority.business.count == 1
+    assert card(figures, "resolution_standard").sample == 3
+
+
+def test_priority_filter_narrows_the_resolution_cards(history, manager):
+    figures = figures_for(manager, {**WEEK, "priority": "normal"})
+    assert card(figures, "resolution_priority").sample == 0
+    assert card(figures, "resolution_priority").met is None
+    assert card(figures, "resolution_standard").sample == 3
+
+
+def test_filters_map_to_the_metric_filter(history, manager):
+    figures = figures_for(
+        manager,
+        {
+            **WEEK,
+            "team": "access",
+            "category": "login",
+            "tier": "vip",
+            "channel": "portal",
+            "priority": "high",
+            "agent": str(history.bob.pk),
+        },
+    )
+    f = figures.scope_filter
+    assert f.teams == (history.login.default_team_id,)
+    assert f.categories == (history.login.pk,)
+    assert f.customer_tiers == ("vip",) and f.channels == ("portal",)
+    assert f.priorities == ("high",) and f.agents == (history.bob.pk,)
+    assert (f.start, f.end) == (at(11, 23, 0), at(12, 1, 0))
+
+
+def test_presets_end_today_and_choose_the_trend_step(history, manager):
+    figures = figures_for(manager, {"range": "7"})
+    assert figures.selection.start_date == date(2026, 11, 25)
+    assert figures.selection.end_date == date(2026, 12, 1)
+    assert figures.selection.period == "day" and len(figures.trend) == 7
+    assert figures_for(manager, {"range": "90"}).selection.period == "week"
+    assert figures_for(manager, {"range": "365"}).selection.period == "month"
+    assert figures_for(manager, {"range": "90", "period": "month"}).selection.period == "month"
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"range": "12"}, "range"),
+        ({"range": "custom"}, "start"),
+        ({"range": "custom", "start": "2026-11-30", "end": "2026-11-01"}, "end"),
+        ({"range": "custom", "start": "2020-01-01", "end": "2026-11-01"}, "end"),
+        ({"range": "custom", "start": "not-a-date", "end": "2026-11-01"}, "start"),
+        ({"team": "nope"}, "team"),
+        ({"category": "nope"}, "category"),
+        ({"tier": "gold"}, "tier"),
+        ({"channel": "fax"}, "channel"),
+        ({"priority": "whenever"}, "priority"),
+        ({"agent": "999999"}, "agent"),
+        ({"period": "decade"}, "period"),
+    ],
+)
+def test_bad_filters_are_form_errors(client, manager, params, field):
+    client.force_login(manager)
+    response = client.get(PAGE, params)
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert 'class="field-error"' in response.content.decode()
+    csv_response = client.get(CSV, params)
+    assert csv_response.status_code == 400 and b"Bad filter" in csv_response.content
+
+
+def test_page_shows_titles_units_tables_and_chart_data(client, history, manager):
+    client.force_login(manager)
+    page = client.get(PAGE, WEEK).content.decode()
+    for title in (
+        "Tickets created vs solved per day",
+        "Category mix of tickets created",
+        "Backlog by age, now",
+        "SLA compliance by customer tier",
+        "Escalations",
+        "Tickets created by weekday and hour",
+        "Agents: median resolution time vs tickets solved",
+    ):
+        assert title in page
+    assert page.count("<summary>Table</summary>") == 5
+    assert '<script id="dashboard-data" type="application/json">' in page
+    assert "vendor/chart.umd.min.js" in page and "analytics/dashboard.js" in page
+    assert "CSAT" not in page  # no CSAT metric in analytics.metrics yet
+
+
+def test_counts_link_to_the_ticket_list_with_the_matching_filter(client, history, manager):
+    client.force_login(manager)
+    response = client.get(PAGE, {**WEEK, "channel": "portal"})
+    rows = response.context["rows"]
+    login = next(row for row in rows["categories"] if row["name"] == "Login")
+    assert login["url"] == (
+        f"/tickets/?queue=all&channel=portal&created_from=2026-11-23&created_to=2026-11-30"
+        f"&category={history.login.pk}"
+    )
+    alice = next(a for a in rows["agents"] if a["row"].name == "Alice Agent")
+    assert f"assignee={history.alice.pk}" in alice["url"]
+    # The link opens the list, and the list shows the counted open tickets.
+    listing = client.get(rows["created_url"])
+    assert listing.status_code == 200
+    assert history.tickets["T5"].key in listing.content.decode()
+    backlog = {row["bucket"]: row for row in rows["backlog"]}
+    assert backlog["30d+"]["tickets"] == 1  # T0, open since 29 October
+    old = client.get(backlog["30d+"]["url"]).content.decode()
+    assert history.tickets["T0"].key in old and history.tickets["T5"].key not in old
+
+
+# --- CSV ------------------------------------------------------------------------------
+
+
+def test_csv_streams_every_figure_in_sections(client, history, manager):
+    client.force_login(manager)
+    response = client.get(CSV, WEEK)
+    assert response.status_code == 200
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Disposition"] == (
+        'attachment; filename="dashboard_2026-11-23_2026-11-30.csv"'
+    )
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    sections = {row[0] for row in rows[1:]}
+    assert sections == {
+        "range", "headline", "trend", "categories", "heatmap", "backlog", "sla",
+        "escalations", "agents",
+    }  # fmt: skip
+    sla_row = next(r for r in rows if r[:2] == ["headline", "sla"])
+    figures = figures_for(manager, WEEK)
+    assert float(sla_row[3]) == pytest.approx(card(figures, "sla").value, abs=0.01)
+    trend = [r for r in rows if r[0] == "trend" and r[1] != "period_start"]
+    assert len(trend) == 8 and sum(int(r[2]) for r in trend) == 6
+    agents = [r[1] for r in rows if r[0] == "agents" and r[1] != "agent"]
+    assert sorted(agents) == ["Alice Agent", "Bob Agent", "Tina Tier2"]
+
+
+def test_agent_csv_holds_only_their_own_row(client, history):
+    client.force_login(history.bob)
+    content = b"".join(client.get(CSV, WEEK).streaming_content).decode()
+    agents = [r[1] for r in csv.reader(io.StringIO(content)) if r[0] == "agents"]
+    assert agents == ["agent", "Bob Agent"]
+
+
+# --- query counts ---------------------------------------------------------------------
+
+
+def _more_tickets(history, count: int) -> None:
+    """Tickets answered and solved by Bob in the week, through the services."""
+    for index in range(count):
+        ticket = intake_ticket(
+            requester=history.tickets["T3"].requester,
+            subject=f"More {index}",
+            description="Another question about the export.",
+            priority=Priority.NORMAL,
+            category=history.billing,
+            channel=Channel.PORTAL,
+        )
+        reply(ticket, history.bob)
+        set_status(ticket, Status.SOLVED, history.bob)
+
+
+# The user (1), the viewer's teams and the form's categories and agents (3), two
+# periods of headline metrics (2 x 16), the trend (2), category mix, heatmap
+# and backlog (3), the agent figures (3) and their names (1). A metric that
+# finds no ticket skips its two history reads (analytics.metrics.timeline), so
+# a range or filter with empty parts runs fewer, never more.
+PAGE_QUERIES = 1 + 3 + 2 * 16 + 2 + 3 + 3 + 1
+
+
+def _queries(client, url, params) -> int:
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url, params)
+        assert response.status_code == 200
+        if isinstance(response, StreamingHttpResponse):
+            b"".join(response.streaming_content)
+    return len(context)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        WEEK,
+        {"range": "365"},
+        {**WEEK, "team": "billing", "category": "billing", "tier": "vip", "priority": "normal"},
+        {**WEEK, "channel": "email", "period": "week"},
+    ],
+)
+def test_page_runs_a_constant_number_of_queries(client, history, manager, time_machine, params):
+    client.force_login(manager)
+    client.get(PAGE, WEEK)  # caches the SLA calendars
+    small = _queries(client, PAGE, params)
+    time_machine.move_to(at(11, 30, 16), tick=False)
+    _more_tickets(history, 3)
+    time_machine.move_to(NOW, tick=False)
+    assert _queries(client, PAGE, params) == small <= PAGE_QUERIES
+
+
+def test_every_read_runs_when_every_part_has_tickets(client, history, manager):
+    """Both periods hold solved tickets of both priority groups: the bound is
+    reached exactly."""
+    client.force_login(manager)
+    client.get(PAGE, WEEK)
+    # 25-30 Nov vs 19-24 Nov: T1 (normal) solved on the 24th, T3 (high) on the 29th.
+    params = {"range": "custom", "start": "2026-11-25", "end": "2026-11-30"}
+    figures = figures_for(manager, params)
+    assert card(figures, "resolution_priority").sample >= 1
+    assert _queries(client, PAGE, params) <= PAGE_QUERIES
+    assert _queries(client, PAGE, WEEK) == PAGE_QUERIES - 8  # the empty previous week
+
+
+def test_csv_runs_the_same_queries_as_the_page(client, history, manager):
+    client.force_login(manager)
+    client.get(PAGE, WEEK)
+    assert _queries(client, CSV, WEEK) == _queries(client, PAGE, WEEK)
+
+
+def test_a_day_range_compares_with_the_day_before(history, manager):
+    figures = figures_for(manager, {"range": "custom", "start": "2026-11-30", "end": "2026-11-30"})
+    assert figures.selection.previous == (at(11, 29, 0), at(11, 30, 0))
+    assert figures.selection.days == 1
+    assert figures.selection.end - figures.selection.start == timedelta(days=1)

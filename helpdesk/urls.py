@@ -31,6 +31,9 @@ urlpatterns = [
     # The knowledge base's API, before /api/ (whose catch-all would answer it).
     path("api/v1/kb/", include("knowledge_base.api.urls")),
     path("api/", include("tickets.api.urls")),
+    # CSAT and NPS surveys: signed links from e-mails (no log-in), the portal's
+    # form, managers' follow-up list.
+    path("survey/", include("analytics.surveys.urls")),
     # Inbound mail services POST raw RFC 822 messages here (token-authenticated).
     path("inbound/email/", email_views.inbound_email, name="inbound_email"),
 ]

@@ -21,7 +21,6 @@ pytestmark = pytest.mark.browser
 def test_customer_rates_5_from_the_survey_email(
     page, live_server, customer, agent, access_team, password, settings, screenshot_dir
 ):
-    settings.ROOT_URLCONF = "tests.analytics.surveys.urls"
     settings.HELPDESK_SITE_URL = live_server.url
     settings.HELPDESK_CSAT_DELAY_MINUTES = 0
     ticket = make_ticket(requester=customer, subject="I can't log in", team=access_team)

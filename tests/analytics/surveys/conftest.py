@@ -17,8 +17,7 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def survey_urls(settings):
-    settings.ROOT_URLCONF = "tests.analytics.surveys.urls"
+def survey_settings(settings):
     settings.HELPDESK_CSAT_DELAY_MINUTES = 60
     settings.HELPDESK_CSAT_LINK_DAYS = 14
     settings.HELPDESK_CSAT_CHANGE_HOURS = 24

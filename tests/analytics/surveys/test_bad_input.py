@@ -14,7 +14,7 @@ from analytics.surveys.tokens import CSAT_SALT, NPS_SALT, make_token
 from tests.analytics.surveys.conftest import solve
 from tests.test_bad_input import fuzz_site, fuzzer, site_routes, world  # noqa: F401  (fixtures)
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.analytics.surveys.urls")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

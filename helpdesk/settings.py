@@ -398,6 +398,9 @@ HELPDESK_TICKET_PANELS = [
     # The customer's survey answers for the ticket (bad ratings stand out).
     "analytics.surveys.panels.survey_panel",
 ]
+# Side panels of the customer's own ticket page in the portal, the same way:
+# the satisfaction survey of a solved ticket.
+HELPDESK_CUSTOMER_TICKET_PANELS = ["analytics.surveys.panels.customer_survey_panel"]
 # Customer surveys (analytics.surveys). CSAT: the e-mail leaves this many
 # minutes after a solve (0: with the next sweep), its links work for LINK_DAYS,
 # and a rating may be changed for CHANGE_HOURS after it was first given.

@@ -72,6 +72,13 @@ def ticket_panels() -> tuple:
     return _panels(tuple(settings.HELPDESK_TICKET_PANELS))
 
 
+def customer_ticket_panels() -> tuple:
+    """Side panels other apps add to the customer's own ticket page in the
+    portal (settings.HELPDESK_CUSTOMER_TICKET_PANELS, same signature): the
+    satisfaction survey of a solved ticket."""
+    return _panels(tuple(getattr(settings, "HELPDESK_CUSTOMER_TICKET_PANELS", ())))
+
+
 def _workspace_context(request: HttpRequest, ticket: Ticket, *, version: str, **forms: Any) -> dict:
     """What the ticket page shows staff beyond the conversation."""
     user = selectors.logged_in_user(request)
@@ -166,6 +173,8 @@ def ticket_page_context(
         context["extra_panels"] = [
             html if panel is own else panel(request, ticket) for panel in ticket_panels()
         ]
+    else:
+        context["extra_panels"] = [panel(request, ticket) for panel in customer_ticket_panels()]
     return context
 
 

@@ -312,3 +312,17 @@ def test_the_customer_panel_invites_the_requester_of_a_solved_ticket(
         invite=ticket.survey_invites.get(), customer=customer, rating=4, source="portal"
     )
     assert "You rated this request <strong>4 out of 5</strong>" in panel_for(customer)
+
+
+def test_the_portal_ticket_page_shows_the_survey_to_its_requester(
+    client, clock, ticket, agent, customer
+):
+    # tickets.ticket_page renders HELPDESK_CUSTOMER_TICKET_PANELS on the
+    # customer's own ticket page.
+    client.force_login(customer)
+    page = ticket.get_absolute_url()
+    assert "Rate this request" not in client.get(page).content.decode()
+    solve(ticket, agent)
+    html = client.get(page).content.decode()
+    assert "Rate this request" in html
+    assert reverse("surveys:portal", kwargs={"key": ticket.key}) in html

@@ -58,6 +58,9 @@ class CardSerializer(serializers.Serializer):
     met = serializers.BooleanField(allow_null=True)
     detail = serializers.CharField()
     sample = serializers.IntegerField()
+    basis = serializers.CharField(
+        help_text='Durations: "business" (SLA calendar) or "calendar" hours; rates: "".'
+    )
 
 
 class PeriodCountSerializer(serializers.Serializer):

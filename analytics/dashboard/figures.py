@@ -81,6 +81,8 @@ class Card:
     target: float
     detail: str
     sample: int
+    # Durations: "business" (the SLA calendar's hours) or "calendar" hours.
+    basis: str = ""
 
     @property
     def target_label(self) -> str:
@@ -214,20 +216,31 @@ def _headline(metric_filter: metrics.MetricFilter, now: datetime) -> _Headline:
 def _cards(now: _Headline, before: _Headline) -> list[Card]:
     def duration(key, title, pick, comparison, target, what) -> Card:
         current, previous = pick(now), pick(before)
+        # Business hours are what the SLA targets count; tickets without an
+        # SLA policy have no calendar, so when none of them has one the
+        # calendar hours are the only measure (said in the detail).
+        basis = "business" if current.business.count or not current.calendar.count else "calendar"
+        stats, previous_stats = getattr(current, basis), getattr(previous, basis)
+        other = current.calendar if basis == "business" else current.business
         return Card(
             key=key,
             title=title,
             unit="h",
-            value=current.business.median_hours,
-            previous=previous.business.median_hours,
+            value=stats.median_hours,
+            previous=previous_stats.median_hours,
             comparison=comparison,
             target=target,
             detail=(
-                f"Median business hours of {current.business.count} {what}; "
-                f"90th percentile {_hours(current.business.p90_hours)}, "
-                f"calendar median {_hours(current.calendar.median_hours)}"
+                f"Median {basis} hours of {stats.count} {what}; "
+                f"90th percentile {_hours(stats.p90_hours)}"
+                + (
+                    f", calendar median {_hours(other.median_hours)}"
+                    if basis == "business"
+                    else " (none of these tickets has an SLA calendar)"
+                )
             ),
-            sample=current.business.count,
+            sample=stats.count,
+            basis=basis,
         )
 
     def rate(key, title, pick, comparison, target, what) -> Card:

@@ -177,17 +177,21 @@ def chart_data(figures: DashboardFigures) -> dict[str, Any]:
                 for target in ("first_response", "next_response", "resolution")
             ],
         },
-        "agents": [
-            {
-                "label": row.name,
-                "x": row.tickets_solved,
-                "y": None
-                if row.median_business_hours is None
-                else round(row.median_business_hours, 2),
-            }
-            for row in figures.agents
-        ],
+        "agents": _scatter(figures),
     }
+
+
+def _scatter(figures: DashboardFigures) -> dict[str, Any]:
+    """Agents' median resolution time (business hours when any agent's
+    tickets have an SLA calendar, else calendar hours) against tickets solved."""
+    business = any(row.median_business_hours is not None for row in figures.agents)
+    points = []
+    for row in figures.agents:
+        hours = row.median_business_hours if business else row.median_calendar_hours
+        if hours is not None:
+            points.append({"label": row.name, "x": row.tickets_solved, "y": round(hours, 2)})
+    basis = "business" if business else "calendar"
+    return {"points": points, "y_title": f"median resolution ({basis} hours)"}
 
 
 def _number(value: float | None, digits: int = 2) -> str:
@@ -201,7 +205,17 @@ def csv_rows(figures: DashboardFigures) -> Iterator[list[object]]:
     yield ["section", "field", "value"]
     yield ["range", "from", selection.start_date.isoformat()]
     yield ["range", "to_included", selection.end_date.isoformat()]
-    yield ["headline", "metric", "unit", "value", "previous_period", "change", "target", "met"]
+    yield [
+        "headline",
+        "metric",
+        "unit",
+        "value",
+        "previous_period",
+        "change",
+        "target",
+        "met",
+        "hours_basis",
+    ]
     for card in figures.cards:
         yield [
             "headline",
@@ -212,6 +226,7 @@ def csv_rows(figures: DashboardFigures) -> Iterator[list[object]]:
             _number(card.change),
             card.target_label,
             "" if card.met is None else ("yes" if card.met else "no"),
+            card.basis,
         ]
     yield ["trend", "period_start", "created", "solved"]
     for row in figures.trend:

@@ -78,7 +78,7 @@
   function agentChart(agents) {
     var canvas = document.getElementById("chart-agents");
     if (!canvas) return;
-    var points = agents.filter(function (a) { return a.y !== null; });
+    var points = agents.points;
     new window.Chart(canvas, {
       type: "scatter",
       data: {
@@ -97,7 +97,7 @@
         },
         scales: {
           x: { beginAtZero: true, title: axisTitle("tickets solved"), ticks: { precision: 0 } },
-          y: { beginAtZero: true, title: axisTitle("median resolution (business hours)") },
+          y: { beginAtZero: true, title: axisTitle(agents.y_title) },
         },
       },
       plugins: [pointLabels],

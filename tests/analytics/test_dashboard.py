@@ -145,6 +145,7 @@ def test_cards_match_the_metrics_and_the_previous_period(history, manager):
     first = metrics.first_response_time(week).business.median_hours
     assert card(figures, "first_response").value == pytest.approx(first)
     assert card(figures, "acknowledge").value == pytest.approx(first)
+    assert card(figures, "first_response").basis == "business"
     # Only T0 lies before the week, never answered: no previous first response.
     assert metrics.first_response_time(before).business.count == 0
     assert card(figures, "first_response").previous is None
@@ -240,6 +241,7 @@ def test_page_shows_titles_units_tables_and_chart_data(client, history, manager)
         assert title in page
     assert page.count("<summary>Table</summary>") == 5
     assert '<script id="dashboard-data" type="application/json">' in page
+    assert 'id="chart-sla"' in page  # the history's tickets have SLA clocks
     assert "vendor/chart.umd.min.js" in page and "analytics/dashboard.js" in page
     assert "CSAT" not in page  # no CSAT metric in analytics.metrics yet
 

@@ -1,0 +1,129 @@
+"""Journey 5 ("Manager's Monday") in a real browser on demo data: the manager
+opens the dashboard, changes a filter, drills from a count into the ticket
+list and exports the CSV; the demo agent sees only their own view; a customer
+gets a 404. The charts are drawn by the vendored Chart.js with no CSP
+violation, and a screenshot is saved for a person to look at."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+
+from demo.catalog import AGENT_LOGIN, DEMO_CUSTOMER, MANAGER
+from demo.people import DEMO_PASSWORD
+from demo.runner import seed_demo
+from tests.e2e.conftest import log_in
+from tests.e2e.test_csp import REPORT_VIOLATIONS
+from tickets.models import User
+
+pytestmark = pytest.mark.browser
+
+DASHBOARD = "/analytics/dashboard/"
+
+
+@pytest.fixture
+def demo(live_server, settings):
+    settings.ROOT_URLCONF = "tests.analytics.dashboard_urls"
+    settings.HELPDESK_KB_EMBEDDING_MODEL = ""  # seeding stays fast
+    # A transactional test starts from empty tables, migration data included.
+    importlib.import_module("escalation.migrations.0002_default_policies").create_defaults(
+        apps, None
+    )
+    seed_demo(tickets=600, seed=1, progress=False)
+
+
+def _watch_csp(page) -> list[str]:
+    violations: list[str] = []
+    page.expose_function("__cspViolation", lambda text: violations.append(text))
+    page.add_init_script(REPORT_VIOLATIONS)
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return violations
+
+
+def _chart_drawn(page, canvas_id: str) -> bool:
+    return page.evaluate(
+        "(id) => !!(window.Chart && window.Chart.getChart(document.getElementById(id)))",
+        canvas_id,
+    )
+
+
+def test_managers_monday(page, demo, browser, live_server, screenshot_dir):
+    violations = _watch_csp(page)
+    manager = User.objects.get(email=MANAGER.email)
+    log_in(page, manager, DEMO_PASSWORD, landing_heading="All open tickets")
+
+    page.goto(DASHBOARD + "?range=90")
+    page.get_by_role("heading", name="Support dashboard").wait_for()
+    page.wait_for_function("() => window.Chart !== undefined")
+    for chart in ("chart-trend", "chart-categories", "chart-backlog", "chart-agents"):
+        assert _chart_drawn(page, chart), chart
+    # No SLA clock in the demo's history: said in words, not an empty chart.
+    page.get_by_text("No SLA target was decided for these tickets").wait_for()
+    assert page.locator(".dash-card").count() == 8
+    # The demo's tickets have no SLA clock: durations fall back to calendar hours.
+    assert "calendar hours" in page.locator("#card-first_response").inner_text()
+    assert "no data" not in page.locator("#card-resolution_standard").inner_text()
+    page.screenshot(path=screenshot_dir / "dashboard.png", full_page=True)
+
+    # A filter: urgent and high tickets only.
+    page.get_by_label("Priority").select_option("high")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**priority=high**")
+    page.get_by_role("heading", name="Support dashboard").wait_for()
+    assert page.get_by_label("Priority").input_value() == "high"
+
+    # Drill down: the oldest open tickets of the backlog, in the ticket list.
+    backlog = page.locator("section", has=page.get_by_role("heading", name="Backlog by age, now"))
+    backlog.get_by_text("Table").click()
+    link = backlog.get_by_role("row", name="7-30d").get_by_role("link")
+    expected = int(link.inner_text())
+    link.click()
+    page.wait_for_url("**/tickets/?**")
+    assert "priority=high" in page.url and "created_from=" in page.url
+    page.get_by_role("heading", name="All open tickets").wait_for()
+    if expected:
+        assert page.locator("table.tickets tbody tr").count() >= 1
+
+    # Export the CSV of the filtered dashboard.
+    page.go_back()
+    page.get_by_role("heading", name="Support dashboard").wait_for()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download CSV").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("dashboard_")
+    assert download.suggested_filename.endswith(".csv")
+    content = Path(download.path()).read_text()
+    assert content.startswith("section,field,value")
+    assert "\nagents,agent,tickets_solved," in content
+    assert violations == []
+
+    # The demo agent sees their own view only.
+    agent_context = browser.new_context(base_url=live_server.url)
+    agent_page = agent_context.new_page()
+    agent = User.objects.get(email=AGENT_LOGIN.email)
+    log_in(agent_page, agent, DEMO_PASSWORD)
+    agent_page.goto(DASHBOARD + "?range=90")
+    agent_page.get_by_role("heading", name="My dashboard").wait_for()
+    rows = agent_page.locator(
+        "section", has=agent_page.get_by_role("heading", name="My resolution time")
+    ).locator("tbody tr")
+    assert rows.count() == 1 and agent.full_name in rows.first.inner_text()
+    agent_page.screenshot(path=screenshot_dir / "dashboard-agent.png", full_page=True)
+    agent_context.close()
+
+    # A customer: no such page.
+    customer_context = browser.new_context(base_url=live_server.url)
+    customer_page = customer_context.new_page()
+    customer = User.objects.get(email=DEMO_CUSTOMER.email)
+    log_in(customer_page, customer, DEMO_PASSWORD, landing_heading="My tickets")
+    response = customer_page.goto(DASHBOARD)
+    assert response is not None and response.status == 404
+    customer_context.close()

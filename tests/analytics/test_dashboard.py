@@ -30,11 +30,6 @@ CSV = "/analytics/dashboard/dashboard.csv"
 WEEK = {"range": "custom", "start": "2026-11-23", "end": "2026-11-30"}
 
 
-@pytest.fixture(autouse=True)
-def dashboard_urls(settings):
-    settings.ROOT_URLCONF = "tests.analytics.dashboard_urls"
-
-
 def figures_for(user, params):
     viewer = dashboard_viewer(user)
     form = DashboardForm(params, viewer=viewer, today=date(2026, 12, 1))

@@ -18,11 +18,6 @@ __all__ = ["history", "sla_defaults"]  # fixtures used here, made in test_metric
 API = "/api/v1/analytics/dashboard/"
 
 
-@pytest.fixture(autouse=True)
-def dashboard_urls(settings):
-    settings.ROOT_URLCONF = "tests.analytics.dashboard_urls"
-
-
 def test_anonymous_gets_401(client, db):
     assert client.get(API).status_code == 401
 

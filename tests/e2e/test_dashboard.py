@@ -26,7 +26,6 @@ DASHBOARD = "/analytics/dashboard/"
 
 @pytest.fixture
 def demo(live_server, settings):
-    settings.ROOT_URLCONF = "tests.analytics.dashboard_urls"
     settings.HELPDESK_KB_EMBEDDING_MODEL = ""  # seeding stays fast
     # A transactional test starts from empty tables, migration data included.
     importlib.import_module("escalation.migrations.0002_default_policies").create_defaults(

@@ -26,9 +26,9 @@ for
   title + body), the reference figure of ../shared/data/README.md.
 
 The articles live in a throwaway PostgreSQL database (created next to the one
-of DATABASE_URL, named kb_relevance_bench, dropped at the end), made through
-the services as an editor would. Exit code 0 with a message when the data
-set is missing.
+of DATABASE_URL, named kb_relevance_bench, kb_relevance_bench_dev for the dev
+split, dropped at the end), made through the services as an editor would.
+Exit code 0 with a message when the data set is missing.
 """
 
 from __future__ import annotations
@@ -140,6 +140,12 @@ def main() -> int:
         "--only", default="", help="measure only the systems whose name holds this text"
     )
     parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
+    parser.add_argument(
+        "--semantic-weights",
+        default="",
+        help="tuning: also measure the hybrid search with these weights of the semantic "
+        "list in the fusion (comma-separated, e.g. 2,3,4; use with --split dev)",
+    )
     args = parser.parse_args()
 
     if not CSV.is_file():
@@ -155,7 +161,10 @@ def main() -> int:
     from django.conf import settings
     from django.db import connection
 
-    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = BENCH_DB
+    # Its own database per split: a tuning run and a reported run can overlap.
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
+        BENCH_DB if args.split == "test" else f"{BENCH_DB}_{args.split}"
+    )
     by_intent = load(CSV)
     articles, all_queries = build_corpus(by_intent, args.responses, args.seed)
     queries = sample(all_queries, args.queries, args.seed, args.split)
@@ -255,6 +264,20 @@ def run(articles, queries, args) -> int:
                     ).hits
                 ],
             )
+        default_weight = search.SEMANTIC_WEIGHT
+        for weight in [float(w) for w in args.semantic_weights.split(",") if w.strip()]:
+            search.SEMANTIC_WEIGHT = weight
+            for match in ("all", "any"):
+                measure(
+                    f"hybrid, match={match}, semantic weight {weight:g}",
+                    lambda text, match=match: [
+                        h.article.pk
+                        for h in search.search_articles(
+                            anonymous, text, limit=depth, semantic=True, match=match
+                        ).hits
+                    ],
+                )
+        search.SEMANTIC_WEIGHT = default_weight
     else:
         print("Semantic search is off (HELPDESK_KB_EMBEDDING_MODEL): no hybrid figures.")
     try:

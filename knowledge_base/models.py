@@ -233,6 +233,25 @@ class ArticleEvent(models.Model):
         return f"{self.action} on {self.article_id}"
 
 
+class ArticlePassageVectors(models.Model):
+    """The sentence embeddings of an article's passages (its header, then its
+    body in pieces: knowledge_base.embeddings.article_passages), stored
+    beside the article's mean vector by the same embedding run. Semantic
+    search ranks its nearest articles by the mean vector, then re-ranks those
+    by their best passages. A table of its own, so loading an article never
+    reads them."""
+
+    article = models.OneToOneField(
+        Article, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # float16 rows, one per passage (half the bytes of float32; re-ranking
+    # needs no more precision).
+    vectors = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"passage vectors of {self.article_id}"
+
+
 class ArticleSlug(models.Model):
     """A slug an article had before a rename: its old links redirect."""
 

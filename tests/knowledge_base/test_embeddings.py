@@ -15,7 +15,7 @@ from django.db import transaction
 
 from knowledge_base import embeddings, services, tasks
 from knowledge_base.embeddings import index
-from knowledge_base.models import Article, Visibility
+from knowledge_base.models import Article, ArticlePassageVectors, Visibility
 
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.npz"
 
@@ -167,7 +167,7 @@ def test_embed_articles_stores_float32_and_model_with_version(help_centre):
 
 
 def test_a_long_article_is_read_in_passages_to_its_end(make_article):
-    paragraphs = [f"Paragraph {i} talks about invoices and receipts." * 4 for i in range(200)]
+    paragraphs = [f"Paragraph {i} talks about invoices and receipts." * 4 for i in range(600)]
     paragraphs[-1] = "The very last paragraph mentions a flamingo."
     article = make_article("Billing explained", "\n\n".join(paragraphs))
     passages = embeddings.article_passages(article)
@@ -176,9 +176,38 @@ def test_a_long_article_is_read_in_passages_to_its_end(make_article):
     assert all(len(p) <= embeddings.MAX_TEXT_CHARS for p in passages)
     assert all(p.startswith("Billing explained. ") for p in passages[1:])
     # Spread over the whole body, not only its beginning.
-    assert "Paragraph 190" in "".join(passages) or "Paragraph 19" in passages[-1]
+    assert "Paragraph 590" in "".join(passages) or "Paragraph 59" in passages[-1]
     short = make_article("Short", "One line.")
     assert embeddings.article_passages(short)[1:] == ["Short. One line."]
+
+
+def test_the_nearest_articles_are_re_ranked_by_their_best_passages(make_article):
+    # The same three paragraphs about invoices; the long one also has many
+    # about other things, which dilute its mean vector but not its best passages.
+    invoices = "\n\n".join(
+        [
+            "Download your invoices as PDF files from the Billing page.",
+            "Every invoice lists the VAT number and the billing address.",
+            "Past invoices stay available for seven years.",
+        ]
+    )
+    other = "\n\n".join(
+        f"Section {i}: configure the {topic} integration and its webhooks." * 3
+        for i, topic in enumerate(["Slack", "Jira", "GitHub", "Zapier", "Teams"] * 4)
+    )
+    long = make_article("Account guide", f"{invoices}\n\n{other}")
+    embeddings.embed_articles([long.pk])
+    stored = ArticlePassageVectors.objects.get(article=long)
+    passages = embeddings.article_passages(long)
+    assert len(bytes(stored.vectors)) == len(passages) * 384 * 2  # float16 rows
+    by_mean = index.current(embeddings.model_label(), dimension=384).nearest(
+        embeddings._query_vector(embeddings.model_folder(), "where are my invoices"),
+        ["public"],
+        1,
+    )
+    ranked = embeddings.semantic_rank("where are my invoices", visibilities=["public"], limit=1)
+    assert ranked[0][0] == long.pk
+    assert ranked[0][1] > by_mean[0][1] + 0.05  # the best passages beat the diluted mean
 
 
 def test_limit_and_empty_queries(help_centre):
@@ -285,7 +314,8 @@ def test_saves_that_matter_to_the_matrix_are_logged(
 def test_the_matrix_is_reused_between_queries(help_centre, django_assert_max_num_queries):
     embeddings.semantic_rank("password", visibilities=["public"])
     loaded = index._index
-    with django_assert_max_num_queries(1):  # the stamp (recheck interval 0 here)
+    # The stamp (recheck interval 0 here) and the candidates' passage vectors.
+    with django_assert_max_num_queries(2):
         embeddings.semantic_rank("billing", visibilities=["public"])
     assert index._index is loaded
 

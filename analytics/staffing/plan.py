@@ -148,6 +148,31 @@ def staffing_plan(
     )
 
 
+def warm_forecasts(*, now: datetime, zone: tzinfo) -> int:
+    """Compute and cache this hour's forecast and handling time for every
+    team and for all tickets (the filters the page opens with), so no manager
+    waits for the cold computation (2.7-3.4 s at 1,000,000 tickets). Run hourly
+    just after the hour by analytics.staffing.tasks.warm_staffing_forecasts.
+    Returns how many were computed."""
+    from tickets.models import Team
+
+    history_weeks = int(selectors.setting("HISTORY_WEEKS", 12))
+    until = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    first, last = horizon(now, zone)
+    hours = int((last - until) / timedelta(hours=1))
+    scopes: list[list[int] | None] = [None]
+    scopes += [[pk] for pk in Team.objects.order_by("pk").values_list("pk", flat=True)]
+    for team_ids in scopes:
+        _forecast_and_handling(
+            filters=Filters(team_ids=team_ids),
+            since=until - timedelta(weeks=history_weeks),
+            until=until,
+            hours=hours,
+            zone=zone,
+        )
+    return len(scopes)
+
+
 def _forecast_and_handling(
     *, filters: Filters, since: datetime, until: datetime, hours: int, zone: tzinfo
 ) -> tuple[Forecast, HandlingTime]:

@@ -383,3 +383,19 @@ def test_shift_hours_follow_the_agents_local_clock_across_dst(agent):
     assert winter == list(range(8, 16))
     assert summer == list(range(7, 15))
     assert coverage.sum() == 16
+
+
+def test_hourly_warm_up_caches_the_plan_of_every_team(client, manager, history):
+    from analytics.staffing.tasks import warm_staffing_forecasts
+
+    # All tickets, Access, Billing.
+    assert warm_staffing_forecasts.apply().get() == 3
+    client = logged_in(client, manager)
+    # The first request of the hour already finds the forecast and the
+    # handling time: neither the arrivals nor the handling-time query runs.
+    for params in ({}, {"team": "billing"}, {"team": "access", "what_if": "20"}):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(API, params)
+        assert response.status_code == 200
+        statements = " ".join(q["sql"] for q in queries)
+        assert "DATE_TRUNC" not in statements and "LAG(" not in statements, params

@@ -3,6 +3,8 @@
 Each entry says how often it runs and why. Later issues add the rollups here.
 """
 
+from celery.schedules import crontab
+
 from helpdesk.env import env_int
 
 # How often the SLA sweep runs: the delay between a due time and its
@@ -74,5 +76,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "analytics.send-due-nps": {
         "task": "analytics.surveys.tasks.send_due_nps",
         "schedule": 3600.0,
+    },
+    # Hourly, a minute past the hour: the staffing forecasts of every team are
+    # computed and cached for the hour (analytics.staffing), so no manager
+    # waits seconds for the first view of the hour.
+    "analytics.staffing-warm": {
+        "task": "analytics.staffing.tasks.warm_staffing_forecasts",
+        "schedule": crontab(minute=1),
     },
 }

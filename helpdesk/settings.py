@@ -401,6 +401,18 @@ HELPDESK_TICKET_PANELS = [
 # Side panels of the customer's own ticket page in the portal, the same way:
 # the satisfaction survey of a solved ticket.
 HELPDESK_CUSTOMER_TICKET_PANELS = ["analytics.surveys.panels.customer_survey_panel"]
+# Staffing (analytics.staffing): the forecast learns from this many weeks of
+# tickets; Erlang C plans for SERVICE_LEVEL of the tickets answered within the
+# first-response target (TARGET_MINUTES; 0: the standard SLA policy's), with
+# no agent busy more than MAX_OCCUPANCY of the hour; the handling time per
+# ticket is measured from the agents' messages (work sessions end after a gap
+# of SESSION_GAP_MINUTES) unless AHT_MINUTES is set (0: measured).
+HELPDESK_STAFFING_HISTORY_WEEKS = env_int("HELPDESK_STAFFING_HISTORY_WEEKS", 12)
+HELPDESK_STAFFING_SERVICE_LEVEL = env_float("HELPDESK_STAFFING_SERVICE_LEVEL", 0.8)
+HELPDESK_STAFFING_MAX_OCCUPANCY = env_float("HELPDESK_STAFFING_MAX_OCCUPANCY", 0.85)
+HELPDESK_STAFFING_TARGET_MINUTES = env_int("HELPDESK_STAFFING_TARGET_MINUTES", 0) or None
+HELPDESK_STAFFING_AHT_MINUTES = env_int("HELPDESK_STAFFING_AHT_MINUTES", 0) or None
+HELPDESK_STAFFING_SESSION_GAP_MINUTES = env_int("HELPDESK_STAFFING_SESSION_GAP_MINUTES", 45)
 # Customer surveys (analytics.surveys). CSAT: the e-mail leaves this many
 # minutes after a solve (0: with the next sweep), its links work for LINK_DAYS,
 # and a rating may be changed for CHANGE_HOURS after it was first given.

@@ -30,10 +30,13 @@ urlpatterns = [
     ),
     # Managers' (and agents' own) dashboard: page and CSV export.
     path("analytics/dashboard/", include("analytics.dashboard.urls")),
+    # Staffing: the forecast of tickets per hour and the agents it needs.
+    path("analytics/staffing/", include("analytics.staffing.urls")),
     # The knowledge base's and the dashboard's APIs, before /api/ (whose
     # catch-all would answer them).
     path("api/v1/kb/", include("knowledge_base.api.urls")),
     path("api/v1/analytics/dashboard/", include("analytics.dashboard.api_urls")),
+    path("api/v1/analytics/staffing/", include("analytics.staffing.api_urls")),
     path("api/", include("tickets.api.urls")),
     # CSAT and NPS surveys: signed links from e-mails (no log-in), the portal's
     # form, managers' follow-up list.

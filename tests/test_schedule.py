@@ -14,6 +14,9 @@ def test_the_celery_app_has_every_periodic_job():
         "tickets.send-due-mail",
         "tickets.assign-waiting",
         "tickets.retrain-classifier",
+        "analytics.send-due-csat",
+        "analytics.send-due-nps",
+        "analytics.staffing-warm",
     } <= BEAT_SCHEDULE.keys()
     app.autodiscover_tasks(force=True)  # what a worker does at start
     for entry in BEAT_SCHEDULE.values():

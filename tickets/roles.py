@@ -34,6 +34,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.view_category",
         "tickets.change_category",
         "tickets.view_ticketevent",
+        # Managers keep the agents' shift roster the staffing plan counts.
+        *(f"tickets.{action}_agentshift" for action in ("view", "add", "change", "delete")),
         # The outbox, where failed mail shows (and is sent again).
         "tickets.view_outboundemail",
         # Managers run the SLAs: policies, business calendars (with their

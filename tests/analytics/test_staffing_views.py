@@ -27,10 +27,7 @@ API = "/api/v1/analytics/staffing/"
 
 
 @pytest.fixture(autouse=True)
-def staffing_urls(settings):
-    # After tests/analytics/conftest.py's autouse fixture (module-level autouse
-    # fixtures run after the conftest's), so these URLs win.
-    settings.ROOT_URLCONF = "tests.analytics.staffing_urls"
+def staffing_settings(settings):
     settings.HELPDESK_STAFFING_HISTORY_WEEKS = 6
 
 

@@ -434,9 +434,12 @@ def embed(n: int) -> dict:
 
     if not embeddings.enabled():
         return {"enabled": False}
-    live = Article.objects.filter(slug__startswith=SLUG_PREFIX).order_by("id")
-    have = live.exclude(embedding=None).count()
-    ids = list(live.filter(embedding=None).values_list("id", flat=True)[: max(0, n - have)])
+    live = Article.objects.filter(slug__startswith=SLUG_PREFIX)
+    # Vectors of another model or scheme are stale: the search ignores them,
+    # so they are computed again (the first n articles by id).
+    stale = embeddings.stale_articles().filter(slug__startswith=SLUG_PREFIX)
+    have = live.count() - stale.count()
+    ids = list(stale.order_by("id").values_list("id", flat=True)[: max(0, n - have)])
     started = time.perf_counter()
     stored = embeddings.embed_articles(ids, progress=True) if ids else 0
     seconds = time.perf_counter() - started

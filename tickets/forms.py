@@ -15,9 +15,11 @@ from tickets.models import (
     Organization,
     Priority,
     Status,
+    SupportTier,
     Team,
     User,
 )
+from tickets.queues import ESCALATION_KINDS, SLA_TARGETS
 from tickets.reference import workspace_reference
 
 T = TypeVar("T")
@@ -138,6 +140,9 @@ class TicketListFilter(forms.Form):
     before = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
 
 
+YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+
+
 class QueueFilterForm(forms.Form):
     """Filters and sort of the agent's ticket lists. Every field is optional;
     bad values are reported on the page instead of being ignored. Rendered on
@@ -176,6 +181,28 @@ class QueueFilterForm(forms.Form):
     created_to = forms.DateField(required=False, widget=fast.DateInput)
     updated_from = forms.DateField(required=False, widget=fast.DateInput)
     updated_to = forms.DateField(required=False, widget=fast.DateInput)
+    # Final solve day (Ticket.solved_at): pair with the "any status" queue.
+    solved_from = forms.DateField(required=False, widget=fast.DateInput)
+    solved_to = forms.DateField(required=False, widget=fast.DateInput)
+    customer_tier = forms.ChoiceField(
+        choices=[("", "Any"), *SupportTier.choices],
+        required=False,
+        help_text="Of the organisation; no organisation counts as basic",
+        widget=fast.Select,
+    )
+    sla_breached = forms.ChoiceField(
+        label="SLA breached",
+        choices=[("", "Any"), ("any", "Any target"), *SLA_TARGETS.items()],
+        required=False,
+        widget=fast.Select,
+    )
+    escalated = forms.ChoiceField(choices=YES_NO, required=False, widget=fast.Select)
+    escalation_kind = forms.ChoiceField(
+        choices=[("", "Any"), *((kind, label) for kind, (_, label) in ESCALATION_KINDS.items())],
+        required=False,
+        widget=fast.Select,
+    )
+    reopened = forms.ChoiceField(choices=YES_NO, required=False, widget=fast.Select)
     sort = forms.ChoiceField(
         choices=[
             ("newest", "Newest"),
@@ -207,9 +234,12 @@ class QueueFilterForm(forms.Form):
     def clean(self):
         # Form.clean returns self.cleaned_data, never None.
         data = cast(dict[str, Any], super().clean())
-        for start, end in (("created_from", "created_to"), ("updated_from", "updated_to")):
+        for field in ("created", "updated", "solved"):
+            start, end = f"{field}_from", f"{field}_to"
             if data.get(start) and data.get(end) and data[start] > data[end]:
                 self.add_error(end, "The end date is before the start date.")
+        if data.get("escalation_kind") and data.get("escalated") == "no":
+            self.add_error("escalation_kind", "A kind of escalation needs escalated tickets.")
         return data
 
 

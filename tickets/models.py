@@ -50,6 +50,11 @@ class Organization(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            # The ticket list's customer-tier filter (tickets.queues.customer_tier_q):
+            # the organisations of one tier, then their tickets by ticket_org.
+            models.Index(fields=["support_tier"], name="organization_support_tier"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -440,6 +445,13 @@ class Ticket(models.Model):
                 name="ticket_open_created",
                 condition=Q(status__in=OPEN_STATUS_VALUES),
             ),
+            # The ticket list's solved_from/solved_to filter (the dashboard's
+            # drill-down from a count of solved tickets): final solve time.
+            models.Index(
+                fields=["solved_at"],
+                name="ticket_solved",
+                condition=Q(solved_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -579,6 +591,10 @@ class Message(models.Model):
         indexes = [
             # The ticket page's conversation, in order.
             models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
+            # Staffing's handling time (analytics.staffing.selectors): each
+            # staff author's messages in a time range, in order, without
+            # scanning every message.
+            models.Index(fields=["author", "created_at"], name="message_author_created"),
             # Threading an inbound reply by its In-Reply-To header.
             models.Index(
                 fields=["email_message_id"],
@@ -644,6 +660,21 @@ class TicketEvent(models.Model):
             models.Index(fields=["ticket", "created_at"], name="event_ticket_created"),
             # Analytics: all events of one kind in a time range.
             models.Index(fields=["action", "created_at"], name="event_action_created"),
+            # The ticket list's SLA-breached, escalated and reopened filters
+            # (tickets.queues.OUTCOME_ACTIONS): the tickets with such an event,
+            # by action and SLA target, from a small partial index.
+            models.Index(
+                fields=["action", "field", "ticket"],
+                name="event_outcome",
+                condition=Q(
+                    action__in=[
+                        "ticket.reopened",
+                        "sla.breach",
+                        "ticket.tier_changed",
+                        "ticket.customer_escalation",
+                    ]
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

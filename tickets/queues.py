@@ -9,16 +9,25 @@ on (sort value, id), so a deep page costs what the first page costs.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from core.inputs import parse_int
-from tickets.models import OPEN_STATUSES, Role, Status, Ticket, User
+from tickets.models import (
+    OPEN_STATUSES,
+    Organization,
+    Role,
+    Status,
+    SupportTier,
+    Ticket,
+    TicketEvent,
+    User,
+)
 from tickets.reference import attach_named_relations
 from tickets.selectors import user_team_ids
 
@@ -102,9 +111,40 @@ def _all_open(user, qs):
     return qs.filter(status__in=OPEN_STATUSES)
 
 
-QUEUES: dict[str, Queue] = {
-    q.slug: q
-    for q in (
+def _any_status(user, qs):
+    # Every ticket the viewer may see, solved and closed included: where the
+    # managers' dashboard drills down to (created or solved in a range).
+    return qs
+
+
+class QueueRegistry(Mapping[str, Queue]):
+    """The queues by slug. Iterating (and len, keys) gives the sidebar's work
+    queues, each counted on the page; looking a slug up also finds the queues
+    reached by link only (ANY_STATUS_QUEUE), which are not counted: a count of
+    the whole history would be "1,000+" and cost a query on every page."""
+
+    def __init__(self, counted: tuple[Queue, ...], by_link: tuple[Queue, ...]) -> None:
+        self._counted = {q.slug: q for q in counted}
+        self._all = {**self._counted, **{q.slug: q for q in by_link}}
+
+    def __getitem__(self, slug: str) -> Queue:
+        return self._all[slug]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._counted)
+
+    def __len__(self) -> int:
+        return len(self._counted)
+
+    @property
+    def by_link(self) -> list[Queue]:
+        return [q for slug, q in self._all.items() if slug not in self._counted]
+
+
+ANY_STATUS_QUEUE = "any"
+
+QUEUES = QueueRegistry(
+    counted=(
         Queue("mine", "My open tickets", _mine),
         Queue("breaching", DUE_SOON_TITLE, _breaching, default_sort="due"),
         Queue("unassigned", "Unassigned in my teams", _unassigned),
@@ -113,8 +153,9 @@ QUEUES: dict[str, Queue] = {
         Queue("solved", "Recently solved", _recently_solved),
         Queue("triage", "Triage", _triage),
         Queue("all", "All open tickets", _all_open),
-    )
-}
+    ),
+    by_link=(Queue(ANY_STATUS_QUEUE, "All tickets, any status", _any_status),),
+)
 # Where each role lands. Agents start from their own tickets; managers own few
 # tickets (their "My open tickets" is usually empty) and watch everybody's.
 DEFAULT_QUEUE: dict[str, str] = {
@@ -159,7 +200,7 @@ def _counts_key(user_id: int) -> str:
 def queue_counts(user: User, visible: QuerySet[Ticket]) -> list[tuple[Queue, int]]:
     """(queue, bounded count) for every queue, from the cache when fresh."""
     counts = cache.get(_counts_key(user.pk))
-    if counts is None or counts.keys() != QUEUES.keys():
+    if counts is None or set(counts) != set(QUEUES):
         counts = {slug: bounded_count(q.scope(user, visible)) for slug, q in QUEUES.items()}
         cache.set(_counts_key(user.pk), counts, COUNT_CACHE_SECONDS)
     return [(q, counts[slug]) for slug, q in QUEUES.items()]
@@ -279,6 +320,72 @@ def _day_bound(day: date, *, days_after: int = 0) -> datetime | None:
     return start
 
 
+# What a ticket's own history (TicketEvent) says of how it went, for the list
+# filters the managers' dashboard drills down with. tickets imports nothing
+# from escalation: the escalation app writes these events through
+# tickets.services.record_event (escalation.sweep records an SLA breach as
+# "sla.breach" with the target as the field; a manual or rule hand-over to a
+# higher tier is "ticket.tier_changed"; a customer escalation at intake is
+# "ticket.customer_escalation"). A major-incident escalation leaves no event
+# of its own on the ticket, so the escalation filter does not see it.
+SLA_BREACH_ACTION = "sla.breach"
+REOPENED_ACTION = "ticket.reopened"
+SLA_TARGETS: dict[str, str] = {
+    "first_response": "First response",
+    "next_response": "Next response",
+    "resolution": "Resolution",
+}
+ESCALATION_KINDS: dict[str, tuple[str, str]] = {
+    "sla": (SLA_BREACH_ACTION, "SLA breach"),
+    "tier": ("ticket.tier_changed", "Handed to a higher tier"),
+    "customer": ("ticket.customer_escalation", "Customer (complaint, VIP)"),
+}
+# The actions the event_outcome partial index holds (TicketEvent.Meta.indexes).
+OUTCOME_ACTIONS = (REOPENED_ACTION, *(action for action, _ in ESCALATION_KINDS.values()))
+
+
+def _has_event(action: str | list[str], field: str = "") -> Exists:
+    actions = [action] if isinstance(action, str) else action
+    events = TicketEvent.objects.filter(ticket_id=OuterRef("pk"), action__in=actions)
+    if field:
+        events = events.filter(field=field)
+    return Exists(events)
+
+
+def customer_tier_q(tier: str) -> Q:
+    """Tickets whose organisation has this support tier; a ticket without an
+    organisation counts as basic, as the SLA clock does (escalation.clock)."""
+    condition = Q(organization_id__in=Organization.objects.filter(support_tier=tier).values("id"))
+    if tier == SupportTier.BASIC:
+        condition |= Q(organization__isnull=True)
+    return condition
+
+
+def _yes_no(qs: QuerySet[Ticket], answer: str, exists: Exists) -> QuerySet[Ticket]:
+    if answer == "yes":
+        return qs.filter(exists)
+    if answer == "no":
+        return qs.filter(~exists)
+    return qs
+
+
+def _apply_outcome_filters(qs: QuerySet[Ticket], data: dict) -> QuerySet[Ticket]:
+    """SLA outcome, escalation and reopen filters (each an EXISTS over the
+    ticket's events, served by the event_outcome index)."""
+    if data.get("customer_tier"):
+        qs = qs.filter(customer_tier_q(data["customer_tier"]))
+    breached = data.get("sla_breached")
+    if breached:
+        qs = qs.filter(_has_event(SLA_BREACH_ACTION, "" if breached == "any" else breached))
+    kind = data.get("escalation_kind")
+    if kind:
+        qs = qs.filter(_has_event(ESCALATION_KINDS[kind][0]))
+    else:
+        every_kind = [action for action, _ in ESCALATION_KINDS.values()]
+        qs = _yes_no(qs, data.get("escalated") or "", _has_event(every_kind))
+    return _yes_no(qs, data.get("reopened") or "", _has_event(REOPENED_ACTION))
+
+
 def apply_filters(qs: QuerySet[Ticket], data: dict, user: User) -> QuerySet[Ticket]:
     """Narrow a queue by the cleaned QueueFilterForm data."""
     if data.get("status"):
@@ -302,7 +409,7 @@ def apply_filters(qs: QuerySet[Ticket], data: dict, user: User) -> QuerySet[Tick
         qs = qs.filter(assignee__isnull=True)
     elif isinstance(assignee, int):
         qs = qs.filter(assignee_id=assignee)
-    for field in ("created", "updated"):
+    for field in ("created", "updated", "solved"):
         start, end = data.get(f"{field}_from"), data.get(f"{field}_to")
         since = _day_bound(start) if start else None
         before = _day_bound(end, days_after=1) if end else None
@@ -310,7 +417,7 @@ def apply_filters(qs: QuerySet[Ticket], data: dict, user: User) -> QuerySet[Tick
             qs = qs.filter(**{f"{field}_at__gte": since})
         if before is not None:
             qs = qs.filter(**{f"{field}_at__lt": before})
-    return qs
+    return _apply_outcome_filters(qs, data)
 
 
 @dataclass(frozen=True)

@@ -50,11 +50,21 @@ class ParamsSerializer(serializers.Serializer):
 class CardSerializer(serializers.Serializer):
     key = serializers.CharField()
     title = serializers.CharField()
-    unit = serializers.CharField(help_text="h (hours) or % (percent).")
+    unit = serializers.ChoiceField(
+        choices=["h", "%", "nps", "ces"],
+        help_text=(
+            "h (hours), % (percent), nps (Net Promoter Score, -100..100) or ces (mean "
+            "Customer Effort Score, 1 very hard .. 7 very easy)."
+        ),
+    )
     value = serializers.FloatField(allow_null=True)
     previous = serializers.FloatField(allow_null=True, help_text="The period as long just before.")
-    change = serializers.FloatField(allow_null=True, help_text="Hours or percentage points.")
-    target = serializers.CharField(source="target_label")
+    change = serializers.FloatField(
+        allow_null=True, help_text="Hours, percentage points or score points."
+    )
+    target = serializers.CharField(
+        source="target_label", allow_null=True, help_text="Null: no target set (NPS, CES)."
+    )
     met = serializers.BooleanField(allow_null=True)
     detail = serializers.CharField()
     sample = serializers.IntegerField()
@@ -107,6 +117,54 @@ class AgentSerializer(serializers.Serializer):
     sla_compliance = serializers.FloatField(allow_null=True)
     sla_breached = serializers.IntegerField()
     reopen_rate = serializers.FloatField(allow_null=True)
+    csat_answers = serializers.IntegerField(
+        help_text="CSAT answers in the range credited to the agent (who solved that round)."
+    )
+    csat = serializers.FloatField(allow_null=True, help_text="Share rated 4-5, 0..1.")
+    csat_average = serializers.FloatField(allow_null=True, help_text="Mean rating, 1..5.")
+
+
+class CSATSerializer(serializers.Serializer):
+    answers = serializers.IntegerField()
+    satisfied = serializers.IntegerField(help_text="Answers rated 4 or 5.")
+    rate = serializers.FloatField(allow_null=True, help_text="Share rated 4-5, 0..1.")
+    average = serializers.FloatField(allow_null=True, help_text="Mean rating, 1..5.")
+
+
+class CESSerializer(serializers.Serializer):
+    answers = serializers.IntegerField(help_text="Answers with an effort score.")
+    average = serializers.FloatField(
+        allow_null=True, help_text="Mean score, 1 very hard .. 7 very easy."
+    )
+
+
+class NPSSerializer(serializers.Serializer):
+    defined = serializers.BooleanField(
+        help_text="False with a team, category, channel, priority or agent filter: NPS "
+        "answers belong to customers, not tickets."
+    )
+    answers = serializers.IntegerField()
+    promoters = serializers.IntegerField(help_text="Scores 9-10.")
+    passives = serializers.IntegerField(help_text="Scores 7-8.")
+    detractors = serializers.IntegerField(help_text="Scores 0-6.")
+    score = serializers.FloatField(
+        allow_null=True, help_text="% promoters minus % detractors, -100..100."
+    )
+
+
+class SatisfactionSerializer(serializers.Serializer):
+    csat = CSATSerializer()
+    ces = CESSerializer()
+    nps = NPSSerializer()
+    bad_ratings_awaiting_follow_up = serializers.IntegerField(
+        allow_null=True,
+        help_text="Bad ratings (1-2) nobody followed up yet, whenever given; null for agents.",
+    )
+
+
+class CSATMonthSerializer(serializers.Serializer):
+    month = serializers.DateField(help_text="First day of the month (settings time zone).")
+    csat = CSATSerializer()
 
 
 class DashboardSerializer(serializers.Serializer):
@@ -126,6 +184,17 @@ class DashboardSerializer(serializers.Serializer):
     )
     escalations = EscalationsSerializer()
     agents = AgentSerializer(many=True)
+    satisfaction = SatisfactionSerializer(help_text="Answers given in the range.")
+    csat_by_month = CSATMonthSerializer(many=True)
+
+
+def _csat(found) -> dict:
+    return {
+        "answers": found.answers,
+        "satisfied": found.satisfied,
+        "rate": found.rate.value,
+        "average": found.average,
+    }
 
 
 def _compliance(by_target) -> dict:
@@ -160,6 +229,25 @@ def _output(figures: DashboardFigures) -> dict:
             },
         },
         "agents": figures.agents,
+        "satisfaction": {
+            "csat": _csat(figures.satisfaction.csat),
+            "ces": {
+                "answers": figures.satisfaction.ces.answers,
+                "average": figures.satisfaction.ces.average,
+            },
+            "nps": {
+                "defined": figures.satisfaction.nps.defined,
+                "answers": figures.satisfaction.nps.answers,
+                "promoters": figures.satisfaction.nps.promoters,
+                "passives": figures.satisfaction.nps.passives,
+                "detractors": figures.satisfaction.nps.detractors,
+                "score": figures.satisfaction.nps.score,
+            },
+            "bad_ratings_awaiting_follow_up": figures.follow_up,
+        },
+        "csat_by_month": [
+            {"month": row.period_start, "csat": _csat(row.csat)} for row in figures.csat_by_month
+        ],
     }
 
 
@@ -171,7 +259,8 @@ class DashboardApi(ApiView):
             "The dashboard's figures for a date range and filters: headline figures against "
             "the targets with the change vs the previous period of the same length, tickets "
             "created vs solved, category mix, tickets by weekday x hour, backlog aging, SLA "
-            "compliance by customer tier, escalations and per-agent figures. Managers see "
+            "compliance by customer tier, escalations, per-agent figures with their CSAT, and "
+            "satisfaction (CSAT, NPS, CES, CSAT by month). Managers see "
             "everything; an agent sees their teams' totals and only their own agent row."
         ),
         parameters=[ParamsSerializer],

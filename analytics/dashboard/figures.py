@@ -35,6 +35,11 @@ STANDARD_LEVELS = (Priority.NORMAL.value, Priority.LOW.value)
 NOTHING = "--none--"
 
 Comparison = Literal["le", "lt", "ge", "gt"]
+# "h" hours, "%" percent, "nps" a Net Promoter Score (-100..100), "ces" a
+# mean Customer Effort Score (1 very hard .. 7 very easy).
+Unit = Literal["h", "%", "nps", "ces"]
+# The operation's CSAT target: at least this share of answers rated 4-5.
+CSAT_TARGET_PERCENT = 85.0
 
 
 @dataclass(frozen=True)
@@ -69,29 +74,42 @@ class Selection:
 @dataclass(frozen=True)
 class Card:
     """A headline figure against its target. Durations in hours, rates in
-    percent (0..100); `change` is value minus the previous period's (hours or
-    percentage points)."""
+    percent (0..100), NPS in points (-100..100), CES as a mean of 1..7;
+    `change` is value minus the previous period's (hours, percentage points
+    or score points). `comparison` says which way is better; a figure the
+    operation set no target for (NPS, CES) has `target` None."""
 
     key: str
     title: str
-    unit: Literal["h", "%"]
+    unit: Unit
     value: float | None
     previous: float | None
     comparison: Comparison
-    target: float
+    target: float | None
     detail: str
     sample: int
     # Durations: "business" (the SLA calendar's hours) or "calendar" hours.
     basis: str = ""
 
     @property
-    def target_label(self) -> str:
+    def target_label(self) -> str | None:
+        if self.target is None:
+            return None
         sign = {"le": "≤", "lt": "<", "ge": "≥", "gt": ">"}[self.comparison]
         return f"{sign} {self.target:g} {self.unit}"
 
     @property
+    def value_suffix(self) -> str:
+        """What follows the value on the page ("" for an NPS score)."""
+        return {"h": "h", "%": "%", "nps": "", "ces": "of 7"}[self.unit]
+
+    @property
+    def change_unit(self) -> str:
+        return {"h": "h", "%": "pts", "nps": "points", "ces": ""}[self.unit]
+
+    @property
     def met(self) -> bool | None:
-        if self.value is None:
+        if self.value is None or self.target is None:
             return None
         return {
             "le": self.value <= self.target,
@@ -125,6 +143,11 @@ class AgentRow:
     sla_compliance: float | None  # fraction 0..1
     sla_breached: int
     reopen_rate: float | None  # fraction 0..1
+    # CSAT answers credited to the agent (the agent recorded on the answer),
+    # given in the range: how many, the share rated 4-5 and the mean rating.
+    csat_answers: int = 0
+    csat: float | None = None  # fraction 0..1
+    csat_average: float | None = None  # 1..5
 
 
 @dataclass(frozen=True)
@@ -140,6 +163,11 @@ class DashboardFigures:
     sla: metrics.SLACompliance
     escalations: metrics.Escalations
     agents: list[AgentRow]
+    satisfaction: metrics.Satisfaction
+    csat_by_month: list[metrics.CSATPeriod]
+    # Bad ratings nobody followed up yet (the managers' list; None for an
+    # agent, who cannot open that list).
+    follow_up: int | None
 
 
 def _only(value: object | None) -> tuple:
@@ -195,6 +223,7 @@ class _Headline:
     fcr: metrics.Rate
     escalations: metrics.Escalations
     tier1: metrics.Rate
+    satisfaction: metrics.Satisfaction
 
 
 def _headline(metric_filter: metrics.MetricFilter, now: datetime) -> _Headline:
@@ -210,6 +239,7 @@ def _headline(metric_filter: metrics.MetricFilter, now: datetime) -> _Headline:
         fcr=metrics.first_contact_resolution_rate(metric_filter),
         escalations=metrics.escalations(metric_filter),
         tier1=metrics.tier1_resolution_rate(metric_filter),
+        satisfaction=metrics.satisfaction(metric_filter),
     )
 
 
@@ -295,7 +325,62 @@ def _cards(now: _Headline, before: _Headline) -> list[Card]:
             "tickets created were escalated",
         ),
         rate("tier1", "Tier 1 resolution", lambda h: h.tier1, "gt", 80, "solved tickets"),
+        *_satisfaction_cards(now.satisfaction, before.satisfaction),
     ]  # fmt: skip
+
+
+def _satisfaction_cards(now: metrics.Satisfaction, before: metrics.Satisfaction) -> list[Card]:
+    csat, ces, nps = now.csat, now.ces, now.nps
+    average = "n/a" if csat.average is None else f"{csat.average:.2f}"
+    if nps.defined:
+        nps_detail = (
+            f"{nps.promoters} promoters (9–10), {nps.passives} passives (7–8) and "
+            f"{nps.detractors} detractors (0–6) of {nps.answers} answers"
+        )
+    else:
+        # NPS answers belong to customers, not tickets (analytics.metrics.nps).
+        nps_detail = (
+            "NPS is asked per customer, not per ticket: it has no figure for a team, "
+            "category, channel, priority or agent"
+        )
+    return [
+        Card(
+            key="csat",
+            title="CSAT (rated 4–5)",
+            unit="%",
+            value=csat.percent,
+            previous=before.csat.percent,
+            comparison="ge",
+            target=CSAT_TARGET_PERCENT,
+            detail=(
+                f"{csat.satisfied} of {csat.answers} survey answers rated 4 or 5; "
+                f"average rating {average} of 5"
+            ),
+            sample=csat.answers,
+        ),
+        Card(
+            key="nps",
+            title="Net Promoter Score",
+            unit="nps",
+            value=nps.score,
+            previous=before.nps.score,
+            comparison="ge",
+            target=None,
+            detail=nps_detail + "; from −100 to +100",
+            sample=nps.answers,
+        ),
+        Card(
+            key="ces",
+            title="Customer effort (CES)",
+            unit="ces",
+            value=ces.average,
+            previous=before.ces.average,
+            comparison="ge",
+            target=None,
+            detail=f"Mean of {ces.answers} answers; 1 very hard to 7 very easy (higher is better)",
+            sample=ces.answers,
+        ),
+    ]
 
 
 def _hours(value: float | None) -> str:
@@ -309,20 +394,33 @@ def _agent_rows(
         # Their own row only: read only their own tickets, in any team.
         metric_filter = replace(metric_filter, agents=(viewer.user_id,), teams=())
     found = metrics.agent_figures(metric_filter, now=now)
-    names = dict(User.objects.filter(pk__in=list(found)).values_list("pk", "full_name"))
-    rows = [
-        AgentRow(
-            agent_id=agent_id,
-            name=names.get(agent_id) or f"Agent {agent_id}",
-            tickets_solved=row.tickets_solved,
-            median_business_hours=row.resolution_time.business.median_hours,
-            median_calendar_hours=row.resolution_time.calendar.median_hours,
-            sla_compliance=row.sla_compliance["all"].rate,
-            sla_breached=row.sla_compliance["all"].breached,
-            reopen_rate=row.reopen_rate.value,
+    csat = metrics.csat_by_agent(metric_filter)
+    agent_ids = found.keys() | csat.keys()
+    if not viewer.sees_everyone:
+        # The filter above already holds only their answers and tickets; this
+        # keeps a colleague's row out whatever a metric's grouping does.
+        agent_ids &= {viewer.user_id}
+    names = dict(User.objects.filter(pk__in=list(agent_ids)).values_list("pk", "full_name"))
+    no_answers = metrics.CSAT(answers=0, satisfied=0, rating_sum=0)
+    rows = []
+    for agent_id in agent_ids:
+        row = found.get(agent_id)
+        rated = csat.get(agent_id, no_answers)
+        rows.append(
+            AgentRow(
+                agent_id=agent_id,
+                name=names.get(agent_id) or f"Agent {agent_id}",
+                tickets_solved=row.tickets_solved if row else 0,
+                median_business_hours=row.resolution_time.business.median_hours if row else None,
+                median_calendar_hours=row.resolution_time.calendar.median_hours if row else None,
+                sla_compliance=row.sla_compliance["all"].rate if row else None,
+                sla_breached=row.sla_compliance["all"].breached if row else 0,
+                reopen_rate=row.reopen_rate.value if row else None,
+                csat_answers=rated.answers,
+                csat=rated.rate.value,
+                csat_average=rated.average,
+            )
         )
-        for agent_id, row in found.items()
-    ]
     return sorted(rows, key=lambda row: (-row.tickets_solved, row.name))
 
 
@@ -345,4 +443,7 @@ def dashboard_figures(viewer: Viewer, selection: Selection, *, now: datetime) ->
         sla=headline_now.sla,
         escalations=headline_now.escalations,
         agents=_agent_rows(viewer, current, now),
+        satisfaction=headline_now.satisfaction,
+        csat_by_month=metrics.csat_by_month(current),
+        follow_up=metrics.bad_ratings_awaiting_follow_up() if viewer.sees_everyone else None,
     )

@@ -4,11 +4,14 @@ units are written once here."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
+from django.urls import reverse
+
 from analytics.dashboard import links
-from analytics.dashboard.figures import DashboardFigures
+from analytics.dashboard.figures import CSAT_TARGET_PERCENT, DashboardFigures
 from analytics.metrics import AGE_BUCKETS
 from escalation.models import Escalation
 from tickets.models import AgentTier, SupportTier
@@ -22,6 +25,10 @@ TARGET_NAMES = {
 }
 # Heatmap shades: 0 for an empty cell, then 1..8 by share of the busiest cell.
 HEAT_STEPS = 8
+# The agent scatter's point radii in pixels: the busiest agent's point is the
+# largest; areas grow with tickets solved (radius with its square root).
+POINT_RADIUS_MIN = 5
+POINT_RADIUS_MAX = 20
 
 
 def _tier_label(tier: int | None) -> str:
@@ -128,7 +135,21 @@ def page_rows(figures: DashboardFigures) -> dict[str, Any]:
         }
         for row in figures.agents
     ]
+    csat_months = [
+        {
+            "start": row.period_start,
+            "answers": row.csat.answers,
+            "satisfied": row.csat.satisfied,
+            "percent": row.csat.percent,
+            "average": row.csat.average,
+        }
+        for row in figures.csat_by_month
+    ]
     return {
+        "csat_months": csat_months,
+        "follow_up": None
+        if figures.follow_up is None
+        else {"count": figures.follow_up, "url": reverse("surveys:follow_up")},
         "trend": trend,
         "trend_totals": {
             "created": sum(row.created for row in figures.trend),
@@ -178,20 +199,51 @@ def chart_data(figures: DashboardFigures) -> dict[str, Any]:
             ],
         },
         "agents": _scatter(figures),
+        "csat_month": {
+            "labels": [row.period_start.strftime("%b %Y") for row in figures.csat_by_month],
+            "percent": [
+                None if row.csat.percent is None else round(row.csat.percent, 1)
+                for row in figures.csat_by_month
+            ],
+            "answers": [row.csat.answers for row in figures.csat_by_month],
+            "target": CSAT_TARGET_PERCENT,
+        },
     }
 
 
 def _scatter(figures: DashboardFigures) -> dict[str, Any]:
-    """Agents' median resolution time (business hours when any agent's
-    tickets have an SLA calendar, else calendar hours) against tickets solved."""
+    """Each agent a point: median resolution time (x; business hours when any
+    agent's tickets have an SLA calendar, else calendar hours) against CSAT
+    (y, percent rated 4-5), the point's area growing with tickets solved, and
+    labelled with the name. Agents lacking either figure are named in
+    `unplotted` (the table has them)."""
     business = any(row.median_business_hours is not None for row in figures.agents)
-    points = []
+    busiest = max((row.tickets_solved for row in figures.agents), default=0)
+    points, unplotted = [], []
     for row in figures.agents:
         hours = row.median_business_hours if business else row.median_calendar_hours
-        if hours is not None:
-            points.append({"label": row.name, "x": row.tickets_solved, "y": round(hours, 2)})
+        if hours is None or row.csat is None:
+            unplotted.append(row.name)
+            continue
+        share = math.sqrt(row.tickets_solved / busiest) if busiest else 0
+        points.append(
+            {
+                "label": row.name,
+                "x": round(hours, 2),
+                "y": round(row.csat * 100, 1),
+                "r": round(POINT_RADIUS_MIN + (POINT_RADIUS_MAX - POINT_RADIUS_MIN) * share, 1),
+                "solved": row.tickets_solved,
+                "answers": row.csat_answers,
+            }
+        )
     basis = "business" if business else "calendar"
-    return {"points": points, "y_title": f"median resolution ({basis} hours)"}
+    return {
+        "points": points,
+        "unplotted": unplotted,
+        "x_title": f"median resolution time ({basis} hours)",
+        "y_title": "CSAT (% of answers rated 4–5)",
+        "target": CSAT_TARGET_PERCENT,
+    }
 
 
 def _number(value: float | None, digits: int = 2) -> str:
@@ -224,7 +276,7 @@ def csv_rows(figures: DashboardFigures) -> Iterator[list[object]]:
             _number(card.value),
             _number(card.previous),
             _number(card.change),
-            card.target_label,
+            card.target_label or "",
             "" if card.met is None else ("yes" if card.met else "no"),
             card.basis,
         ]
@@ -273,6 +325,9 @@ def csv_rows(figures: DashboardFigures) -> Iterator[list[object]]:
         "sla_compliance_percent",
         "sla_breached",
         "reopen_rate_percent",
+        "csat_answers",
+        "csat_percent",
+        "csat_average_rating",
     ]
     for agent in figures.agents:
         yield [
@@ -284,4 +339,32 @@ def csv_rows(figures: DashboardFigures) -> Iterator[list[object]]:
             _number(None if agent.sla_compliance is None else agent.sla_compliance * 100, 1),
             agent.sla_breached,
             _number(None if agent.reopen_rate is None else agent.reopen_rate * 100, 1),
+            agent.csat_answers,
+            _number(None if agent.csat is None else agent.csat * 100, 1),
+            _number(agent.csat_average),
+        ]
+    yield from _satisfaction_csv(figures)
+
+
+def _satisfaction_csv(figures: DashboardFigures) -> Iterator[list[object]]:
+    csat, ces, nps = figures.satisfaction.csat, figures.satisfaction.ces, figures.satisfaction.nps
+    yield ["satisfaction", "measure", "answers", "value", "unit"]
+    yield ["satisfaction", "csat_rated_4_5", csat.answers, _number(csat.percent, 1), "percent"]
+    yield ["satisfaction", "csat_average_rating", csat.answers, _number(csat.average), "1-5"]
+    yield ["satisfaction", "ces_average", ces.answers, _number(ces.average), "1-7"]
+    yield ["satisfaction", "nps", nps.answers, _number(nps.score, 1), "-100..100"]
+    yield ["satisfaction", "nps_promoters", nps.answers, nps.promoters, "answers"]
+    yield ["satisfaction", "nps_passives", nps.answers, nps.passives, "answers"]
+    yield ["satisfaction", "nps_detractors", nps.answers, nps.detractors, "answers"]
+    if figures.follow_up is not None:
+        yield ["satisfaction", "bad_ratings_awaiting_follow_up", figures.follow_up, "", "answers"]
+    yield ["csat_by_month", "month", "answers", "rated_4_5", "csat_percent", "average_rating"]
+    for row in figures.csat_by_month:
+        yield [
+            "csat_by_month",
+            row.period_start.isoformat(),
+            row.csat.answers,
+            row.csat.satisfied,
+            _number(row.csat.percent, 1),
+            _number(row.csat.average),
         ]

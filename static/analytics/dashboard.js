@@ -68,39 +68,94 @@
       chart.data.datasets.forEach(function (dataset, i) {
         chart.getDatasetMeta(i).data.forEach(function (point, j) {
           var label = dataset.data[j] && dataset.data[j].label;
-          if (label) ctx.fillText(label, point.x + 7, point.y - 6);
+          // Beside the point whatever its size (bubbles carry their radius).
+          var radius = (point.options && point.options.radius) || 6;
+          if (label) ctx.fillText(label, point.x + radius + 3, point.y - 4);
         });
       });
       ctx.restore();
     },
   };
 
+  // A dashed horizontal line at a target value on the y axis, e.g. CSAT 85 %.
+  function targetLine(value) {
+    return {
+      id: "targetLine",
+      afterDatasetsDraw: function (chart) {
+        var y = chart.scales.y;
+        if (!y || value < y.min || value > y.max) return;
+        var ctx = chart.ctx;
+        var position = y.getPixelForValue(value);
+        ctx.save();
+        ctx.strokeStyle = PALETTE.vermilion;
+        ctx.setLineDash([6, 4]);
+        ctx.beginPath();
+        ctx.moveTo(chart.chartArea.left, position);
+        ctx.lineTo(chart.chartArea.right, position);
+        ctx.stroke();
+        ctx.fillStyle = "#b34700";
+        ctx.font = "12px system-ui, sans-serif";
+        ctx.fillText("target " + value + " %", chart.chartArea.left + 4, position - 4);
+        ctx.restore();
+      },
+    };
+  }
+
+  // Median resolution time (x) against CSAT (y); the point's area grows with
+  // the tickets solved (the radius "r" comes with the data).
   function agentChart(agents) {
     var canvas = document.getElementById("chart-agents");
     if (!canvas) return;
     var points = agents.points;
     new window.Chart(canvas, {
-      type: "scatter",
+      type: "bubble",
       data: {
-        datasets: [{ label: "Agents", data: points, backgroundColor: PALETTE.blue,
-          borderColor: PALETTE.blue, pointRadius: 6 }],
+        datasets: [{ label: "Agents", data: points, backgroundColor: "rgba(0, 114, 178, 0.55)",
+          borderColor: PALETTE.blue }],
       },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
-        layout: { padding: { right: 60 } },
+        layout: { padding: { right: 70, top: 24 } },
         plugins: {
           legend: { display: false },
           tooltip: { callbacks: { label: function (item) {
             var p = item.raw;
-            return p.label + ": " + p.x + " solved, median " + p.y + " h";
+            return p.label + ": median " + p.x + " h, CSAT " + p.y + " % of " + p.answers +
+              " answers, " + p.solved + " solved";
           } } },
         },
         scales: {
-          x: { beginAtZero: true, title: axisTitle("tickets solved"), ticks: { precision: 0 } },
-          y: { beginAtZero: true, title: axisTitle(agents.y_title) },
+          x: { beginAtZero: true, title: axisTitle(agents.x_title) },
+          y: { min: 0, max: 100, title: axisTitle(agents.y_title) },
         },
       },
-      plugins: [pointLabels],
+      plugins: [pointLabels, targetLine(agents.target)],
+    });
+  }
+
+  function csatMonthChart(months) {
+    var canvas = document.getElementById("chart-csat-month");
+    if (!canvas) return;
+    new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: months.labels,
+        datasets: [{ label: "CSAT", data: months.percent, backgroundColor: PALETTE.blue }],
+      },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { label: function (item) {
+            return "CSAT " + item.raw + " % of " + months.answers[item.dataIndex] + " answers";
+          } } },
+        },
+        scales: {
+          x: { title: axisTitle("month of the answer") },
+          y: { min: 0, max: 100, title: axisTitle("% of answers rated 4–5") },
+        },
+      },
+      plugins: [targetLine(months.target)],
     });
   }
 
@@ -129,6 +184,7 @@
       { scales: { x: { title: axisTitle("customer tier") },
         y: { min: 0, max: 100, title: axisTitle("% of targets met") } } });
     agentChart(data.agents);
+    csatMonthChart(data.csat_month);
   }
 
   if (document.readyState === "loading") {

@@ -18,11 +18,13 @@ from analytics.dashboard.access import dashboard_viewer
 from analytics.dashboard.figures import dashboard_figures
 from analytics.dashboard.forms import DashboardForm
 from tests.analytics.test_metrics import NOW, at, history, reply, set_status, sla_defaults
+from tests.analytics.test_metrics_surveys import answer, answers
 from tests.factories import make_user
 from tickets.intake import intake_ticket
-from tickets.models import Channel, Priority, Role, Status
+from tickets.models import Channel, Priority, Role, Status, Ticket
 
-__all__ = ["history", "sla_defaults"]  # fixtures used here, made in test_metrics
+# Fixtures used here, made in test_metrics and test_metrics_surveys.
+__all__ = ["answers", "history", "sla_defaults"]
 
 PAGE = "/analytics/dashboard/"
 CSV = "/analytics/dashboard/dashboard.csv"
@@ -231,14 +233,16 @@ def test_page_shows_titles_units_tables_and_chart_data(client, history, manager)
         "SLA compliance by customer tier",
         "Escalations",
         "Tickets created by weekday and hour",
-        "Agents: median resolution time vs tickets solved",
+        "Agents: median resolution time vs CSAT",
+        "CSAT by month",
     ):
         assert title in page
-    assert page.count("<summary>Table</summary>") == 5
+    assert page.count("<summary>Table</summary>") == 6
     assert '<script id="dashboard-data" type="application/json">' in page
     assert 'id="chart-sla"' in page  # the history's tickets have SLA clocks
     assert "vendor/chart.umd.min.js" in page and "analytics/dashboard.js" in page
-    assert "CSAT" not in page  # no CSAT metric in analytics.metrics yet
+    for card_id in ("card-csat", "card-nps", "card-ces"):
+        assert f'id="{card_id}"' in page
 
 
 def test_counts_link_to_the_ticket_list_with_the_matching_filter(client, history, manager):
@@ -247,7 +251,7 @@ def test_counts_link_to_the_ticket_list_with_the_matching_filter(client, history
     rows = response.context["rows"]
     login = next(row for row in rows["categories"] if row["name"] == "Login")
     assert login["url"] == (
-        f"/tickets/?queue=all&channel=portal&created_from=2026-11-23&created_to=2026-11-30"
+        f"/tickets/?queue=any&channel=portal&created_from=2026-11-23&created_to=2026-11-30"
         f"&category={history.login.pk}"
     )
     alice = next(a for a in rows["agents"] if a["row"].name == "Alice Agent")
@@ -277,7 +281,7 @@ def test_csv_streams_every_figure_in_sections(client, history, manager):
     sections = {row[0] for row in rows[1:]}
     assert sections == {
         "range", "headline", "trend", "categories", "heatmap", "backlog", "sla",
-        "escalations", "agents",
+        "escalations", "agents", "satisfaction", "csat_by_month",
     }  # fmt: skip
     sla_row = next(r for r in rows if r[:2] == ["headline", "sla"])
     figures = figures_for(manager, WEEK)
@@ -314,11 +318,15 @@ def _more_tickets(history, count: int) -> None:
 
 
 # The user (1), the viewer's teams and the form's categories and agents (3), two
-# periods of headline metrics (2 x 16), the trend (2), category mix, heatmap
-# and backlog (3), the agent figures (3) and their names (1). A metric that
-# finds no ticket skips its two history reads (analytics.metrics.timeline), so
-# a range or filter with empty parts runs fewer, never more.
-PAGE_QUERIES = 1 + 3 + 2 * 16 + 2 + 3 + 3 + 1
+# periods of headline metrics (2 x 18: 16 for the ticket metrics, 2 for
+# satisfaction: CSAT with CES in one, NPS), the trend (2), category mix,
+# heatmap and backlog (3), the agent figures (3), their CSAT (1) and their
+# names (1), CSAT by month (1) and the manager's count of bad ratings awaiting
+# follow-up (1). A metric that finds no ticket skips its two history reads
+# (analytics.metrics.timeline), and NPS is not read with a team, category,
+# channel, priority or agent filter (it has no figure then), so a range or
+# filter with empty parts runs fewer, never more.
+PAGE_QUERIES = 1 + 3 + 2 * 18 + 2 + 3 + 3 + 1 + 1 + 1 + 1
 
 
 def _queries(client, url, params) -> int:
@@ -373,3 +381,131 @@ def test_a_day_range_compares_with_the_day_before(history, manager):
     assert figures.selection.previous == (at(11, 29, 0), at(11, 30, 0))
     assert figures.selection.days == 1
     assert figures.selection.end - figures.selection.start == timedelta(days=1)
+
+
+# --- satisfaction (the answers of tests/analytics/test_metrics_surveys.py) ------------
+
+# November: A-E in the month, F (Bob, 5) on 15 Oct in the 30 days before.
+NOVEMBER = {"range": "custom", "start": "2026-11-01", "end": "2026-11-30"}
+
+
+def test_satisfaction_cards_against_the_target_and_the_previous_period(answers, manager):
+    figures = figures_for(manager, NOVEMBER)
+    csat = card(figures, "csat")
+    # 2 of 5 rated 4-5 = 40 %; the 30 days before (2-31 Oct) hold F alone: 100 %.
+    assert (csat.value, csat.previous, csat.change) == (40.0, 100.0, -60.0)
+    assert (csat.target_label, csat.met, csat.improved, csat.sample) == ("≥ 85 %", False, False, 5)
+    assert "average rating 3.00 of 5" in csat.detail
+    nps = card(figures, "nps")
+    # (2 promoters - 1 detractor) / 4 = 25; October: Carol's 3 alone = -100.
+    assert (nps.value, nps.previous, nps.change, nps.improved) == (25.0, -100.0, 125.0, True)
+    assert (nps.target, nps.target_label, nps.met) == (None, None, None)
+    ces = card(figures, "ces")
+    # November 6, 5, 3, 1 = 3.75; October F's 7.
+    assert (ces.value, ces.previous, ces.sample) == (3.75, 7.0, 4)
+    assert figures.satisfaction == metrics.satisfaction(figures.scope_filter)
+    assert [(m.period_start, m.csat.answers) for m in figures.csat_by_month] == [
+        (date(2026, 11, 1), 5)
+    ]
+
+
+def test_nps_has_no_figure_for_a_team(answers, manager):
+    nps = card(figures_for(manager, {**NOVEMBER, "team": "billing"}), "nps")
+    assert nps.value is None and "not per ticket" in nps.detail
+
+
+def test_agent_rows_carry_their_csat_and_the_scatter_plots_it(client, answers, manager):
+    history = answers.history
+    client.force_login(manager)
+    response = client.get(PAGE, WEEK)
+    rows = {row.name: row for row in response.context["figures"].agents}
+    assert (rows["Alice Agent"].csat_answers, rows["Alice Agent"].csat) == (3, pytest.approx(2 / 3))
+    assert (rows["Bob Agent"].csat_answers, rows["Bob Agent"].csat) == (1, 0.0)
+    assert (rows["Tina Tier2"].csat_answers, rows["Tina Tier2"].csat_average) == (1, 1.0)
+    scatter = response.context["charts"]["agents"]
+    points = {p["label"]: p for p in scatter["points"]}
+    alice = rows["Alice Agent"]
+    # x: median resolution time, y: CSAT %, radius by tickets solved (Alice 2,
+    # the most: 20 px; Bob 1: 5 + 15 * sqrt(1/2) = 15.6 px).
+    assert points["Alice Agent"]["x"] == round(alice.median_business_hours, 2)
+    assert points["Alice Agent"]["y"] == 66.7
+    assert (points["Alice Agent"]["r"], points["Bob Agent"]["r"]) == (20.0, 15.6)
+    assert scatter["y_title"].startswith("CSAT") and scatter["target"] == 85.0
+    page = response.content.decode()
+    assert "67 % (3)" in page  # Alice's CSAT in the table
+    assert rows["Alice Agent"].agent_id == history.alice.pk
+
+
+def test_an_agent_sees_only_their_own_csat_row(client, answers):
+    history = answers.history
+    client.force_login(history.bob)
+    figures = client.get(PAGE, NOVEMBER).context["figures"]
+    assert [(row.name, row.csat_answers, row.csat) for row in figures.agents] == [
+        ("Bob Agent", 1, 0.0)
+    ]
+    # Their team's totals: the Billing team's tickets (T2: B and C).
+    assert (figures.satisfaction.csat.answers, figures.satisfaction.csat.satisfied) == (2, 1)
+    # An agent cannot open the managers' follow-up list: no count, no link.
+    assert figures.follow_up is None
+    client.force_login(history.tina)  # in no team: only her own answers
+    figures = client.get(PAGE, NOVEMBER).context["figures"]
+    assert [row.name for row in figures.agents] == ["Tina Tier2"]
+    assert figures.satisfaction.csat.answers == 1
+
+
+def test_the_csat_card_links_to_the_follow_up_list_with_its_count(client, answers, manager):
+    client.force_login(manager)
+    page = client.get(PAGE, WEEK).content.decode()
+    assert (
+        '<a href="/survey/follow-up/" id="follow-up-link">2 bad ratings need follow-up</a>' in page
+    )
+    listing = client.get("/survey/follow-up/")
+    assert listing.status_code == 200
+    assert answers.history.tickets["T4"].key in listing.content.decode()
+    client.force_login(answers.history.alice)
+    assert "follow-up-link" not in client.get(PAGE, WEEK).content.decode()
+
+
+def test_csat_by_month_chart_and_table(client, answers, manager):
+    client.force_login(manager)
+    response = client.get(PAGE, {"range": "custom", "start": "2026-10-01", "end": "2026-11-30"})
+    chart = response.context["charts"]["csat_month"]
+    assert chart == {
+        "labels": ["Oct 2026", "Nov 2026"],
+        "percent": [100.0, 40.0],
+        "answers": [1, 5],
+        "target": 85.0,
+    }
+    page = response.content.decode()
+    assert 'id="chart-csat-month"' in page
+    assert '<th scope="row">November 2026</th><td class="num">5</td>' in page
+
+
+def test_csv_has_the_satisfaction_figures(client, answers, manager):
+    client.force_login(manager)
+    content = b"".join(client.get(CSV, WEEK).streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(content)))
+    assert ["headline", "csat", "%", "40.00", "", "", "≥ 85 %", "no", ""] in rows
+    assert ["satisfaction", "nps", "4", "25.0", "-100..100"] in rows
+    assert ["satisfaction", "ces_average", "4", "3.75", "1-7"] in rows
+    assert ["satisfaction", "bad_ratings_awaiting_follow_up", "2", "", "answers"] in rows
+    assert ["csat_by_month", "2026-11-01", "5", "2", "40.0", "3.00"] in rows
+    alice = next(r for r in rows if r[:2] == ["agents", "Alice Agent"])
+    assert alice[-3:] == ["3", "66.7", "3.67"]
+    client.force_login(answers.history.bob)
+    content = b"".join(client.get(CSV, WEEK).streaming_content).decode()
+    agents = [r[1] for r in csv.reader(io.StringIO(content)) if r[0] == "agents"]
+    assert agents == ["agent", "Bob Agent"]
+    assert "bad_ratings_awaiting_follow_up" not in content
+
+
+def test_satisfaction_adds_no_queries_with_more_answers(client, answers, manager, time_machine):
+    client.force_login(manager)
+    client.get(PAGE, WEEK)
+    small = _queries(client, PAGE, WEEK)
+    time_machine.move_to(at(11, 30, 16), tick=False)
+    _more_tickets(answers.history, 3)
+    for ticket in Ticket.objects.filter(subject__startswith="More "):
+        answer(ticket, 1, 4, 6, at(11, 30, 17))
+    time_machine.move_to(NOW, tick=False)
+    assert _queries(client, PAGE, WEEK) == small <= PAGE_QUERIES

@@ -12,8 +12,10 @@ from rest_framework.authtoken.models import Token
 
 from tests.analytics.test_dashboard import PAGE_QUERIES, WEEK, _more_tickets, card, figures_for
 from tests.analytics.test_metrics import NOW, at, history, sla_defaults
+from tests.analytics.test_metrics_surveys import answers
 
-__all__ = ["history", "sla_defaults"]  # fixtures used here, made in test_metrics
+# Fixtures used here, made in test_metrics and test_metrics_surveys.
+__all__ = ["answers", "history", "sla_defaults"]
 
 API = "/api/v1/analytics/dashboard/"
 
@@ -98,6 +100,51 @@ def test_the_api_is_in_the_openapi_schema(client, db, settings):
     assert {"200", "400", "401", "404"} <= set(operation["responses"])
     component = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     name = component.rsplit("/", 1)[1]
-    assert {"cards", "trend", "categories", "hour_by_weekday", "backlog", "agents"} <= set(
-        schema["components"]["schemas"][name]["properties"]
+    properties = schema["components"]["schemas"][name]["properties"]
+    assert {
+        "cards", "trend", "categories", "hour_by_weekday", "backlog", "agents", "satisfaction",
+        "csat_by_month",
+    } <= set(properties)  # fmt: skip
+    components = schema["components"]["schemas"]
+    assert {"csat", "ces", "nps", "bad_ratings_awaiting_follow_up"} <= set(
+        components["Satisfaction"]["properties"]
     )
+    assert {"csat_answers", "csat", "csat_average"} <= set(components["Agent"]["properties"])
+    assert components["Card"]["properties"]["target"]["nullable"] is True
+
+
+def test_the_api_has_the_satisfaction_figures(client, answers, manager):
+    client.force_login(manager)
+    data = client.get(API, {"range": "custom", "start": "2026-11-01", "end": "2026-11-30"}).json()
+    cards = {c["key"]: c for c in data["cards"]}
+    assert (cards["csat"]["value"], cards["csat"]["previous"], cards["csat"]["change"]) == (
+        40.0, 100.0, -60.0,
+    )  # fmt: skip
+    assert (cards["csat"]["target"], cards["csat"]["met"]) == ("≥ 85 %", False)
+    assert (cards["nps"]["unit"], cards["nps"]["value"], cards["nps"]["target"]) == (
+        "nps", 25.0, None,
+    )  # fmt: skip
+    assert (cards["ces"]["unit"], cards["ces"]["value"]) == ("ces", 3.75)
+    satisfaction = data["satisfaction"]
+    assert satisfaction["csat"] == {"answers": 5, "satisfied": 2, "rate": 0.4, "average": 3.0}
+    assert satisfaction["ces"] == {"answers": 4, "average": 3.75}
+    assert satisfaction["nps"] == {
+        "defined": True, "answers": 4, "promoters": 2, "passives": 1, "detractors": 1,
+        "score": 25.0,
+    }  # fmt: skip
+    assert satisfaction["bad_ratings_awaiting_follow_up"] == 2
+    assert data["csat_by_month"] == [
+        {
+            "month": "2026-11-01",
+            "csat": {"answers": 5, "satisfied": 2, "rate": 0.4, "average": 3.0},
+        }
+    ]
+    alice = next(a for a in data["agents"] if a["name"] == "Alice Agent")
+    assert (alice["csat_answers"], alice["csat"]) == (3, pytest.approx(2 / 3))
+
+
+def test_an_agent_gets_only_their_own_csat_by_token(client, answers):
+    token = Token.objects.create(user=answers.history.tina)
+    data = client.get(API, WEEK, HTTP_AUTHORIZATION=f"Token {token.key}").json()
+    assert [(a["name"], a["csat_answers"]) for a in data["agents"]] == [("Tina Tier2", 1)]
+    assert data["satisfaction"]["bad_ratings_awaiting_follow_up"] is None

@@ -202,3 +202,41 @@ class NPSResponse(models.Model):
 
     def __str__(self) -> str:
         return f"NPS {self.score} from {self.customer_id} for {self.period_start}"
+
+
+class SentReport(models.Model):
+    """A report e-mail written to the outbox for one manager and one period:
+    the claim that makes the weekly report and the monthly CSAT review go out
+    exactly once per manager and period (analytics.reports.sending), however
+    often the beat job runs and however many workers run it at once."""
+
+    class Kind(models.TextChoices):
+        WEEKLY = "weekly", "Weekly report"
+        CSAT_MONTHLY = "csat_monthly", "Monthly CSAT review"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The first local day of the period reported on (a Monday, or the 1st of
+    # a month), in HELPDESK_REPORT_TIME_ZONE.
+    period_start = models.DateField()
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # The outbox row that carries it (its state says whether it left).
+    email = models.ForeignKey(
+        "tickets.OutboundEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-period_start", "kind", "recipient_id"]
+        constraints = [
+            # The claim: a second run (or a second worker) inserting the same
+            # row fails, and writes no mail. Kind and period first, so "who
+            # already has this period's report" reads the index too.
+            models.UniqueConstraint(
+                fields=["kind", "period_start", "recipient"], name="sent_report_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.period_start} to {self.recipient_id}"

@@ -84,4 +84,18 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "analytics.staffing.tasks.warm_staffing_forecasts",
         "schedule": crontab(minute=1),
     },
+    # Hourly on Mondays (Celery's clock is UTC): last week's report to the
+    # managers. The job mails it at the first run after the week ended in
+    # HELPDESK_REPORT_TIME_ZONE (Monday 00:00 there, wherever that falls on the
+    # UTC Monday) and later runs find everyone served (one query); a run missed
+    # during a restart is made up the next hour (analytics.reports).
+    "analytics.weekly-report": {
+        "task": "analytics.reports.tasks.send_weekly_reports",
+        "schedule": crontab(minute=7, day_of_week="mon"),
+    },
+    # Hourly on the 1st of the month, likewise: last month's CSAT review.
+    "analytics.csat-review": {
+        "task": "analytics.reports.tasks.send_csat_reviews",
+        "schedule": crontab(minute=17, day_of_month="1"),
+    },
 }

@@ -11,6 +11,8 @@ file (scripts/run_demo.sh prepares var/ for the demo).
 import importlib.util
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo as _ZoneInfo
+from zoneinfo import ZoneInfoNotFoundError as _ZoneInfoNotFoundError
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -422,6 +424,21 @@ HELPDESK_CSAT_CHANGE_HOURS = env_int("HELPDESK_CSAT_CHANGE_HOURS", 24)
 # NPS: a customer with a ticket solved in the current period is asked once per
 # period of this many days (0: never).
 HELPDESK_NPS_CADENCE_DAYS = env_int("HELPDESK_NPS_CADENCE_DAYS", 90)
+# Managers' report e-mails (analytics.reports), through the outbox to every
+# active manager, once per manager and period: the weekly report (last week's
+# headline figures against the targets and the biggest changes; beat checks
+# hourly on Mondays) and the CSAT review of last month (hourly on the 1st).
+# Weeks (Monday-Sunday) and months are the local ones of REPORT_TIME_ZONE
+# (empty: TIME_ZONE), which must name an IANA zone.
+HELPDESK_WEEKLY_REPORT = env_bool("HELPDESK_WEEKLY_REPORT", True)
+HELPDESK_MONTHLY_CSAT_REVIEW = env_bool("HELPDESK_MONTHLY_CSAT_REVIEW", True)
+HELPDESK_REPORT_TIME_ZONE = env_str("HELPDESK_REPORT_TIME_ZONE", "") or TIME_ZONE
+try:
+    _ZoneInfo(HELPDESK_REPORT_TIME_ZONE)
+except (_ZoneInfoNotFoundError, ValueError) as _error:
+    raise ImproperlyConfigured(
+        f"HELPDESK_REPORT_TIME_ZONE={HELPDESK_REPORT_TIME_ZONE!r} is not a known time zone"
+    ) from _error
 # Below this confidence the classifier's category is not used (keyword rules, then
 # the triage queue). Given in percent because helpdesk/env.py has no float reader.
 HELPDESK_CLASSIFIER_MIN_CONFIDENCE = env_int("HELPDESK_CLASSIFIER_MIN_CONFIDENCE_PCT", 60) / 100

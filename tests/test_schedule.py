@@ -17,6 +17,8 @@ def test_the_celery_app_has_every_periodic_job():
         "analytics.send-due-csat",
         "analytics.send-due-nps",
         "analytics.staffing-warm",
+        "analytics.weekly-report",
+        "analytics.csat-review",
     } <= BEAT_SCHEDULE.keys()
     app.autodiscover_tasks(force=True)  # what a worker does at start
     for entry in BEAT_SCHEDULE.values():

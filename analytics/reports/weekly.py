@@ -232,6 +232,14 @@ def body(report: WeeklyReport, *, greeting_name: str) -> str:
         "again after a reopen counts each time).",
         "",
         f"The dashboard for this week: {report.dashboard_url}",
+    ]
+    if report.zone_name != settings.TIME_ZONE:
+        # The dashboard takes its dates in the site's zone, not the report's.
+        lines.append(
+            f"(The dashboard reads these dates in {settings.TIME_ZONE} time, so its figures "
+            "may differ a little from the report's.)"
+        )
+    lines += [
         "",
         "Durations are medians; SLA compliance counts the targets decided when this report "
         'was written. Definitions: the README\'s "Metric definitions".',

@@ -6,7 +6,10 @@ two workers at once), who receives them, and the outbox rows they become."""
 
 from __future__ import annotations
 
+import os
 import smtplib
+import subprocess
+import sys
 import threading
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,7 +20,7 @@ from django.db import connection, connections, transaction
 
 from analytics import metrics
 from analytics.models import CSATResponse, NPSInvite, NPSResponse, SentReport, SurveyInvite
-from analytics.reports import periods, sending, weekly
+from analytics.reports import monthly, periods, sending, weekly
 from analytics.reports.periods import due_month, due_week, last_week, month_of, week_of
 from analytics.reports.tasks import send_csat_reviews, send_weekly_reports
 from tests.analytics.test_metrics import NOW, at, history, sla_defaults
@@ -257,6 +260,21 @@ def test_the_report_zone_decides_the_week(db, manager, settings, time_machine):
     assert "(America/New_York time)" in mail.body
     assert SentReport.objects.get().period_start == date(2026, 11, 23)
     assert periods.report_zone() == ZoneInfo("America/New_York")
+    assert "The dashboard reads these dates in UTC time" in mail.body
+
+
+def test_an_unknown_report_zone_stops_start_up():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.settings"}
+    env.update({"HELPDESK_DEMO": "1", "HELPDESK_REPORT_TIME_ZONE": "Mars/Olympus"})
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "HELPDESK_REPORT_TIME_ZONE='Mars/Olympus' is not a known time zone" in result.stderr
 
 
 @pytest.mark.django_db(transaction=True)
@@ -424,6 +442,23 @@ def test_monthly_csat_review(db, manager, agent, other_agent, customer, access_t
     assert "followed up 2026-11-12 by Maggie Manager." in body
     assert "The follow-up list: https://help.example/survey/follow-up/" in body
     assert SentReport.objects.get().kind == SentReport.Kind.CSAT_MONTHLY
+
+
+def test_the_review_reads_a_constant_number_of_queries(
+    db, agent, customer, access_team, django_assert_num_queries
+):
+    november = month_of(date(2026, 11, 1), ZoneInfo("UTC"))
+    # Satisfaction of the month and the month before (3 each: CSAT with CES,
+    # the survey rounds, NPS), by team, by agent, the bad ratings and their count.
+    with django_assert_num_queries(10):
+        monthly.csat_review(november)
+    for n in range(3):
+        ticket = make_ticket(requester=customer, subject=f"Q{n}")
+        _answer(ticket, customer, rating=1 + n, when=november.start + timedelta(days=n),
+                agent=agent, team=access_team, comment="Slow.")  # fmt: skip
+    with django_assert_num_queries(10):
+        review = monthly.csat_review(november)
+    assert review.now.csat.answers == 3 and review.bad_total == 2
 
 
 def test_a_month_without_answers_makes_a_sensible_review(db, manager, time_machine):

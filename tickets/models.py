@@ -452,6 +452,10 @@ class Ticket(models.Model):
                 name="ticket_solved",
                 condition=Q(solved_at__isnull=False),
             ),
+            # The "SLA due soonest" sort of the any-status queue (every ticket;
+            # the open queues walk the partial ticket_open_due): ascending puts
+            # the tickets without a due time last, by id, as the sort does.
+            models.Index(fields=["sla_due_at", "id"], name="ticket_due"),
         ]
         constraints = [
             models.CheckConstraint(

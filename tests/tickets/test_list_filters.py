@@ -202,7 +202,9 @@ def test_keyset_pages_with_filters_cover_every_match_once(
         if i % 3:
             record_event(ticket, actor=None, action="sla.breach", field="resolution", at=_at(20))
             matching.add(ticket.pk)
-    for sort in ("newest", "oldest", "updated"):
+    # some with a due time (the "due" sort pages through them, then the rest)
+    Ticket.objects.filter(pk__in=sorted(matching)[:3]).update(sla_due_at=_at(25))
+    for sort in ("newest", "oldest", "updated", "due"):
         seen, cursor = [], ""
         while True:
             params = {"queue": "any", "sort": sort, "sla_breached": "resolution"}

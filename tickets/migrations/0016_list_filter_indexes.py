@@ -2,6 +2,8 @@
 
 - ticket_solved: solved_from/solved_to (Ticket.solved_at range; partial, only
   solved tickets have a solve time) -- the dashboard's solved drill-down.
+- ticket_due: the "SLA due soonest" sort of the any-status queue (every
+  status; the open queues use the partial ticket_open_due).
 - organization_support_tier: the customer_tier filter picks the organisations
   of one tier, then their tickets through ticket_org.
 - event_outcome: the sla_breached, escalated/escalation_kind and reopened
@@ -40,6 +42,11 @@ class Migration(migrations.Migration):
                 fields=["solved_at"],
                 name="ticket_solved",
             ),
+        ),
+        # The "SLA due soonest" sort of the any-status queue.
+        migrations.AddIndex(
+            model_name="ticket",
+            index=models.Index(fields=["sla_due_at", "id"], name="ticket_due"),
         ),
         # The ticket list's sla_breached, escalated and reopened filters.
         migrations.AddIndex(

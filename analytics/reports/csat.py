@@ -1,8 +1,9 @@
-"""The satisfaction figures of the reports, read from the survey answers.
+"""The satisfaction figures of the CSAT review.
 
-Definitions (the same as analytics.metrics' CSAT, CES and NPS: an answer
-counts in the period its `answered_at` falls in; one row per ticket and
-round holds the round's latest rating):
+CSAT, CES and NPS are analytics.metrics' (analytics/metrics/surveys.py: an
+answer counts in the period its `answered_at` falls in; one row per ticket
+and round holds the round's latest rating); this module adds the response
+rate and the breakdowns by team and agent, by the same rule. In short:
 
 - CSAT: of the CSAT answers given in the period, the percent rated 4 or 5;
   also the mean rating (1..5) and the number of answers. None without answers.
@@ -26,12 +27,11 @@ from datetime import datetime
 
 from django.db.models import Avg, Count, Exists, OuterRef, Q
 
-from analytics.models import BAD_RATING_MAX, CSATResponse, NPSResponse, SurveyInvite
+from analytics import metrics
+from analytics.metrics.surveys import SATISFIED_MIN
+from analytics.models import BAD_RATING_MAX, CSATResponse, SurveyInvite
 from analytics.reports.periods import Period
 
-SATISFIED_MIN = 4
-PROMOTER_MIN = 9
-DETRACTOR_MAX = 6
 # The review lists at most this many bad ratings (newest first), then a count.
 BAD_RATINGS_LISTED = 50
 
@@ -86,31 +86,16 @@ def _in(period: Period, field: str = "answered_at") -> Q:
     return Q(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
 
 
-_CSAT_AGGREGATES = {
-    "answers": Count("id"),
-    "satisfied": Count("id", filter=Q(rating__gte=SATISFIED_MIN)),
-    "average": Avg("rating"),
-}
-
-
 def _figure(row: dict) -> CSATFigure:
     return CSATFigure(
         answers=row["answers"] or 0, satisfied=row["satisfied"] or 0, average=row["average"]
     )
 
 
-def csat(period: Period) -> CSATFigure:
-    """CSAT of the period. Queries: 1."""
-    return _figure(CSATResponse.objects.filter(_in(period)).aggregate(**_CSAT_AGGREGATES))
-
-
 def satisfaction(period: Period) -> Satisfaction:
-    """CSAT, response rate, CES and NPS of the period. Queries: 3."""
-    row = CSATResponse.objects.filter(_in(period)).aggregate(
-        **_CSAT_AGGREGATES,
-        effort_answers=Count("id", filter=Q(effort__isnull=False)),
-        effort_average=Avg("effort"),
-    )
+    """CSAT, CES and NPS of the period as analytics.metrics defines them, and
+    the response rate. Queries: 3."""
+    found = metrics.satisfaction(metrics.MetricFilter(start=period.start, end=period.end))
     has_answer = Exists(
         CSATResponse.objects.filter(ticket_id=OuterRef("ticket_id"), round=OuterRef("round"))
     )
@@ -119,20 +104,19 @@ def satisfaction(period: Period) -> Satisfaction:
         .filter(Q(state=SurveyInvite.State.SENT) | has_answer)
         .aggregate(asked=Count("id"), answered=Count("id", filter=has_answer))
     )
-    nps = NPSResponse.objects.filter(_in(period)).aggregate(
-        answers=Count("id"),
-        promoters=Count("id", filter=Q(score__gte=PROMOTER_MIN)),
-        detractors=Count("id", filter=Q(score__lte=DETRACTOR_MAX)),
-    )
     return Satisfaction(
-        csat=_figure(row),
+        csat=CSATFigure(
+            answers=found.csat.answers,
+            satisfied=found.csat.satisfied,
+            average=found.csat.average,
+        ),
         asked=rounds["asked"],
         answered=rounds["answered"],
-        effort_answers=row["effort_answers"],
-        effort_average=row["effort_average"],
-        nps_answers=nps["answers"],
-        promoters=nps["promoters"],
-        detractors=nps["detractors"],
+        effort_answers=found.ces.answers,
+        effort_average=found.ces.average,
+        nps_answers=found.nps.answers,
+        promoters=found.nps.promoters,
+        detractors=found.nps.detractors,
     )
 
 

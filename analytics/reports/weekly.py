@@ -8,9 +8,8 @@ analytics.metrics for the whole operation), so the mail and the dashboard
 for the same dates agree: durations are medians in the SLA calendar's
 business hours (calendar hours when no ticket of the week has a calendar),
 cohort figures count the tickets created in the week, completion figures
-the tickets solved in it (README, "Metric definitions"). CSAT is added from
-the survey answers (analytics.reports.csat) unless the dashboard has a CSAT
-card of its own."""
+the tickets solved in it, CSAT the survey answers given in it (README,
+"Metric definitions")."""
 
 from __future__ import annotations
 
@@ -24,15 +23,13 @@ from django.urls import reverse
 from analytics import metrics
 from analytics.dashboard.access import Viewer
 from analytics.dashboard.figures import Card, Selection, dashboard_figures
-from analytics.reports import csat as satisfaction
 from analytics.reports.periods import Period, previous_week
 
 # The dashboard's cards the report carries, in its order. Its
 # "acknowledgement" card is left out: it is the first response measured
 # against 1 h (no separate acknowledgement is recorded), and would repeat it.
 REPORTED = ("first_response", "resolution_priority", "resolution_standard", "sla", "fcr",
-            "escalation", "tier1")  # fmt: skip
-CSAT_TARGET = 85.0
+            "escalation", "tier1", "csat")  # fmt: skip
 BIGGEST_CHANGES = 3
 # The whole operation, as a manager sees it (user_id is only read for an
 # agent's narrower scope).
@@ -75,22 +72,6 @@ def dashboard_url(week: Period) -> str:
     return site_url(f"{reverse('dashboard:page')}?{query}")
 
 
-def _csat_card(week: Period, previous: Period) -> Card:
-    now, before = satisfaction.csat(week), satisfaction.csat(previous)
-    average = "n/a" if now.average is None else f"{now.average:.2f} of 5"
-    return Card(
-        key="csat",
-        title="CSAT",
-        unit="%",
-        value=now.percent,
-        previous=before.percent,
-        comparison="ge",
-        target=CSAT_TARGET,
-        detail=f"{now.satisfied} of {now.answers} answers rated 4-5; average {average}",
-        sample=now.answers,
-    )
-
-
 def weekly_report(week: Period, *, now: datetime) -> WeeklyReport:
     """The report of `week` as known at `now` (SLA targets decided by then).
     A constant number of queries whatever the number of tickets."""
@@ -104,8 +85,7 @@ def weekly_report(week: Period, *, now: datetime) -> WeeklyReport:
     )
     figures = dashboard_figures(OPERATION, selection, now=now)
     by_key = {card.key: card for card in figures.cards}
-    # The dashboard's own CSAT card when it has one, so both say the same.
-    cards = [by_key[key] for key in REPORTED] + [by_key.get("csat") or _csat_card(week, previous)]
+    cards = [by_key[key] for key in REPORTED]
     before = metrics.created_vs_solved(
         metrics.MetricFilter(start=previous.start, end=previous.end), period="week",
         time_zone=week.start.tzinfo,

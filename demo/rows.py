@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db import models
 
+from analytics.models import CSATResponse, SurveyInvite
 from tickets.models import Message, Ticket, TicketEvent
 
 # Model field names; the sinks turn them into column names.
@@ -25,10 +26,21 @@ EVENT_FIELDS = (
     "id", "ticket", "actor", "action", "field", "old_value", "new_value", "note", "created_at",
 )  # fmt: skip
 
+SURVEY_INVITE_FIELDS = (
+    "id", "ticket", "round", "state", "customer", "agent", "team", "solved_at", "due_at",
+    "sent_at", "created_at",
+)  # fmt: skip
+CSAT_RESPONSE_FIELDS = (
+    "id", "ticket", "round", "customer", "rating", "comment", "effort", "source", "agent", "team",
+    "answered_at", "updated_at", "followed_up_at", "followed_up_by",
+)  # fmt: skip
+
 TABLES: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
     (Ticket, TICKET_FIELDS),
     (Message, MESSAGE_FIELDS),
     (TicketEvent, EVENT_FIELDS),
+    (SurveyInvite, SURVEY_INVITE_FIELDS),
+    (CSATResponse, CSAT_RESPONSE_FIELDS),
 )
 
 
@@ -39,10 +51,13 @@ class Chunk:
     tickets: list[tuple] = field(default_factory=list)
     messages: list[tuple] = field(default_factory=list)
     events: list[tuple] = field(default_factory=list)
+    # The CSAT rounds of the solves, and their answers (demo.surveys).
+    survey_invites: list[tuple] = field(default_factory=list)
+    csat_responses: list[tuple] = field(default_factory=list)
 
-    def tables(self) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    def tables(self) -> tuple[list[tuple], ...]:
         """The rows in the order of TABLES (tickets first, for the foreign keys)."""
-        return self.tickets, self.messages, self.events
+        return self.tickets, self.messages, self.events, self.survey_invites, self.csat_responses
 
 
 @dataclass(frozen=True)
@@ -53,3 +68,5 @@ class FirstIds:
     ticket: int
     message: int
     event: int
+    survey_invite: int = 1
+    csat_response: int = 1

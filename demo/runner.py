@@ -9,17 +9,22 @@ import sys
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from tqdm import tqdm
 
+from demo import catalog
 from demo.canned import create_canned_responses
 from demo.help_centre import HelpCentreResult, seed_help_centre
 from demo.history import HistoryGenerator
 from demo.morning import create_morning_queue
 from demo.people import build_cast
-from demo.timeline import Stamper, epoch, history_start
+from demo.rows import FirstIds
+from demo.shifts import create_shifts
+from demo.surveys import SurveyHistory, save_nps
+from demo.timeline import HOUR, Stamper, epoch, history_start
 from demo.writers import sink_for
 from tickets import search
 from tickets.models import OPEN_STATUSES, User
@@ -62,6 +67,9 @@ class SeedResult:
     messages: int
     events: int
     seconds: float
+    csat_responses: int = 0
+    nps_responses: int = 0
+    shifts: int = 0
     # None: the database had a help centre already.
     help_centre: HelpCentreResult | None = None
 
@@ -73,16 +81,15 @@ def seed_demo(
     conversations and history over the last 90 days."""
     started = time.monotonic()
     now_seconds = epoch(timezone.now())
-    messages = events = 0
+    messages = events = csat = 0
     with transaction.atomic():
         cast = build_cast()
         sink = sink_for(connection, tickets)
+        first_ids = sink.begin()
+        stamp = Stamper(history_start(now_seconds), now_seconds)
+        surveys = _survey_history(seed, now_seconds, stamp, first_ids)
         generator = HistoryGenerator(
-            cast,
-            random.Random(seed),
-            now_seconds,
-            sink.begin(),
-            Stamper(history_start(now_seconds), now_seconds),
+            cast, random.Random(seed), now_seconds, first_ids, stamp, surveys
         )
         with tqdm(
             total=tickets, unit=" tickets", file=sys.stderr, disable=not progress, smoothing=0.1
@@ -91,8 +98,11 @@ def seed_demo(
                 sink.write(chunk)
                 messages += len(chunk.messages)
                 events += len(chunk.events)
+                csat += len(chunk.csat_responses)
                 bar.update(len(chunk.tickets))
         sink.finish()
+        nps = save_nps(surveys.nps_rows())
+        shifts = create_shifts()
         create_canned_responses()
         help_centre = seed_help_centre(seed=seed, tickets_seeded=tickets)
         if morning_queue:
@@ -107,6 +117,27 @@ def seed_demo(
         tickets=tickets,
         messages=messages,
         events=events,
+        csat_responses=csat,
+        nps_responses=nps,
+        shifts=shifts,
         seconds=time.monotonic() - started,
         help_centre=help_centre,
+    )
+
+
+def _survey_history(seed: int, now: int, stamp: Stamper, first_ids: FirstIds) -> SurveyHistory:
+    """The survey rows' planner, with a random stream of its own so the
+    tickets a seed makes do not depend on the surveys."""
+    manager = User.objects.filter(email=catalog.MANAGER.email).values_list("pk", flat=True).first()
+    return SurveyHistory(
+        random.Random(f"{seed}-surveys"),
+        now=now,
+        start=history_start(now),
+        stamp=stamp,
+        first_invite_id=first_ids.survey_invite,
+        first_response_id=first_ids.csat_response,
+        delay_seconds=max(0, settings.HELPDESK_CSAT_DELAY_MINUTES) * 60,
+        link_seconds=max(1, settings.HELPDESK_CSAT_LINK_DAYS) * 24 * HOUR,
+        follow_up_by=manager,
+        nps_cadence_days=settings.HELPDESK_NPS_CADENCE_DAYS,
     )

@@ -199,8 +199,11 @@ def test_resolution_times_improve_over_the_quarter(db, frozen):
         hours = [(t.solved_at - t.created_at).total_seconds() / 3600 for t in tickets]
         return sum(hours) / len(hours)
 
-    assert 36 < mean_resolution_hours(60, 90) < 60
-    assert mean_resolution_hours(7, 21) < 24
+    # Means (the medians, ~48 h -> ~20 h, are test_demo_story's): long-tailed,
+    # so above the medians, but the recent weeks take about half as long.
+    early, recent = mean_resolution_hours(60, 90), mean_resolution_hours(7, 21)
+    assert 45 < early < 75
+    assert recent < 0.6 * early
 
 
 def test_the_same_seed_makes_the_same_helpdesk(db, frozen):

@@ -76,6 +76,10 @@ class Command(BaseCommand):
                 f"{result.events:,} events in {result.seconds:.1f} s."
             )
         )
+        self.stdout.write(
+            f"Surveys: {result.csat_responses:,} CSAT answers, {result.nps_responses:,} NPS "
+            f"answers; {result.shifts} agent shifts."
+        )
         self._report_help_centre(result.help_centre)
         self._print_logins()
 

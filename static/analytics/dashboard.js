@@ -57,20 +57,40 @@
   }
 
   // Writes each agent's name beside their point: a scatter of unnamed dots
-  // would not say who is fast.
+  // would not say who is fast. A name that would overlap one already written
+  // (or leave the chart) is tried on the other side, then left out: the
+  // tooltip and the table still have it.
   var pointLabels = {
     id: "pointLabels",
     afterDatasetsDraw: function (chart) {
       var ctx = chart.ctx;
+      var area = chart.chartArea;
+      var taken = [];
+      function overlaps(box) {
+        return taken.some(function (other) {
+          return box.left < other.right && other.left < box.right &&
+            box.top < other.bottom && other.top < box.bottom;
+        });
+      }
       ctx.save();
       ctx.font = "12px system-ui, sans-serif";
       ctx.fillStyle = "#1d2330";
       chart.data.datasets.forEach(function (dataset, i) {
         chart.getDatasetMeta(i).data.forEach(function (point, j) {
           var label = dataset.data[j] && dataset.data[j].label;
+          if (!label) return;
           // Beside the point whatever its size (bubbles carry their radius).
           var radius = (point.options && point.options.radius) || 6;
-          if (label) ctx.fillText(label, point.x + radius + 3, point.y - 4);
+          var width = ctx.measureText(label).width;
+          var top = point.y - 12;
+          var places = [point.x + radius + 3, point.x - radius - 3 - width];
+          for (var k = 0; k < places.length; k++) {
+            var box = { left: places[k], right: places[k] + width, top: top, bottom: top + 14 };
+            if (box.left < area.left || box.right > area.right + 60 || overlaps(box)) continue;
+            taken.push(box);
+            ctx.fillText(label, box.left, point.y);
+            return;
+          }
         });
       });
       ctx.restore();
@@ -107,11 +127,14 @@
     var canvas = document.getElementById("chart-agents");
     if (!canvas) return;
     var points = agents.points;
+    var lowest = points.reduce(function (low, p) { return Math.min(low, p.y); }, agents.target);
+    lowest = Math.max(0, Math.floor(lowest / 10) * 10 - 10);
     new window.Chart(canvas, {
       type: "bubble",
       data: {
+        // clip: false, so an agent at 100 % is drawn whole above the axis' end.
         datasets: [{ label: "Agents", data: points, backgroundColor: "rgba(0, 114, 178, 0.55)",
-          borderColor: PALETTE.blue }],
+          borderColor: PALETTE.blue, clip: false }],
       },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
@@ -125,8 +148,11 @@
           } } },
         },
         scales: {
-          x: { beginAtZero: true, title: axisTitle(agents.x_title) },
-          y: { min: 0, max: 100, title: axisTitle(agents.y_title) },
+          // grace: room past the slowest agent for their point and name.
+          x: { beginAtZero: true, grace: "8%", title: axisTitle(agents.x_title) },
+          // From a round ten below the lowest point (never above the target):
+          // agents crowd near the top, and a 0-100 axis would stack them.
+          y: { min: lowest, max: 100, title: axisTitle(agents.y_title) },
         },
       },
       plugins: [pointLabels, targetLine(agents.target)],

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 
+from analytics.models import BAD_RATING_MAX, CSATResponse
 from demo.catalog import AGENT_LOGIN, DEMO_CUSTOMER, MANAGER
 from demo.people import DEMO_PASSWORD
 from demo.runner import seed_demo
@@ -66,11 +67,36 @@ def test_managers_monday(page, demo, browser, live_server, screenshot_dir):
         assert _chart_drawn(page, chart), chart
     # No SLA clock in the demo's history: said in words, not an empty chart.
     page.get_by_text("No SLA target was decided for these tickets").wait_for()
-    assert page.locator(".dash-card").count() == 8
+    assert page.locator(".dash-card").count() == 11
+    # Satisfaction: the CSAT card against its target, NPS and CES beside it,
+    # CSAT by month and the agents' scatter of resolution time vs CSAT.
+    assert "Target ≥ 85 %" in page.locator("#card-csat").inner_text()
+    for card in ("#card-nps", "#card-ces"):
+        assert "No target set" in page.locator(card).inner_text()
+    if CSATResponse.objects.exists():
+        assert _chart_drawn(page, "chart-csat-month")
+        points = page.evaluate(
+            "() => window.Chart.getChart(document.getElementById('chart-agents'))"
+            ".data.datasets[0].data.length"
+        )
+        assert points >= 1
     # The demo's tickets have no SLA clock: durations fall back to calendar hours.
     assert "calendar hours" in page.locator("#card-first_response").inner_text()
     assert "no data" not in page.locator("#card-resolution_standard").inner_text()
     page.screenshot(path=screenshot_dir / "dashboard.png", full_page=True)
+    # The scatter at its real size, to check its labels can be read.
+    page.locator("#chart-agents").screenshot(path=screenshot_dir / "dashboard-agents.png")
+
+    # The bad ratings nobody followed up yet: the count links to the list.
+    waiting = CSATResponse.objects.filter(
+        rating__lte=BAD_RATING_MAX, followed_up_at__isnull=True
+    ).count()
+    follow_up = page.locator("#follow-up-link")
+    assert follow_up.inner_text().startswith(f"{waiting} bad rating")
+    follow_up.click()
+    page.wait_for_url("**/survey/follow-up/")
+    page.go_back()
+    page.get_by_role("heading", name="Support dashboard").wait_for()
 
     # A filter: urgent and high tickets only.
     page.get_by_label("Priority").select_option("high")
@@ -102,6 +128,8 @@ def test_managers_monday(page, demo, browser, live_server, screenshot_dir):
     content = Path(download.path()).read_text()
     assert content.startswith("section,field,value")
     assert "\nagents,agent,tickets_solved," in content
+    assert "\nsatisfaction,csat_rated_4_5," in content
+    assert "\ncsat_by_month,month,answers," in content
     assert violations == []
 
     # The demo agent sees their own view only.
@@ -115,6 +143,7 @@ def test_managers_monday(page, demo, browser, live_server, screenshot_dir):
         "section", has=agent_page.get_by_role("heading", name="My resolution time")
     ).locator("tbody tr")
     assert rows.count() == 1 and agent.full_name in rows.first.inner_text()
+    assert agent_page.locator("#follow-up-link").count() == 0
     agent_page.screenshot(path=screenshot_dir / "dashboard-agent.png", full_page=True)
     agent_context.close()
 

@@ -5,7 +5,7 @@ look them up (and the follow-up list is where bad ratings are handled)."""
 from django.contrib import admin
 from django.http import HttpRequest
 
-from analytics.models import CSATResponse, NPSInvite, NPSResponse, SurveyInvite
+from analytics.models import CSATResponse, NPSInvite, NPSResponse, SentReport, SurveyInvite
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -54,3 +54,14 @@ class NPSResponseAdmin(ReadOnlyAdmin):
     list_display = ("customer", "period_start", "score", "answered_at")
     raw_id_fields = ("customer", "invite")
     list_select_related = ("customer",)
+
+
+@admin.register(SentReport)
+class SentReportAdmin(ReadOnlyAdmin):
+    """Which manager got which weekly report and monthly CSAT review; the
+    outbox row says whether it left."""
+
+    list_display = ("kind", "period_start", "recipient", "email", "created_at")
+    list_filter = ("kind",)
+    raw_id_fields = ("recipient", "email")
+    list_select_related = ("recipient", "email")

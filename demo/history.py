@@ -16,6 +16,7 @@ response within a few office hours, well under 24 h to resolve).
 from __future__ import annotations
 
 import bisect
+import json
 import math
 import random
 from collections.abc import Iterator, Sequence
@@ -34,6 +35,7 @@ from demo.timeline import (
     arrivals,
     history_start,
 )
+from escalation.models import Escalation
 from tickets.models import Channel, Priority, Status
 
 T = TypeVar("T")
@@ -73,17 +75,20 @@ _CLASSIFIER_SURE = (0.6, 0.85)  # share of tickets it files itself, at go-live a
 _CLASSIFIER_WRONG = 0.1  # of those, filed in a wrong (confusable) category
 
 # Office hours to the first response, by priority, before and after the
-# improvement (urgent tickets are answered around the clock: wall-clock hours).
-# Tuned with the rest of the plan so that the median resolution time moves
-# from about 48 h in the early weeks to about 20 h in the last (issue 12): the
-# gain comes mostly from automatic routing, first-contact solves and the
-# around-the-clock shifts, less from faster work.
-_FIRST_RESPONSE_HOURS = {_URGENT: (1.5, 0.6), _HIGH: (3.0, 2.0), _NORMAL: (4.5, 3.5),
-                         _LOW: (6.5, 5.0)}  # fmt: skip
-# Office hours an agent needs for a round of work on a ticket, before and after.
-_WORK_HOURS = {_URGENT: (2.25, 1.8), _HIGH: (3.75, 3.5), _NORMAL: (4.5, 4.25), _LOW: (6.0, 5.5)}
+# improvement (urgent tickets are answered around the clock: wall-clock hours),
+# and office hours from an agent's step on a ticket to their next, before and
+# after. Tuned with the rest of the plan for the story of issue 12: the median
+# resolution time moves from about 48 h in the early weeks to about 20 h in
+# the last, while first responses come to meet their SLA targets (most within
+# the 4 office hours of the standard policy). The gain comes from automatic
+# routing, quick first responses, first-contact solves and the
+# around-the-clock shifts; the work itself still takes its time.
+_FIRST_RESPONSE_HOURS = {_URGENT: (1.5, 0.25), _HIGH: (3.0, 0.75), _NORMAL: (4.5, 1.25),
+                         _LOW: (6.5, 1.75)}  # fmt: skip
+_WORK_HOURS = {_URGENT: (2.25, 5.0), _HIGH: (3.75, 7.5), _NORMAL: (4.5, 8.5), _LOW: (6.0, 10.0)}
 # How much more likely VIP and basic accounts raise urgent/high tickets.
 _TIER_URGENCY = {"vip": 1.6, "standard": 1.0, "basic": 0.7}
+_MANUAL = Escalation.Kind.MANUAL.value
 _SYSTEM = None  # actor of automatic changes (routing, acknowledgement, auto-close)
 _SENDER_DOMAIN = "helpdesk.localhost"
 
@@ -121,6 +126,7 @@ class HistoryGenerator:
         self._ticket_id = first_ids.ticket
         self._message_id = first_ids.message
         self._event_id = first_ids.event
+        self._escalation_id = first_ids.escalation
         self._category = Picker(cast.categories, [c.volume for c in cast.categories])
         self._customer = Picker(cast.customers, [c.volume for c in cast.customers])
         self._channel = Picker([c for c, _ in _CHANNELS], [w for _, w in _CHANNELS])
@@ -230,7 +236,7 @@ class HistoryGenerator:
             chase = created + int((first_response - created) * rng.uniform(0.4, 0.9))
             customer_reply(max(chase, t), rng.choice(texts.CHASERS), None)
         t = first_response
-        first_contact_resolution = (0.25 + 0.35 * f) if tier == 1 else (0.1 + 0.2 * f)
+        first_contact_resolution = (0.25 + 0.2 * f) if tier == 1 else (0.1 + 0.1 * f)
         # A quick agent also solves more at once (the fastest one visibly so).
         first_contact_resolution *= min(1.5, 1.0 / agent.speed)
         draw = rnd()
@@ -285,8 +291,9 @@ class HistoryGenerator:
                     # Escalation to the next tier, within the team.
                     t = work_time(t, agent)
                     tier += 1
-                    note(t, agent, rng.choice(texts.ESCALATIONS).format(tier=tier))
-                    steps.append((t, _TIER, agent, tier))
+                    reason = rng.choice(texts.ESCALATIONS).format(tier=tier)
+                    note(t, agent, reason)
+                    steps.append((t, _TIER, agent, tier, reason))
                     handed_from, agent = agent, self._assignees[category.id, tier](rng)
                     steps.append((t, _ASSIGN, handed_from.id, agent))
                 t = max(work_time(t, agent), max(step[0] for step in steps))
@@ -485,6 +492,12 @@ class HistoryGenerator:
             elif kind == _TIER:
                 event(at, step[2].id, "ticket.tier_changed", "tier", str(tier), str(step[3]))
                 tier = step[3]
+                # The escalation record escalation_manual writes with the move.
+                chunk.escalations.append((
+                    self._escalation_id, ticket_id, _MANUAL, "", "", 0, None, tier, step[2].id,
+                    step[4][:500], json.dumps([f"tier \u2192 {tier}"]), at,
+                ))  # fmt: skip
+                self._escalation_id += 1
             elif kind == _EVENT:
                 event(at, *step[2:])
             else:

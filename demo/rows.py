@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.db import models
 
 from analytics.models import CSATResponse, SurveyInvite
+from escalation.models import Escalation
 from tickets.models import Message, Ticket, TicketEvent
 
 # Model field names; the sinks turn them into column names.
@@ -34,6 +35,10 @@ CSAT_RESPONSE_FIELDS = (
     "id", "ticket", "round", "customer", "rating", "comment", "effort", "source", "agent", "team",
     "answered_at", "updated_at", "followed_up_at", "followed_up_by",
 )  # fmt: skip
+ESCALATION_FIELDS = (
+    "id", "ticket", "kind", "target", "threshold", "cycle", "due_at", "to_tier", "actor",
+    "reason", "actions", "created_at",
+)  # fmt: skip
 
 TABLES: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
     (Ticket, TICKET_FIELDS),
@@ -41,6 +46,7 @@ TABLES: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
     (TicketEvent, EVENT_FIELDS),
     (SurveyInvite, SURVEY_INVITE_FIELDS),
     (CSATResponse, CSAT_RESPONSE_FIELDS),
+    (Escalation, ESCALATION_FIELDS),
 )
 
 
@@ -54,10 +60,19 @@ class Chunk:
     # The CSAT rounds of the solves, and their answers (demo.surveys).
     survey_invites: list[tuple] = field(default_factory=list)
     csat_responses: list[tuple] = field(default_factory=list)
+    # The tier escalations the history plays (escalation.models.Escalation).
+    escalations: list[tuple] = field(default_factory=list)
 
     def tables(self) -> tuple[list[tuple], ...]:
         """The rows in the order of TABLES (tickets first, for the foreign keys)."""
-        return self.tickets, self.messages, self.events, self.survey_invites, self.csat_responses
+        return (
+            self.tickets,
+            self.messages,
+            self.events,
+            self.survey_invites,
+            self.csat_responses,
+            self.escalations,
+        )
 
 
 @dataclass(frozen=True)
@@ -70,3 +85,4 @@ class FirstIds:
     event: int
     survey_invite: int = 1
     csat_response: int = 1
+    escalation: int = 1

@@ -23,6 +23,7 @@ from demo.morning import create_morning_queue
 from demo.people import build_cast
 from demo.rows import FirstIds
 from demo.shifts import create_shifts
+from demo.sla import start_clocks
 from demo.surveys import SurveyHistory, save_nps
 from demo.timeline import HOUR, Stamper, epoch, history_start
 from demo.writers import sink_for
@@ -70,6 +71,8 @@ class SeedResult:
     csat_responses: int = 0
     nps_responses: int = 0
     shifts: int = 0
+    sla_breached: int = 0
+    escalations: int = 0
     # None: the database had a help centre already.
     help_centre: HelpCentreResult | None = None
 
@@ -81,7 +84,7 @@ def seed_demo(
     conversations and history over the last 90 days."""
     started = time.monotonic()
     now_seconds = epoch(timezone.now())
-    messages = events = csat = 0
+    messages = events = csat = escalations = 0
     with transaction.atomic():
         cast = build_cast()
         sink = sink_for(connection, tickets)
@@ -99,6 +102,7 @@ def seed_demo(
                 messages += len(chunk.messages)
                 events += len(chunk.events)
                 csat += len(chunk.csat_responses)
+                escalations += len(chunk.escalations)
                 bar.update(len(chunk.tickets))
         sink.finish()
         nps = save_nps(surveys.nps_rows())
@@ -108,6 +112,10 @@ def seed_demo(
         if morning_queue:
             create_morning_queue(seed=seed)
         fit_capacity_to_load()
+        # The SLA clocks intake would have started (open tickets' included,
+        # so `make run`'s sla_backfill finds nothing left to do).
+        with tqdm(total=tickets, unit=" SLA clocks", file=sys.stderr, disable=not progress) as bar:
+            sla_breached = start_clocks(first_ticket_id=first_ids.ticket, progress=bar.update)
         if search.is_supported():
             # Search vectors are computed by PostgreSQL from the rows just
             # loaded, in id batches (tickets.search).
@@ -120,6 +128,8 @@ def seed_demo(
         csat_responses=csat,
         nps_responses=nps,
         shifts=shifts,
+        sla_breached=sla_breached,
+        escalations=escalations,
         seconds=time.monotonic() - started,
         help_centre=help_centre,
     )

@@ -47,10 +47,10 @@ EFFORT_SHARE = 0.55
 # improvement, and how much one point of an agent's quality above the cast's
 # average adds. Reopened and slow tickets are rated worse.
 GOOD_BEFORE, GOOD_AFTER = 0.69, 0.93
-QUALITY_WEIGHT = 1.3
+QUALITY_WEIGHT = 1.6
 AVERAGE_QUALITY = 0.85
 REOPENED_PENALTY = 0.12
-SLOW_PENALTY = 0.08
+SLOW_PENALTY = 0.05
 SLOW_AFTER = 72 * HOUR
 # A manager follows up most bad ratings within days; the last days' still wait.
 FOLLOW_UP_SHARE = 0.8

@@ -18,11 +18,14 @@ from django.db.models import Count, F, Q
 from analytics.metrics.agents import agent_figures
 from analytics.metrics.durations import resolution_time
 from analytics.metrics.filters import MetricFilter
+from analytics.metrics.rates import escalations
+from analytics.metrics.sla import sla_compliance
 from analytics.models import CSATResponse, NPSInvite, NPSResponse, SurveyInvite
 from analytics.staffing.selectors import shift_coverage
 from analytics.surveys.selectors import follow_up_list
 from analytics.surveys.sending import nps_period_start
 from demo import catalog
+from escalation.models import Escalation, TicketSLA
 from tickets.models import AgentShift, Status, Ticket, TicketEvent, User
 
 NOW = datetime(2026, 3, 4, 15, 30, 12, tzinfo=UTC)
@@ -60,7 +63,7 @@ def test_the_quarter_improves_and_agents_differ(db, frozen):
     early = resolution_time(MetricFilter(start=days_ago(90), end=days_ago(62))).calendar
     late = resolution_time(MetricFilter(start=days_ago(14), end=NOW)).calendar
     assert 40 < early.median_hours < 58
-    assert 12 < late.median_hours < 24
+    assert 14 < late.median_hours < 28
 
     assert 0.55 < csat_share(days_ago(90), days_ago(62)) < 0.75
     assert 0.8 < csat_share(days_ago(21), NOW) < 0.95
@@ -192,3 +195,37 @@ def test_surveys_do_not_change_the_tickets_a_seed_makes(db, frozen, monkeypatch)
         list(Ticket.objects.order_by("id").values_list("subject", "status", "solved_at")) == tickets
     )
     assert CSATResponse.objects.count() > 0.6 * SurveyInvite.objects.count()
+
+
+def test_sla_clocks_and_escalations_give_the_dashboard_figures(db, frozen):
+    seed(tickets=1500)
+
+    # Every seeded ticket has the clock intake starts, with its policy.
+    assert TicketSLA.objects.count() == Ticket.objects.count()
+    assert not TicketSLA.objects.filter(policy=None)
+    # Stopped clocks: met when the ticket was answered and solved, breached
+    # at the due time when that came later.
+    solved = TicketSLA.objects.filter(ticket__status__in=[Status.SOLVED, Status.CLOSED])
+    assert not solved.exclude(resolution_met_at=F("ticket__solved_at"))
+    assert not solved.filter(resolution_breached_at__gte=F("resolution_met_at"))
+    assert solved.exclude(first_response_breached_at=None).exists()
+
+    # The dashboard's compliance (recomputed from the history): first
+    # responses mostly late in the early weeks, mostly on time recently.
+    early = sla_compliance(MetricFilter(start=days_ago(90), end=days_ago(62)), now=NOW)
+    late = sla_compliance(MetricFilter(start=days_ago(21), end=NOW), now=NOW)
+    early_first, late_first = early.overall["first_response"], late.overall["first_response"]
+    assert early_first.breached > early_first.met
+    assert late_first.met > 2 * late_first.breached
+    assert late.overall["all"].met > early.overall["all"].met * 0.5
+
+    # Tier escalations: an Escalation record per tier move of the history.
+    figures = escalations(MetricFilter(start=days_ago(90), end=NOW))
+    moves = TicketEvent.objects.filter(action="ticket.tier_changed")
+    assert figures.by_kind == {"manual": moves.count()}
+    assert 0.02 < figures.rate.numerator / figures.rate.denominator < 0.2
+    for escalation in Escalation.objects.select_related("ticket")[:50]:
+        move = moves.get(ticket=escalation.ticket)
+        assert (move.actor_id, move.created_at) == (escalation.actor_id, escalation.created_at)
+        assert move.new_value == str(escalation.to_tier)
+        assert escalation.reason and escalation.actions == [f"tier \u2192 {escalation.to_tier}"]

@@ -200,10 +200,10 @@ def test_resolution_times_improve_over_the_quarter(db, frozen):
         return sum(hours) / len(hours)
 
     # Means (the medians, ~48 h -> ~20 h, are test_demo_story's): long-tailed,
-    # so above the medians, but the recent weeks take about half as long.
+    # so above the medians, but clearly shorter in the recent weeks.
     early, recent = mean_resolution_hours(60, 90), mean_resolution_hours(7, 21)
     assert 45 < early < 75
-    assert recent < 0.6 * early
+    assert recent < 0.75 * early
 
 
 def test_the_same_seed_makes_the_same_helpdesk(db, frozen):

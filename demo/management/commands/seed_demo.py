@@ -80,6 +80,10 @@ class Command(BaseCommand):
             f"Surveys: {result.csat_responses:,} CSAT answers, {result.nps_responses:,} NPS "
             f"answers; {result.shifts} agent shifts."
         )
+        self.stdout.write(
+            f"SLA: {result.sla_breached:,} solved tickets breached a target; "
+            f"{result.escalations:,} tier escalations."
+        )
         self._report_help_centre(result.help_centre)
         self._print_logins()
 

@@ -8,6 +8,7 @@ import random
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -115,7 +116,11 @@ def seed_demo(
         # The SLA clocks intake would have started (open tickets' included,
         # so `make run`'s sla_backfill finds nothing left to do).
         with tqdm(total=tickets, unit=" SLA clocks", file=sys.stderr, disable=not progress) as bar:
-            sla_breached = start_clocks(first_ticket_id=first_ids.ticket, progress=bar.update)
+            sla_breached = start_clocks(
+                first_ticket_id=first_ids.ticket,
+                now=datetime.fromtimestamp(now_seconds, tz=UTC),
+                progress=bar.update,
+            )
         if search.is_supported():
             # Search vectors are computed by PostgreSQL from the rows just
             # loaded, in id batches (tickets.search).

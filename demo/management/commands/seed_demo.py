@@ -81,7 +81,7 @@ class Command(BaseCommand):
             f"answers; {result.shifts} agent shifts."
         )
         self.stdout.write(
-            f"SLA: {result.sla_breached:,} solved tickets breached a target; "
+            f"SLA: {result.sla_breached:,} breached targets escalated; "
             f"{result.escalations:,} tier escalations."
         )
         self._report_help_centre(result.help_centre)

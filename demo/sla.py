@@ -26,11 +26,12 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from analytics.metrics.timeline import Timeline, load_timelines
+from analytics.metrics.timeline import TARGETS, Timeline, load_timelines
 from escalation.backfill import backfill_open_tickets
+from escalation.calendars import hours_for
 from escalation.models import Escalation, SLAPolicy, Threshold, TicketSLA
 from escalation.services import TARGET_WORDS
-from tickets.models import OPEN_STATUSES, SupportTier, Ticket, TicketEvent
+from tickets.models import Ticket, TicketEvent
 
 BATCH = 2000
 
@@ -40,8 +41,10 @@ def start_clocks(
 ) -> int:
     """Clocks for the tickets from `first_ticket_id` on that have none, and
     their breaches up to `now`; returns how many targets were breached."""
-    _stopped_clocks(first_ticket_id)
     backfill_open_tickets()
+    policies = {
+        (p.support_tier, p.priority): p for p in SLAPolicy.objects.select_related("calendar")
+    }
     breaches = 0
     last_id = first_ticket_id - 1
     while True:
@@ -52,43 +55,63 @@ def start_clocks(
         )
         if not ids:
             return breaches
-        breaches += _record_breaches(load_timelines(Ticket.objects.filter(id__in=ids)), now)
+        breaches += _batch(ids, policies, now)
         last_id = ids[-1]
         if progress is not None:
             progress(len(ids))
 
 
-def _stopped_clocks(first_ticket_id: int) -> None:
-    policies = {
-        (p.support_tier, p.priority): p for p in SLAPolicy.objects.select_related("calendar")
-    }
-    last_id = first_ticket_id - 1
-    while True:
-        rows = list(
-            Ticket.objects.filter(id__gt=last_id, sla__isnull=True)
-            .exclude(status__in=OPEN_STATUSES)
-            .order_by("id")
-            .values_list(
-                "id", "priority", "organization__support_tier", "created_at",
-                "first_response_at", "solved_at",
-            )[:BATCH]
-        )  # fmt: skip
-        if not rows:
-            return
-        TicketSLA.objects.bulk_create(
-            [
-                TicketSLA(
-                    ticket_id=pk,
-                    policy=policies.get((tier or SupportTier.BASIC, priority)),
-                    started_at=created,
-                    first_response_met_at=first_response,
-                    resolution_met_at=solved,
-                )
-                for pk, priority, tier, created, first_response, solved in rows
-            ],
+def _batch(ids: list[int], policies: dict[tuple[str, str], SLAPolicy], now: datetime) -> int:
+    """One batch: the stopped clocks (created here, breaches included, in one
+    insert) and the breaches of the running ones the backfill created."""
+    running = {sla.ticket_id: sla for sla in TicketSLA.objects.filter(ticket_id__in=ids)}
+    stopped: list[TicketSLA] = []
+    escalations: list[Escalation] = []
+    events: list[TicketEvent] = []
+    breached_running: list[TicketSLA] = []
+    for timeline in load_timelines(Ticket.objects.filter(id__in=ids)):
+        sla = running.get(timeline.id)
+        if sla is None:
+            # No clock yet, so the timeline has no targets: the policy intake
+            # would have chosen gives them.
+            policy = policies.get((timeline.customer_tier, timeline.priority))
+            sla = TicketSLA(
+                ticket_id=timeline.id,
+                policy=policy,
+                started_at=timeline.created_at,
+                first_response_met_at=timeline.first_response_at,
+                resolution_met_at=timeline.solved_at,
+            )
+            stopped.append(sla)
+            if policy is None:
+                continue
+            timeline.hours = hours_for(policy.calendar_id)
+            timeline.targets = {target: getattr(policy, f"{target}_minutes") for target in TARGETS}
+        breached = False
+        for target, met in (
+            ("first_response", timeline.first_response_at),
+            ("resolution", timeline.solved_at),
+        ):
+            due = _breach_due(timeline, target, met, now)
+            if due is None:
+                continue
+            breached = True
+            setattr(sla, f"{target}_breached_at", due)
+            escalation, event = _breach_rows(timeline.id, target, due)
+            escalations.append(escalation)
+            events.append(event)
+        if breached and sla.pk is not None:
+            breached_running.append(sla)
+    with transaction.atomic():
+        TicketSLA.objects.bulk_create(stopped, batch_size=BATCH)
+        Escalation.objects.bulk_create(escalations, batch_size=BATCH)
+        TicketEvent.objects.bulk_create(events, batch_size=BATCH)
+        TicketSLA.objects.bulk_update(
+            breached_running,
+            ["first_response_breached_at", "resolution_breached_at"],
             batch_size=BATCH,
         )
-        last_id = rows[-1][0]
+    return len(escalations)
 
 
 def _breach_due(
@@ -103,50 +126,26 @@ def _breach_due(
     return due
 
 
-def _record_breaches(timelines: list[Timeline], now: datetime) -> int:
-    escalations: list[Escalation] = []
-    events: list[TicketEvent] = []
-    flags: dict[int, dict[str, datetime]] = {}
-    for timeline in timelines:
-        for target, met in (
-            ("first_response", timeline.first_response_at),
-            ("resolution", timeline.solved_at),
-        ):
-            due = _breach_due(timeline, target, met, now)
-            if due is None:
-                continue
-            local_due = f"{timezone.localtime(due):%Y-%m-%d %H:%M %Z}"
-            reason = f"{TARGET_WORDS[target]} breached, due {local_due}"
-            escalations.append(
-                Escalation(
-                    ticket_id=timeline.id,
-                    kind=Escalation.Kind.SLA,
-                    target=target,
-                    threshold=Threshold.BREACH,
-                    due_at=due,
-                    reason=reason,
-                    created_at=due,
-                )
-            )
-            events.append(
-                TicketEvent(
-                    ticket_id=timeline.id,
-                    action=f"sla.{Threshold.BREACH}",
-                    field=target,
-                    new_value=local_due,
-                    note=f"SLA {reason}",
-                    created_at=due,
-                )
-            )
-            flags.setdefault(timeline.id, {})[f"{target}_breached_at"] = due
-    with transaction.atomic():
-        Escalation.objects.bulk_create(escalations, batch_size=BATCH)
-        TicketEvent.objects.bulk_create(events, batch_size=BATCH)
-        clocks = list(TicketSLA.objects.filter(ticket_id__in=flags))
-        for sla in clocks:
-            for flag, due in flags[sla.ticket_id].items():
-                setattr(sla, flag, due)
-        TicketSLA.objects.bulk_update(
-            clocks, ["first_response_breached_at", "resolution_breached_at"], batch_size=BATCH
-        )
-    return len(escalations)
+def _breach_rows(ticket_id: int, target: str, due: datetime) -> tuple[Escalation, TicketEvent]:
+    """What the sweep writes when it records a breach (escalation.sweep),
+    at the due time (it runs every minute)."""
+    local_due = f"{timezone.localtime(due):%Y-%m-%d %H:%M %Z}"
+    reason = f"{TARGET_WORDS[target]} breached, due {local_due}"
+    escalation = Escalation(
+        ticket_id=ticket_id,
+        kind=Escalation.Kind.SLA,
+        target=target,
+        threshold=Threshold.BREACH,
+        due_at=due,
+        reason=reason,
+        created_at=due,
+    )
+    event = TicketEvent(
+        ticket_id=ticket_id,
+        action=f"sla.{Threshold.BREACH}",
+        field=target,
+        new_value=local_due,
+        note=f"SLA {reason}",
+        created_at=due,
+    )
+    return escalation, event

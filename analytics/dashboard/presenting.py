@@ -62,6 +62,9 @@ def page_rows(figures: DashboardFigures) -> dict[str, Any]:
             "url": links.ticket_list_url(
                 selection, created=links.period_days(row.period_start, selection.period, selection)
             ),
+            "solved_url": links.solved_list_url(
+                selection, solved=links.period_days(row.period_start, selection.period, selection)
+            ),
         }
         for row in figures.trend
     ]
@@ -104,25 +107,33 @@ def page_rows(figures: DashboardFigures) -> dict[str, Any]:
         {
             "tier": _customer_tier_label(tier),
             "targets": [
-                {"name": TARGET_NAMES[target], "compliance": compliance}
+                {
+                    "name": TARGET_NAMES[target],
+                    "compliance": compliance,
+                    "breached_url": links.breached_list_url(
+                        selection, target=target, customer_tier=tier
+                    ),
+                }
                 for target, compliance in by_target.items()
             ],
             "all": by_target["all"],
-            "url": links.ticket_list_url(selection),
+            "url": links.breached_list_url(selection, target="all", customer_tier=tier),
         }
         for tier, by_target in figures.sla.by_customer_tier.items()
     ]
     escalation_kinds = [
-        {"kind": _kind_label(kind), "count": n}
+        {
+            "kind": _kind_label(kind),
+            "count": n,
+            "url": links.escalated_list_url(selection, kind=kind),
+        }
         for kind, n in sorted(figures.escalations.by_kind.items(), key=lambda kv: -kv[1])
     ]
     escalation_tiers = [
         {
             "tier": _tier_label(tier),
             "count": n,
-            "url": links.ticket_list_url(selection, overrides={"tier": str(tier)})
-            if tier
-            else None,
+            "url": links.escalated_list_url(selection, to_tier=tier) if tier else None,
         }
         for tier, n in sorted(
             figures.escalations.by_tier.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)
@@ -131,7 +142,7 @@ def page_rows(figures: DashboardFigures) -> dict[str, Any]:
     agents = [
         {
             "row": row,
-            "url": links.ticket_list_url(selection, overrides={"assignee": str(row.agent_id)}),
+            "url": links.solved_list_url(selection, overrides={"assignee": str(row.agent_id)}),
         }
         for row in figures.agents
     ]
@@ -164,6 +175,8 @@ def page_rows(figures: DashboardFigures) -> dict[str, Any]:
         "escalation_tiers": escalation_tiers,
         "agents": agents,
         "created_url": links.ticket_list_url(selection),
+        "solved_url": links.solved_list_url(selection),
+        "escalated_url": links.escalated_list_url(selection),
     }
 
 

@@ -100,7 +100,7 @@ def _batch(ids: list[int], policies: dict[tuple[str, str], SLAPolicy], now: date
             escalation, event = _breach_rows(timeline.id, target, due)
             escalations.append(escalation)
             events.append(event)
-        if breached and sla.pk is not None:
+        if breached and timeline.id in running:
             breached_running.append(sla)
     with transaction.atomic():
         TicketSLA.objects.bulk_create(stopped, batch_size=BATCH)

@@ -28,7 +28,7 @@ from typing import Any
 import schemathesis
 
 # Input fields that name a row by its id, slug or e-mail address.
-REFERENCES = {"category", "team", "assignee", "requester", "section", "tag"}
+REFERENCES = {"category", "team", "assignee", "agent", "requester", "section", "tag"}
 # Fields whose error can only come from comparing them with another one.
 CROSS_FIELD = {"created_to", "updated_to"}
 

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 
 from knowledge_base.embeddings import index
@@ -380,28 +380,48 @@ def semantic_rank(
 # embeddings' own MRR was 0.965 by the mean vector, 0.974 by the best passage
 # alone, 0.977 by the best 3 and 0.977 by the best 5.
 BEST_PASSAGES = 3
+# How many of the nearest articles (by mean vector) are re-ranked; the others
+# follow in their order. Reading the passage vectors is the cost (about 1.3 ms
+# for 50 articles at 100,000, 0.6 ms for 20); the article a query wants is in
+# the mean vector's top 5 for 99.9 % of the Bitext queries.
+RERANK_DEPTH = 20
 
 
 def _by_best_passages(
     vector: np.ndarray, nearest: list[tuple[int, float]]
 ) -> list[tuple[int, float]]:
-    """`nearest` (by the articles' mean vectors) re-ranked by their best
-    passages: a long article that answers the query in one section is not
-    diluted by its other sections. One query for the candidates' passage
-    vectors; an article without them keeps its mean vector's cosine."""
+    """The first RERANK_DEPTH of `nearest` (by the articles' mean vectors)
+    re-ranked by their best passages, then the rest: a long article that
+    answers the query in one section is not diluted by its other sections.
+    One query for the candidates' passage
+    vectors (plain SQL: the ORM's query building cost more than the read);
+    an article without them keeps its mean vector's cosine. Every passage
+    is scored in one matrix product."""
     if not nearest:
         return nearest
-    stored = dict(
-        ArticlePassageVectors.objects.filter(
-            article_id__in=[article_id for article_id, _ in nearest]
-        ).values_list("article_id", "vectors")
-    )
-    scored = []
-    for article_id, cosine in nearest:
-        raw = bytes(stored.get(article_id) or b"")
-        if raw and len(raw) % (2 * vector.shape[0]) == 0:
-            rows = np.frombuffer(raw, dtype="<f2").reshape(-1, vector.shape[0])
-            best = np.sort(rows.astype(np.float32) @ vector)[-BEST_PASSAGES:]
-            cosine = float(best.mean())
-        scored.append((article_id, cosine))
-    return sorted(scored, key=lambda item: -item[1])
+    nearest, rest = nearest[:RERANK_DEPTH], nearest[RERANK_DEPTH:]
+    ids = [article_id for article_id, _ in nearest]
+    table = ArticlePassageVectors._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT article_id, vectors FROM {table} "  # noqa: S608 - the model's own table
+            f"WHERE article_id IN ({', '.join(['%s'] * len(ids))})",
+            ids,
+        )
+        stored = {article_id: bytes(raw) for article_id, raw in cursor.fetchall()}
+    width = 2 * vector.shape[0]  # bytes per float16 row
+    owners = [i for i in ids if stored.get(i) and len(stored[i]) % width == 0]
+    best: dict[int, float] = {}
+    if owners:
+        rows = np.frombuffer(b"".join(stored[i] for i in owners), dtype="<f2")
+        scores = rows.reshape(-1, vector.shape[0]).astype(np.float32) @ vector
+        start = 0
+        for article_id in owners:
+            end = start + len(stored[article_id]) // width
+            segment = scores[start:end]
+            if len(segment) > BEST_PASSAGES:
+                segment = np.partition(segment, len(segment) - BEST_PASSAGES)[-BEST_PASSAGES:]
+            best[article_id] = float(segment.mean())
+            start = end
+    scored = [(article_id, best.get(article_id, cosine)) for article_id, cosine in nearest]
+    return sorted(scored, key=lambda item: -item[1]) + rest

@@ -65,8 +65,8 @@ def test_managers_monday(page, demo, browser, live_server, screenshot_dir):
     page.wait_for_function("() => window.Chart !== undefined")
     for chart in ("chart-trend", "chart-categories", "chart-backlog", "chart-agents"):
         assert _chart_drawn(page, chart), chart
-    # No SLA clock in the demo's history: said in words, not an empty chart.
-    page.get_by_text("No SLA target was decided for these tickets").wait_for()
+    # The demo's history has SLA clocks and breaches (demo/sla.py).
+    assert _chart_drawn(page, "chart-sla")
     assert page.locator(".dash-card").count() == 11
     # Satisfaction: the CSAT card against its target, NPS and CES beside it,
     # CSAT by month and the agents' scatter of resolution time vs CSAT.
@@ -80,9 +80,8 @@ def test_managers_monday(page, demo, browser, live_server, screenshot_dir):
             ".data.datasets[0].data.length"
         )
         assert points >= 1
-    # The demo's tickets have no SLA clock: durations fall back to calendar hours.
-    assert "calendar hours" in page.locator("#card-first_response").inner_text()
-    assert "no data" not in page.locator("#card-resolution_standard").inner_text()
+    for card in ("#card-first_response", "#card-resolution_standard", "#card-sla"):
+        assert "no data" not in page.locator(card).inner_text(), card
     page.screenshot(path=screenshot_dir / "dashboard.png", full_page=True)
     # The scatter at its real size, to check its labels can be read.
     page.locator("#chart-agents").screenshot(path=screenshot_dir / "dashboard-agents.png")
@@ -95,6 +94,20 @@ def test_managers_monday(page, demo, browser, live_server, screenshot_dir):
     assert follow_up.inner_text().startswith(f"{waiting} bad rating")
     follow_up.click()
     page.wait_for_url("**/survey/follow-up/")
+    page.go_back()
+    page.get_by_role("heading", name="Support dashboard").wait_for()
+
+    # Drill down from a breached-SLA count: those tickets, in the ticket list.
+    sla = page.locator(
+        "section", has=page.get_by_role("heading", name="SLA compliance by customer tier")
+    )
+    sla.get_by_text("Table").click()
+    breached = sla.locator("a[href*='sla_breached=']").first
+    expected_breaches = int(breached.inner_text())
+    breached.click()
+    page.wait_for_url("**sla_breached=**")
+    if expected_breaches:
+        assert page.locator("table.tickets tbody tr").count() >= 1
     page.go_back()
     page.get_by_role("heading", name="Support dashboard").wait_for()
 

@@ -25,10 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from analytics import metrics
-from analytics.metrics.surveys import SATISFIED_MIN
+from analytics.metrics.surveys import CSAT, SATISFIED_MIN
 from analytics.models import BAD_RATING_MAX, CSATResponse, SurveyInvite
 from analytics.reports.periods import Period
 
@@ -41,19 +41,8 @@ def _percent(part: int, whole: int) -> float | None:
 
 
 @dataclass(frozen=True)
-class CSATFigure:
-    answers: int
-    satisfied: int
-    average: float | None
-
-    @property
-    def percent(self) -> float | None:
-        return _percent(self.satisfied, self.answers)
-
-
-@dataclass(frozen=True)
 class Satisfaction:
-    csat: CSATFigure
+    csat: CSAT
     asked: int
     answered: int
     effort_answers: int
@@ -78,18 +67,12 @@ class GroupRow:
     """CSAT of one team or agent in the period and the period before."""
 
     name: str
-    current: CSATFigure
-    previous: CSATFigure
+    current: CSAT
+    previous: CSAT
 
 
 def _in(period: Period, field: str = "answered_at") -> Q:
     return Q(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
-
-
-def _figure(row: dict) -> CSATFigure:
-    return CSATFigure(
-        answers=row["answers"] or 0, satisfied=row["satisfied"] or 0, average=row["average"]
-    )
 
 
 def satisfaction(period: Period) -> Satisfaction:
@@ -105,11 +88,7 @@ def satisfaction(period: Period) -> Satisfaction:
         .aggregate(asked=Count("id"), answered=Count("id", filter=has_answer))
     )
     return Satisfaction(
-        csat=CSATFigure(
-            answers=found.csat.answers,
-            satisfied=found.csat.satisfied,
-            average=found.csat.average,
-        ),
+        csat=found.csat,
         asked=rounds["asked"],
         answered=rounds["answered"],
         effort_answers=found.ces.answers,
@@ -123,33 +102,26 @@ def satisfaction(period: Period) -> Satisfaction:
 def _by(field: str, name_field: str, period: Period, before: Period) -> list[GroupRow]:
     """CSAT per value of `field` over both periods, in one query; rows of
     answers with no team or agent are left out."""
-    empty = CSATFigure(0, 0, None)
     rows = (
         CSATResponse.objects.filter(_in(before) | _in(period), **{f"{field}__isnull": False})
         .values(field, name_field)
         .annotate(
             answers=Count("id", filter=_in(period)),
             satisfied=Count("id", filter=_in(period) & Q(rating__gte=SATISFIED_MIN)),
-            average=Avg("rating", filter=_in(period)),
+            rating_sum=Sum("rating", filter=_in(period)),
             answers_before=Count("id", filter=_in(before)),
             satisfied_before=Count("id", filter=_in(before) & Q(rating__gte=SATISFIED_MIN)),
-            average_before=Avg("rating", filter=_in(before)),
+            rating_sum_before=Sum("rating", filter=_in(before)),
         )
         .order_by()
     )
     found = [
         GroupRow(
             name=row[name_field] or f"#{row[field]}",
-            current=_figure(row),
-            previous=_figure(
-                {
-                    "answers": row["answers_before"],
-                    "satisfied": row["satisfied_before"],
-                    "average": row["average_before"],
-                }
-            )
-            if row["answers_before"]
-            else empty,
+            current=CSAT(row["answers"], row["satisfied"], row["rating_sum"] or 0),
+            previous=CSAT(
+                row["answers_before"], row["satisfied_before"], row["rating_sum_before"] or 0
+            ),
         )
         for row in rows
     ]

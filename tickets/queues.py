@@ -9,7 +9,7 @@ on (sort value, id), so a deep page costs what the first page costs.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -117,34 +117,12 @@ def _any_status(user, qs):
     return qs
 
 
-class QueueRegistry(Mapping[str, Queue]):
-    """The queues by slug. Iterating (and len, keys) gives the sidebar's work
-    queues, each counted on the page; looking a slug up also finds the queues
-    reached by link only (ANY_STATUS_QUEUE), which are not counted: a count of
-    the whole history would be "1,000+" and cost a query on every page."""
-
-    def __init__(self, counted: tuple[Queue, ...], by_link: tuple[Queue, ...]) -> None:
-        self._counted = {q.slug: q for q in counted}
-        self._all = {**self._counted, **{q.slug: q for q in by_link}}
-
-    def __getitem__(self, slug: str) -> Queue:
-        return self._all[slug]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._counted)
-
-    def __len__(self) -> int:
-        return len(self._counted)
-
-    @property
-    def by_link(self) -> list[Queue]:
-        return [q for slug, q in self._all.items() if slug not in self._counted]
-
-
 ANY_STATUS_QUEUE = "any"
 
-QUEUES = QueueRegistry(
-    counted=(
+# The sidebar's work queues, each counted on the page.
+QUEUES: dict[str, Queue] = {
+    q.slug: q
+    for q in (
         Queue("mine", "My open tickets", _mine),
         Queue("breaching", DUE_SOON_TITLE, _breaching, default_sort="due"),
         Queue("unassigned", "Unassigned in my teams", _unassigned),
@@ -153,9 +131,20 @@ QUEUES = QueueRegistry(
         Queue("solved", "Recently solved", _recently_solved),
         Queue("triage", "Triage", _triage),
         Queue("all", "All open tickets", _all_open),
-    ),
-    by_link=(Queue(ANY_STATUS_QUEUE, "All tickets, any status", _any_status),),
-)
+    )
+}
+# Queues reached by link only, not counted: a count of the whole history would
+# be "1,000+" and cost a query on every page.
+LINK_QUEUES: dict[str, Queue] = {
+    ANY_STATUS_QUEUE: Queue(ANY_STATUS_QUEUE, "All tickets, any status", _any_status),
+}
+
+
+def queue_named(slug: str) -> Queue | None:
+    """The work queue or link-only queue called `slug`, None when there is none."""
+    return QUEUES.get(slug) or LINK_QUEUES.get(slug)
+
+
 # Where each role lands. Agents start from their own tickets; managers own few
 # tickets (their "My open tickets" is usually empty) and watch everybody's.
 DEFAULT_QUEUE: dict[str, str] = {
@@ -200,7 +189,7 @@ def _counts_key(user_id: int) -> str:
 def queue_counts(user: User, visible: QuerySet[Ticket]) -> list[tuple[Queue, int]]:
     """(queue, bounded count) for every queue, from the cache when fresh."""
     counts = cache.get(_counts_key(user.pk))
-    if counts is None or set(counts) != set(QUEUES):
+    if counts is None or counts.keys() != QUEUES.keys():
         counts = {slug: bounded_count(q.scope(user, visible)) for slug, q in QUEUES.items()}
         cache.set(_counts_key(user.pk), counts, COUNT_CACHE_SECONDS)
     return [(q, counts[slug]) for slug, q in QUEUES.items()]

@@ -90,7 +90,7 @@ def _agent_queues(request: HttpRequest) -> HttpResponse:
     """Queues with counts, filters, sorts and keyset pages (`?cursor=`)."""
     user = selectors.logged_in_user(request)
     slug = request.GET.get("queue") or queues.default_queue(user)
-    queue = queues.QUEUES.get(slug)
+    queue = queues.queue_named(slug)
     if queue is None:
         raise Http404("No such queue")
     visible = selectors.tickets_visible_to(user)

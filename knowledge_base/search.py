@@ -19,15 +19,18 @@ PostgreSQL (migration 0002):
 2. Typo tolerance: a word no article holds is corrected to the closest word
    one does (pg_trgm similarity over knowledge_base_searchword). match="any"
    adds the corrections to its words; match="all" tries them when the words
-   as typed find nothing: corrected words OR-ed, and titles similar to the
-   query (word_similarity) as candidates too.
+   as typed find nothing: first the corrected query (every word again), and
+   when that finds nothing either, the corrected words OR-ed, with titles
+   similar to the query (word_similarity) as candidates too.
 3. With embeddings enabled and semantic=True, the full-text list and
    embeddings.semantic_rank's list are fused by reciprocal rank.
 4. One query fetches the page's articles with their snippets (ts_headline
    over the text without its Markdown; escaped here, matches in <mark>).
 
-At most five SQL statements whatever the number of results (plus what
-semantic_rank and the search log cost), and bounded work whatever the word:
+At most five SQL statements whatever the number of results (the longest
+path: every word, the corrections, the corrected words, the OR-ed typo pass,
+the page; plus the SET and RESET of _index_scans and what semantic_rank and
+the search log cost), and bounded work whatever the word:
 only a bounded set of candidates is scored (_rank_candidates), and the total
 is exact up to MAX_TOTAL (above it, MAX_TOTAL + 1). SQLite (the demo) falls back to
 substring matching with the same interface.
@@ -84,9 +87,14 @@ RRF_K = 60
 # still ranks through the full-text list).
 SEMANTIC_WEIGHT = 4.0
 # Scored candidates of a search (see _rank_candidates): matches by title and
-# of all matches.
-TITLE_CANDIDATES = 200
-CANDIDATES = 300
+# of all matches. Ranking reads each candidate's vector (out of line, in
+# TOAST), so the bound is the search's cost: 100 + 150 instead of 200 + 300
+# took about 3 ms off a search of a common word at 100,000 articles
+# (bench/README.md). For a word thousands of articles hold, the vector
+# candidates are an arbitrary sample either way; the title matches are the
+# ones that rank, and semantic retrieval adds what means the same.
+TITLE_CANDIDATES = 100
+CANDIDATES = 150
 # A total above this is "more than MAX_TOTAL" (returned as MAX_TOTAL + 1).
 MAX_TOTAL = CANDIDATES
 # The title's own vector (a GIN expression index, migration 0003).
@@ -267,11 +275,18 @@ def _is_prefix_typed(query: str) -> bool:
 
 
 def _tsquery(
-    query: str, words: list[str], match: Match, also: list[str] | None = None
+    query: str,
+    words: list[str],
+    match: Match,
+    also: list[str] | None = None,
+    *,
+    typed: bool = True,
 ) -> tuple[str, list[Any]]:
     """SQL for the query as a tsquery, and its parameters (`also`: more
-    words to OR in match="any", the corrections of misspelt ones)."""
-    prefix = _is_prefix_typed(query)
+    words to OR in match="any", the corrections of misspelt ones; `typed`:
+    the query is as the visitor typed it, so its last word may be a prefix,
+    not words put together here)."""
+    prefix = typed and _is_prefix_typed(query)
     if match == "any":
         terms = [*words[:-1], words[-1] + (":*" if prefix else "")]
         terms += [w for w in dict.fromkeys(also or []) if w not in words]
@@ -299,21 +314,41 @@ def _pg_ranked(
 ) -> tuple[list[tuple[int, float]], int]:
     # match="any": misspelt words are corrected up front (a long text often
     # has one); match="all": only when the words as typed find nothing.
-    also = _corrected(words) if match == "any" else None
-    tsquery, params = _tsquery(query, words, match, also)
-    ranked, total = _rank_candidates(
+    if match == "all":
+        ranked, total = _pg_all_words(user, query, words, depth)
+        return (ranked, total) if total else _pg_fuzzy(user, query, words, depth)
+    tsquery, params = _tsquery(query, words, match, _corrected(words))
+    return _rank_candidates(
+        user,
+        in_vector=(f"search_vector @@ {tsquery}", params),
+        in_title=(f"{_TITLE_VECTOR} @@ {tsquery}", params),
+        score=(_rank_sql(tsquery, match), params),
+        depth=depth,
+    )
+
+
+def _pg_all_words(
+    user: User | AnonymousUser | None,
+    query: str,
+    words: list[str],
+    depth: int,
+    *,
+    typed: bool = True,
+) -> tuple[list[tuple[int, float]], int]:
+    """match="all": the articles holding every word of `query` as the
+    search box reads it (phrases, `or`, `-word`, the last word a prefix
+    while `typed`)."""
+    tsquery, params = _tsquery(query, words, "all", typed=typed)
+    return _rank_candidates(
         user,
         in_vector=(f"search_vector @@ {tsquery}", params),
         # The title is part of the vector: a title match is a match, unless
         # a word excluded ("-word") is missing from the title and in the body.
         in_title=(f"{_TITLE_VECTOR} @@ {tsquery}", params),
-        title_needs_vector=match == "all" and "-" in query,
-        score=(_rank_sql(tsquery, match), params),
+        title_needs_vector="-" in query,
+        score=(_rank_sql(tsquery, "all"), params),
         depth=depth,
     )
-    if total or match == "any":
-        return ranked, total
-    return _pg_fuzzy(user, query, words, depth)
 
 
 def _rank_candidates(
@@ -409,9 +444,21 @@ def _pg_fuzzy(
     words: list[str],
     depth: int,
 ) -> tuple[list[tuple[int, float]], int]:
-    """Typo-tolerant matches: corrected words OR-ed, and titles similar to
-    the query."""
+    """Typo-tolerant matches: the query with its misspelt words corrected,
+    all of them as the search box reads words; when that finds nothing, the
+    corrected words OR-ed, and titles similar to the query."""
     corrected = _corrected(words)
+    if corrected != words:
+        # "deliverry adress" means "delivery address": its articles are the
+        # ones holding both. OR-ing the corrections first would rank the
+        # union of two common words' matches (27 ms instead of 8 at 100,000
+        # articles, bench/README.md) to find mostly the same top articles.
+        # The corrections are whole words: none is a prefix (a prefix of a
+        # common word would widen the match and cost an index expansion).
+        fixed = " ".join(corrected)
+        ranked, total = _pg_all_words(user, fixed, corrected, depth, typed=False)
+        if total:
+            return ranked, total
     tsquery = "to_tsquery('english', %s)"
     params: list[Any] = [" | ".join(corrected)]
     text = " ".join(words)[:200]

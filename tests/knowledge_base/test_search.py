@@ -85,6 +85,19 @@ def test_a_typo_still_finds_the_article(corpus):
     assert titles(search_articles(None, "dowload invoise"))[0] == "Download an invoice"
 
 
+def test_corrected_words_are_all_needed_before_any_one_will_do(
+    corpus, django_assert_max_num_queries
+):
+    # "pasword invoise": the corrected query "password invoice" finds the one
+    # article holding both, not every article holding either word.
+    assert titles(search_articles(None, "pasword invoise")) == ["Download an invoice"]
+    # When the corrected words together find nothing, any one of them will do
+    # (and titles like the query): that is the last, longest path.
+    with django_assert_max_num_queries(7):  # + SET and RESET around the ranking
+        found = search_articles(None, "pasword authenticatoin")
+    assert set(titles(found)) >= {"Reset your password", "Two-factor authentication"}
+
+
 def test_the_last_word_is_a_prefix_while_typing(corpus):
     assert titles(search_articles(None, "reset passw"))[0] == "Reset your password"
     assert titles(search_articles(None, "invo"))[0] == "Download an invoice"

@@ -19,9 +19,10 @@ PostgreSQL (migration 0002):
 2. Typo tolerance: a word no article holds is corrected to the closest word
    one does (pg_trgm similarity over knowledge_base_searchword). match="any"
    adds the corrections to its words; match="all" tries them when the words
-   as typed find nothing: first the corrected query (every word again), and
-   when that finds nothing either, the corrected words OR-ed, with titles
-   similar to the query (word_similarity) as candidates too.
+   as typed find nothing: first the corrected query (every word again, for
+   a query of up to three words), and when that finds nothing either, the
+   corrected words OR-ed, with titles similar to the query
+   (word_similarity) as candidates too.
 3. With embeddings enabled and semantic=True, the full-text list and
    embeddings.semantic_rank's list are fused by reciprocal rank.
 4. One query fetches the page's articles with their snippets (ts_headline
@@ -47,7 +48,7 @@ from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, connection
-from django.db.models import BooleanField, Count, FloatField, Q, Window
+from django.db.models import BooleanField, Count, Exists, FloatField, Q, Window
 from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString, mark_safe
 
@@ -76,6 +77,13 @@ RANK_FUNCTIONS = {"all": "ts_rank_cd", "any": "ts_rank_cd"}
 # this many words of a query are.
 MIN_CORRECTED_LENGTH = 4
 MAX_CORRECTED_WORDS = 12
+# A misspelt query of at most this many words is searched corrected, every
+# word again, before any corrected word will do: "deliverry adress" wants
+# the articles holding both. A customer's long message rarely has all its
+# words in one article; which of them an article holds is the ranking's job
+# (on the Bitext messages, 10 words on average, searching them corrected as
+# every word first cost match="all" MRR 0.970 -> 0.969, bench/README.md).
+CORRECTED_ALL_WORDS = 3
 # Reciprocal-rank fusion: score = sum of weight / (RRF_K + rank) over the lists.
 RRF_K = 60
 # The semantic list counts four times the full-text one. On the Bitext tuning
@@ -86,17 +94,20 @@ RRF_K = 60
 # embeddings read better than word matches; a product name or an error code
 # still ranks through the full-text list).
 SEMANTIC_WEIGHT = 4.0
-# Scored candidates of a search (see _rank_candidates): matches by title and
-# of all matches. Ranking reads each candidate's vector (out of line, in
-# TOAST), so the bound is the search's cost: 100 + 150 instead of 200 + 300
-# took about 3 ms off a search of a common word at 100,000 articles
-# (bench/README.md). For a word thousands of articles hold, the vector
-# candidates are an arbitrary sample either way; the title matches are the
-# ones that rank, and semantic retrieval adds what means the same.
+# Scored candidates of a search (see _rank_candidates): matches by title and,
+# when the titles are fewer, of all matches. Finding the candidates and
+# reading their vectors (out of line, in TOAST) is the search's cost, so the
+# bounds are: 100 + 150 instead of 200 + 300 took about 3 ms off a search of
+# a common word at 100,000 articles, skipping the vector matches when the
+# titles fill their bound more (bench/README.md). For a word thousands of
+# articles hold, the candidates are an arbitrary sample either way; the
+# title matches are the ones that rank, and semantic retrieval adds what
+# means the same.
 TITLE_CANDIDATES = 100
 CANDIDATES = 150
-# A total above this is "more than MAX_TOTAL" (returned as MAX_TOTAL + 1).
-MAX_TOTAL = CANDIDATES
+# A total above this is "more than MAX_TOTAL" (returned as MAX_TOTAL + 1):
+# more title matches than TITLE_CANDIDATES stop the count there.
+MAX_TOTAL = TITLE_CANDIDATES
 # The title's own vector (a GIN expression index, migration 0003).
 # Column names in `matches` and `in_title` SQL are unqualified: they are
 # also used in subqueries, where the table has another alias.
@@ -365,9 +376,10 @@ def _rank_candidates(
     when its vector does (`in_vector`) or its title does (`in_title`; with
     `title_needs_vector`, only when its vector matches too). Only a bounded
     set of candidates is read and scored, so a word half the articles hold
-    costs what a rare one does: up to TITLE_CANDIDATES title matches (through
-    the title's own index) and up to CANDIDATES vector matches (through the
-    vector's index); every match when there are fewer."""
+    costs what a rare one does: up to TITLE_CANDIDATES + 1 title matches
+    (through the title's own index), and, only when the titles do not fill
+    that, up to CANDIDATES + 1 vector matches (through the vector's index);
+    every match when there are fewer."""
     visible = articles_visible_to(user)
 
     def where(sql: tuple[str, list[Any]]) -> RawSQL:
@@ -376,10 +388,20 @@ def _rank_candidates(
     title_matches = visible.filter(where(in_title))
     if title_needs_vector:
         title_matches = title_matches.filter(where(in_vector))
-    by_title = title_matches.order_by().values("id")[:TITLE_CANDIDATES]
-    # One more than CANDIDATES: then "more than MAX_TOTAL" is known without
-    # a count of every match.
-    by_words = visible.filter(where(in_vector)).order_by().values("id")[: CANDIDATES + 1]
+    by_title = title_matches.order_by().values("id")[: TITLE_CANDIDATES + 1]
+    # More title matches than TITLE_CANDIDATES: they are what ranks first
+    # (the title weighs 5x the body), and there are more than MAX_TOTAL
+    # matches, so the vector's index is not read at all. PostgreSQL runs this
+    # uncorrelated NOT EXISTS once, before the scan it guards (a one-time
+    # filter), and skips the scan when it is false: for a word thousands of
+    # articles hold, that scan was most of the search's time (bench/README.md).
+    titles_fill = title_matches.order_by().values("id")[TITLE_CANDIDATES : TITLE_CANDIDATES + 1]
+    by_words = (
+        visible.filter(where(in_vector))
+        .filter(~Exists(titles_fill))
+        .order_by()
+        .values("id")[: CANDIDATES + 1]
+    )
     # The candidates are matches already: testing the match again would
     # read every candidate's vector (mostly out of line, in TOAST) twice.
     candidates = visible.filter(id__in=by_title.union(by_words))
@@ -392,8 +414,9 @@ def _rank_candidates(
         .values_list("id", "score", "candidates")[: max(depth, 1)]
     )
     ranked = [(article_id, float(points)) for article_id, points, _ in rows][:depth]
-    # Fewer than CANDIDATES + 1 vector matches: the candidates are every
-    # match. Otherwise there are more than MAX_TOTAL.
+    # The candidates are every match unless the titles or the vectors
+    # overflowed their bound, and then there are more than MAX_TOTAL
+    # (MAX_TOTAL is TITLE_CANDIDATES, below CANDIDATES).
     total = min(rows[0][2], MAX_TOTAL + 1) if rows else 0
     return ranked, total
 
@@ -448,7 +471,7 @@ def _pg_fuzzy(
     all of them as the search box reads words; when that finds nothing, the
     corrected words OR-ed, and titles similar to the query."""
     corrected = _corrected(words)
-    if corrected != words:
+    if corrected != words and len(words) <= CORRECTED_ALL_WORDS:
         # "deliverry adress" means "delivery address": its articles are the
         # ones holding both. OR-ing the corrections first would rank the
         # union of two common words' matches (27 ms instead of 8 at 100,000

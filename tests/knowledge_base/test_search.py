@@ -379,21 +379,42 @@ def test_only_a_bounded_set_of_candidates_is_scored_but_title_matches_are_among_
 ):
     monkeypatch.setattr(search, "CANDIDATES", 3)
     monkeypatch.setattr(search, "TITLE_CANDIDATES", 2)
-    monkeypatch.setattr(search, "MAX_TOTAL", 3)
-    for n in range(2):
-        make_article(f"Note {n}", "A word about refunds in the body.")
+    monkeypatch.setattr(search, "MAX_TOTAL", 2)
+    make_article("Note 0", "A word about refunds in the body.")
     make_article("Refunds", "How refunds work.")
     exact = search_articles(None, "refund")
-    assert exact.hits[0].article.title == "Refunds" and exact.total == 3
-    for n in range(2, 8):
+    assert exact.hits[0].article.title == "Refunds" and exact.total == 2
+    # Many body matches, one title match: at most CANDIDATES + 1 of the body
+    # matches are scored, the title match among the candidates, and the
+    # total says "more than MAX_TOTAL".
+    for n in range(1, 8):
         make_article(f"Note {n}", "A word about refunds in the body.")
     results = search_articles(None, "refund")
     assert results.hits[0].article.title == "Refunds"
     assert len(results.hits) <= 5  # the title match and 4 others at most
-    assert results.total == 4  # more than MAX_TOTAL
-    monkeypatch.setattr("knowledge_base.views.search.MAX_TOTAL", 3)
+    assert results.total == 3  # more than MAX_TOTAL
+    monkeypatch.setattr("knowledge_base.views.search.MAX_TOTAL", 2)
     page = client.get(reverse("kb:search"), {"q": "refund"}).content.decode()
-    assert "More than 3 articles" in page
+    assert "More than 2 articles" in page
+
+
+def test_when_titles_fill_the_bound_the_body_matches_are_not_read(make_article, monkeypatch):
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    monkeypatch.setattr(search, "TITLE_CANDIDATES", 2)
+    monkeypatch.setattr(search, "MAX_TOTAL", 2)
+    body_only = make_article("Note", "Refunds are mentioned in the body only.")
+    titled = [make_article(f"Refunds {n}", "How it works.") for n in range(2)]
+    # Two title matches do not overflow the bound: the body match is a candidate.
+    found = search_articles(None, "refund", limit=10)
+    assert {hit.article.pk for hit in found.hits} == {body_only.pk, *(a.pk for a in titled)}
+    assert found.total == 3  # three matches: more than MAX_TOTAL (2)
+    titled.append(make_article("Refunds 2", "How it works."))
+    # Three title matches overflow it: only titles are ranked, the body
+    # match is never read, and the total is "more than MAX_TOTAL".
+    found = search_articles(None, "refund", limit=10)
+    assert body_only.pk not in {hit.article.pk for hit in found.hits}
+    assert {hit.article.pk for hit in found.hits} <= {a.pk for a in titled}
+    assert found.total == 3
 
 
 @pytest.mark.parametrize("query", ["pass\x00word", "password\x00", "\x00", "password \ud800"])

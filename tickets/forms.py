@@ -19,7 +19,7 @@ from tickets.models import (
     Team,
     User,
 )
-from tickets.queues import ESCALATION_KINDS, SLA_TARGETS
+from tickets.queues import ESCALATION_KINDS, SLA_BREACHED_CHOICES, YES_NO_CHOICES, filter_conflicts
 from tickets.reference import workspace_reference
 
 T = TypeVar("T")
@@ -140,7 +140,7 @@ class TicketListFilter(forms.Form):
     before = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
 
 
-YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+YES_NO = [("", "Any"), *YES_NO_CHOICES.items()]
 
 
 class QueueFilterForm(forms.Form):
@@ -192,7 +192,7 @@ class QueueFilterForm(forms.Form):
     )
     sla_breached = forms.ChoiceField(
         label="SLA breached",
-        choices=[("", "Any"), ("any", "Any target"), *SLA_TARGETS.items()],
+        choices=[("", "Any"), *SLA_BREACHED_CHOICES.items()],
         required=False,
         widget=fast.Select,
     )
@@ -234,12 +234,8 @@ class QueueFilterForm(forms.Form):
     def clean(self):
         # Form.clean returns self.cleaned_data, never None.
         data = cast(dict[str, Any], super().clean())
-        for field in ("created", "updated", "solved"):
-            start, end = f"{field}_from", f"{field}_to"
-            if data.get(start) and data.get(end) and data[start] > data[end]:
-                self.add_error(end, "The end date is before the start date.")
-        if data.get("escalation_kind") and data.get("escalated") == "no":
-            self.add_error("escalation_kind", "A kind of escalation needs escalated tickets.")
+        for field, message in filter_conflicts(data).items():
+            self.add_error(field, message)
         return data
 
 

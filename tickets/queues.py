@@ -332,6 +332,29 @@ ESCALATION_KINDS: dict[str, tuple[str, str]] = {
 # The actions the event_outcome partial index holds (TicketEvent.Meta.indexes).
 OUTCOME_ACTIONS = (REOPENED_ACTION, *(action for action, _ in ESCALATION_KINDS.values()))
 
+# The values of the list filters, shared by the workspace's QueueFilterForm and
+# the API's TicketListParamsSerializer so that both mean the same thing.
+# Ranges of whole days: <name>_from and <name>_to, both inclusive.
+DATE_RANGES = ("created", "updated", "solved")
+SLA_BREACHED_CHOICES: dict[str, str] = {"any": "Any target", **SLA_TARGETS}
+YES_NO_CHOICES: dict[str, str] = {"yes": "Yes", "no": "No"}
+RANGE_ENDS_EARLY = "The end date is before the start date."
+KIND_NEEDS_ESCALATED = "A kind of escalation needs escalated tickets."
+
+
+def filter_conflicts(data: dict) -> dict[str, str]:
+    """Filters that contradict each other in valid data, as {field: message}
+    (the field the error belongs to): a range that ends before it starts, a
+    kind of escalation asked of tickets never escalated."""
+    conflicts = {}
+    for name in DATE_RANGES:
+        start, end = data.get(f"{name}_from"), data.get(f"{name}_to")
+        if start and end and start > end:
+            conflicts[f"{name}_to"] = RANGE_ENDS_EARLY
+    if data.get("escalation_kind") and data.get("escalated") == "no":
+        conflicts["escalation_kind"] = KIND_NEEDS_ESCALATED
+    return conflicts
+
 
 def _has_event(action: str | list[str], field: str = "") -> Exists:
     actions = [action] if isinstance(action, str) else action
@@ -376,7 +399,8 @@ def _apply_outcome_filters(qs: QuerySet[Ticket], data: dict) -> QuerySet[Ticket]
 
 
 def apply_filters(qs: QuerySet[Ticket], data: dict, user: User) -> QuerySet[Ticket]:
-    """Narrow a queue by the cleaned QueueFilterForm data."""
+    """Narrow a queue by the cleaned filters: QueueFilterForm's data in the
+    workspace, TicketListParamsSerializer's in the API."""
     if data.get("status"):
         qs = qs.filter(status__in=data["status"])
     if data.get("priority"):
@@ -398,7 +422,7 @@ def apply_filters(qs: QuerySet[Ticket], data: dict, user: User) -> QuerySet[Tick
         qs = qs.filter(assignee__isnull=True)
     elif isinstance(assignee, int):
         qs = qs.filter(assignee_id=assignee)
-    for field in ("created", "updated", "solved"):
+    for field in DATE_RANGES:
         start, end = data.get(f"{field}_from"), data.get(f"{field}_to")
         since = _day_bound(start) if start else None
         before = _day_bound(end, days_after=1) if end else None

@@ -16,9 +16,17 @@ from core.inputs import BIGINT_MAX, parse_id
 from tickets import queues
 from tickets.api.pagination import BAD_CURSOR, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from tickets.api.serializers import SlugOrIdField
-from tickets.models import AgentTier, Category, Channel, Priority, Status, Team
+from tickets.errors import DomainError
+from tickets.models import AgentTier, Category, Channel, Priority, Status, SupportTier, Team
 
 ASSIGNEE_HELP = 'Use "me", "none" or an agent id.'
+
+# Filters on what the helpdesk knows of a ticket and its customer but does not
+# show the customer (the history of SLA breaches, escalations and reopenings,
+# the organisation's support tier): a customer's list refuses them (403), as
+# the customers' web list offers none of them.
+STAFF_ONLY_FILTERS = ("customer_tier", "sla_breached", "escalated", "escalation_kind", "reopened")
+_ESCALATION = "an SLA breach, a hand-over to a higher tier or a customer escalation"
 
 
 class ChoiceListField(serializers.ListField):
@@ -72,6 +80,43 @@ class TicketListParamsSerializer(PageParamsSerializer):
     created_to = serializers.DateField(required=False, help_text="Last day, inclusive.")
     updated_from = serializers.DateField(required=False)
     updated_to = serializers.DateField(required=False)
+    solved_from = serializers.DateField(
+        required=False,
+        help_text="First day of the final solve (`solved_at`), inclusive: a ticket "
+        "reopened since has none.",
+    )
+    solved_to = serializers.DateField(
+        required=False, help_text="Last day of the final solve, inclusive."
+    )
+    customer_tier = serializers.ChoiceField(
+        choices=SupportTier.choices,
+        required=False,
+        help_text="Staff only. The support tier of the ticket's organisation; a "
+        "ticket without an organisation counts as basic, as its SLA does.",
+    )
+    sla_breached = serializers.ChoiceField(
+        choices=list(queues.SLA_BREACHED_CHOICES.items()),
+        required=False,
+        help_text="Staff only. Tickets whose history records a breach of this SLA "
+        "target (`any`: of any target).",
+    )
+    escalated = serializers.ChoiceField(
+        choices=list(queues.YES_NO_CHOICES.items()),
+        required=False,
+        help_text=f"Staff only. `yes`: escalated by {_ESCALATION}; `no`: never. "
+        "A link to a major incident is not counted.",
+    )
+    escalation_kind = serializers.ChoiceField(
+        choices=[(kind, label) for kind, (_, label) in queues.ESCALATION_KINDS.items()],
+        required=False,
+        help_text="Staff only. Escalated this way (implies `escalated=yes`); with "
+        "`escalated=no` it is a 400.",
+    )
+    reopened = serializers.ChoiceField(
+        choices=list(queues.YES_NO_CHOICES.items()),
+        required=False,
+        help_text="Staff only. `yes`: reopened after being solved at least once; `no`: never.",
+    )
     q = serializers.CharField(
         required=False,
         max_length=200,
@@ -94,10 +139,23 @@ class TicketListParamsSerializer(PageParamsSerializer):
         return agent_id
 
     def validate(self, data):
-        for start, end in (("created_from", "created_to"), ("updated_from", "updated_to")):
-            if data.get(start) and data.get(end) and data[start] > data[end]:
-                raise serializers.ValidationError({end: "The end date is before the start date."})
+        # The same rules as the workspace's filter form.
+        conflicts = queues.filter_conflicts(data)
+        if conflicts:
+            raise serializers.ValidationError(conflicts)
         return data
+
+
+def refuse_staff_only_filters(params: dict) -> None:
+    """For a customer's list: a DomainError (403 naming the parameter) when
+    `params` holds a staff-only filter."""
+    for name in STAFF_ONLY_FILTERS:
+        if params.get(name):
+            raise DomainError(
+                f"Only helpdesk staff can filter by {name}.",
+                field=name,
+                code="permission_denied",
+            )
 
 
 def _without_blanks(params: QueryDict) -> QueryDict:

@@ -32,7 +32,12 @@ from rest_framework.views import APIView
 from core.inputs import parse_id
 from tickets import queues, selectors, services
 from tickets.api import pagination
-from tickets.api.filters import PageParamsSerializer, TicketListParamsSerializer, parse_params
+from tickets.api.filters import (
+    PageParamsSerializer,
+    TicketListParamsSerializer,
+    parse_params,
+    refuse_staff_only_filters,
+)
 from tickets.api.schema import ApiAutoSchema
 from tickets.api.serializers import (
     AgentOutputSerializer,
@@ -184,11 +189,13 @@ class TicketListCreateApi(ApiView):
         description="The tickets you may see, newest first unless `sort` says otherwise, "
         "a page at a time: follow `next` until it is null.",
         parameters=[TicketListParamsSerializer],
-        responses={200: TicketPageSerializer, **_errors(400, 401, 406, 429)},
+        responses={200: TicketPageSerializer, **_errors(400, 401, 403, 406, 429)},
     )
     def get(self, request):
         params = parse_params(TicketListParamsSerializer, request.query_params)
         user = request.user
+        if not _is_staff(user):
+            refuse_staff_only_filters(params)
         tickets = queues.apply_filters(selectors.tickets_visible_to(user), params, user)
         size = params.get("page_size", pagination.DEFAULT_PAGE_SIZE)
         if params.get("q"):

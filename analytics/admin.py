@@ -5,7 +5,14 @@ look them up (and the follow-up list is where bad ratings are handled)."""
 from django.contrib import admin
 from django.http import HttpRequest
 
-from analytics.models import CSATResponse, NPSInvite, NPSResponse, SentReport, SurveyInvite
+from analytics.models import (
+    CSATResponse,
+    NPSInvite,
+    NPSResponse,
+    RollupRun,
+    SentReport,
+    SurveyInvite,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -65,3 +72,11 @@ class SentReportAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     raw_id_fields = ("recipient", "email")
     list_select_related = ("recipient", "email")
+
+
+@admin.register(RollupRun)
+class RollupRunAdmin(ReadOnlyAdmin):
+    """When the facts' catch-up and nightly rebuild last ran; a rebuild that
+    found facts differing from the stored ones says how many."""
+
+    list_display = ("name", "ran_at", "tickets", "differing")

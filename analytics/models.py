@@ -240,3 +240,82 @@ class SentReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.period_start} to {self.recipient_id}"
+
+
+class TicketFact(models.Model):
+    """One ticket as the metrics see it (analytics.rollups.facts computes it
+    with the metric code itself: analytics.metrics.timeline and .sla), so
+    figures read from here equal the written definitions. Refreshed when the
+    ticket changes and when an undecided SLA target's due time passes
+    (`sla_refresh_at`); the nightly rebuild recomputes every row.
+
+    Durations are seconds; a business duration is None when the ticket has
+    no SLA calendar. Dimensions are the ticket's current values, as the
+    metric filters read them (analytics.metrics.filters)."""
+
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.CASCADE, primary_key=True, related_name="fact"
+    )
+    created_at = models.DateTimeField()
+    # The final solve (Ticket.solved_at); None while not solved.
+    solved_at = models.DateTimeField(null=True, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    category_id = models.BigIntegerField(null=True, blank=True)
+    customer_tier = models.CharField(max_length=20)
+    channel = models.CharField(max_length=20)
+    priority = models.CharField(max_length=10)
+    agent_id = models.BigIntegerField(null=True, blank=True)
+    tier = models.PositiveSmallIntegerField()
+    first_response_business_s = models.FloatField(null=True, blank=True)
+    first_response_calendar_s = models.FloatField(null=True, blank=True)
+    resolution_business_s = models.FloatField(null=True, blank=True)
+    resolution_calendar_s = models.FloatField(null=True, blank=True)
+    # Answered next-response rounds: [[business seconds or None, calendar seconds], ...].
+    next_responses = models.JSONField(default=list, blank=True)
+    # SLA targets decided when the row was computed, met and breached.
+    first_response_met = models.PositiveSmallIntegerField(default=0)
+    first_response_breached = models.PositiveSmallIntegerField(default=0)
+    next_response_met = models.PositiveIntegerField(default=0)
+    next_response_breached = models.PositiveIntegerField(default=0)
+    resolution_met = models.PositiveSmallIntegerField(default=0)
+    resolution_breached = models.PositiveSmallIntegerField(default=0)
+    # The earliest due time of a target still running (None: none is): the
+    # row must be judged again then.
+    sla_refresh_at = models.DateTimeField(null=True, blank=True)
+    ever_solved = models.BooleanField(default=False)
+    reopened = models.BooleanField(default=False)
+    public_staff_replies = models.PositiveIntegerField(default=0)
+    left_tier1 = models.BooleanField(default=False)
+    # Escalation records counted as escalations: [[kind, to_tier or None], ...].
+    escalations = models.JSONField(default=list, blank=True)
+    shown_articles = models.BooleanField(default=False)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="fact_created"),
+            models.Index(fields=["solved_at"], name="fact_solved"),
+            models.Index(
+                fields=["sla_refresh_at"],
+                name="fact_sla_refresh",
+                condition=Q(sla_refresh_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Fact of ticket {self.ticket_id}"
+
+
+class RollupRun(models.Model):
+    """When a rollup job last finished, and what it found: the catch-up of
+    the ticket facts reads the tickets changed since `ran_at`; the nightly
+    rebuild records how many facts it found different from what the
+    catch-up had kept (0 when the facts were current)."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    ran_at = models.DateTimeField()
+    tickets = models.PositiveIntegerField(default=0)
+    differing = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.ran_at:%Y-%m-%d %H:%M}"

@@ -19,6 +19,8 @@ def test_the_celery_app_has_every_periodic_job():
         "analytics.staffing-warm",
         "analytics.weekly-report",
         "analytics.csat-review",
+        "analytics.facts-catch-up",
+        "analytics.facts-rebuild",
     } <= BEAT_SCHEDULE.keys()
     app.autodiscover_tasks(force=True)  # what a worker does at start
     for entry in BEAT_SCHEDULE.values():

@@ -16,11 +16,13 @@ from escalation.models import Escalation, Threshold
 from tickets.models import AgentTier, Deflection, ShownArticle, Status, TicketEvent
 
 
-def _reopened() -> Exists:
+def reopened() -> Exists:
+    """SQL: the ticket (the outer row) was reopened at least once."""
     return Exists(TicketEvent.objects.filter(ticket_id=OuterRef("pk"), action="ticket.reopened"))
 
 
-def _public_staff_replies() -> Coalesce:
+def public_staff_replies() -> Coalesce:
+    """SQL: the number of public staff replies of the ticket (the outer row)."""
     replies = (
         conversation_messages()
         .filter(STAFF_AUTHOR, ticket_id=OuterRef("pk"))
@@ -43,7 +45,7 @@ def first_contact_resolution_rate(metric_filter: MetricFilter) -> Rate:
     ticket solved without any public staff reply is not first-contact
     resolved. Unit: fraction 0..1."""
     tickets = filter_tickets(metric_filter, date_field="solved_at").annotate(
-        staff_replies=_public_staff_replies(), reopened=_reopened()
+        staff_replies=public_staff_replies(), reopened=reopened()
     )
     return _rate(
         tickets.aggregate(
@@ -59,7 +61,19 @@ def reopen_rate(metric_filter: MetricFilter) -> Rate:
     solves), the share reopened at least once (a `ticket.reopened` event:
     solved -> open, by a person or by the customer's reply). Unit: fraction
     0..1."""
-    ever_solved = Exists(
+    tickets = filter_tickets(metric_filter).annotate(ever_solved=solved_once(), reopened=reopened())
+    solved = Q(ever_solved=True) | Q(solved_at__isnull=False)
+    return _rate(
+        tickets.aggregate(
+            denominator=Count("id", filter=solved),
+            numerator=Count("id", filter=solved & Q(reopened=True)),
+        )
+    )
+
+
+def solved_once() -> Exists:
+    """SQL: the ticket (the outer row) had a status change to solved."""
+    return Exists(
         TicketEvent.objects.filter(
             ticket_id=OuterRef("pk"),
             action__in=STATUS_ACTIONS,
@@ -67,12 +81,13 @@ def reopen_rate(metric_filter: MetricFilter) -> Rate:
             new_value=Status.SOLVED.value,
         )
     )
-    tickets = filter_tickets(metric_filter).annotate(ever_solved=ever_solved, reopened=_reopened())
-    solved = Q(ever_solved=True) | Q(solved_at__isnull=False)
-    return _rate(
-        tickets.aggregate(
-            denominator=Count("id", filter=solved),
-            numerator=Count("id", filter=solved & Q(reopened=True)),
+
+
+def left_tier1() -> Exists:
+    """SQL: the ticket (the outer row) was moved to a tier other than 1."""
+    return Exists(
+        TicketEvent.objects.filter(ticket_id=OuterRef("pk"), action="ticket.tier_changed").exclude(
+            new_value=str(AgentTier.TIER_1.value)
         )
     )
 
@@ -83,12 +98,7 @@ def tier1_resolution_rate(metric_filter: MetricFilter) -> Rate:
     higher tier (no `ticket.tier_changed` event to Tier 2 or 3, whether by
     intake routing, a manual escalation or the SLA rules). Unit: fraction
     0..1."""
-    left_tier1 = Exists(
-        TicketEvent.objects.filter(ticket_id=OuterRef("pk"), action="ticket.tier_changed").exclude(
-            new_value=str(AgentTier.TIER_1.value)
-        )
-    )
-    tickets = filter_tickets(metric_filter, date_field="solved_at").annotate(left=left_tier1)
+    tickets = filter_tickets(metric_filter, date_field="solved_at").annotate(left=left_tier1())
     return _rate(
         tickets.aggregate(
             denominator=Count("id"),
@@ -97,9 +107,14 @@ def tier1_resolution_rate(metric_filter: MetricFilter) -> Rate:
     )
 
 
-def _counted_escalations() -> Q:
+def counted_escalations() -> Q:
     # An SLA warning is a heads-up to the assignee, not an escalation.
     return ~Q(kind=Escalation.Kind.SLA, threshold=Threshold.WARNING)
+
+
+def escalated() -> Exists:
+    """SQL: the ticket (the outer row) has an escalation record (not a warning)."""
+    return Exists(Escalation.objects.filter(counted_escalations(), ticket_id=OuterRef("pk")))
 
 
 @dataclass(frozen=True)
@@ -122,14 +137,13 @@ def escalations(metric_filter: MetricFilter) -> Escalations:
     `Escalation.kind` and by `Escalation.to_tier` (the tier the ticket was
     moved to). Unit: fraction 0..1 and counts. Queries: 2."""
     tickets = filter_tickets(metric_filter)
-    escalated = Exists(Escalation.objects.filter(_counted_escalations(), ticket_id=OuterRef("pk")))
     rate = _rate(
-        tickets.annotate(escalated=escalated).aggregate(
+        tickets.annotate(escalated=escalated()).aggregate(
             denominator=Count("id"), numerator=Count("id", filter=Q(escalated=True))
         )
     )
     rows = (
-        Escalation.objects.filter(_counted_escalations(), ticket_id__in=tickets.values("id"))
+        Escalation.objects.filter(counted_escalations(), ticket_id__in=tickets.values("id"))
         .order_by()
         .values_list("kind", "to_tier")
         .annotate(n=Count("id"))
@@ -152,6 +166,11 @@ class SelfService:
     tickets_shown_articles: int
     self_service_rate: float | None
     deflection_rate: float | None
+
+
+def shown_articles() -> Exists:
+    """SQL: the portal showed articles while the ticket (the outer row) was written."""
+    return Exists(ShownArticle.objects.filter(ticket_id=OuterRef("pk")))
 
 
 def self_service(metric_filter: MetricFilter) -> SelfService:
@@ -177,10 +196,9 @@ def self_service(metric_filter: MetricFilter) -> SelfService:
     if metric_filter.customer_tiers:
         deflections = deflections.filter(tier_q(metric_filter.customer_tiers, "user__"))
     deflected = deflections.count()
-    shown = Exists(ShownArticle.objects.filter(ticket_id=OuterRef("pk")))
     counts = (
         filter_tickets(metric_filter)
-        .annotate(was_shown=shown)
+        .annotate(was_shown=shown_articles())
         .aggregate(tickets=Count("id"), shown=Count("id", filter=Q(was_shown=True)))
     )
     opened, shown_count = counts["tickets"] or 0, counts["shown"] or 0

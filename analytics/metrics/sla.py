@@ -49,6 +49,30 @@ def target_outcomes(timeline: Timeline, now: datetime) -> list[tuple[str, bool]]
     return [(target, met) for target, met in judged if met is not None]
 
 
+def next_decision(timeline: Timeline, now: datetime) -> datetime | None:
+    """The earliest due time of a target still running at `now` (not met,
+    the ticket not solved, its due time not passed): when `target_outcomes`
+    may next change without anything happening to the ticket. A pause
+    started since only moves it later, so judging again then is never too
+    late. None when no target is running, and while the ticket is paused:
+    a paused clock's due times move on with the pause, so none falls due
+    before the status change that resumes it (which is a change of the
+    ticket, judged then)."""
+    if not timeline.targets or timeline.solved_at is not None:
+        return None
+    if any(until is None for _, until in timeline.pauses):
+        return None
+    running = [("first_response", timeline.created_at, timeline.first_response_at)]
+    running += [("next_response", start, end) for start, end in timeline.rounds]
+    running.append(("resolution", timeline.created_at, None))
+    dues = [
+        due
+        for target, start, met_at in running
+        if met_at is None and (due := timeline.due(target, start, now)) is not None and due > now
+    ]
+    return min(dues, default=None)
+
+
 def pool(outcomes: Iterable[tuple[str, bool]]) -> dict[str, Compliance]:
     """Compliance by target, plus "all" (every decided target counted once)."""
     totals: dict[str, Compliance] = {target: Compliance() for target in (*TARGETS, "all")}

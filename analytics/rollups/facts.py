@@ -1,0 +1,243 @@
+"""Ticket facts: one analytics.models.TicketFact row per ticket, computed by
+the metric code itself, so that figures read from the facts equal the
+written definitions (analytics.metrics; README.md, "Metric definitions").
+
+    compute_facts(ticket_ids, now) -> list[TicketFact]   (not saved)
+    refresh_facts(ticket_ids, now) -> int                 (upserted)
+    catch_up(now) -> int          (what changed since the last run: a beat job)
+    rebuild_facts(now, progress=False) -> Rebuilt         (every ticket: nightly)
+
+Kept current without signals: services stamp `Ticket.updated_at` on every
+change (status, messages, properties, intake's enrichment), so the catch-up
+job (every minute) refreshes the tickets stamped since its last run, with an
+overlap for transactions that committed late, plus the tickets that got an
+escalation record and those whose running SLA target fell due. The nightly
+rebuild recomputes every ticket and counts the facts it found different:
+0 when the catch-up kept them current.
+
+A batch costs a constant number of queries whatever its size: the metric
+timelines (analytics.metrics.timeline.load_timelines: three), one query for
+the per-ticket flags of the rate metrics, one for the escalation records,
+and one upsert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+
+from analytics.metrics.rates import (
+    counted_escalations,
+    left_tier1,
+    public_staff_replies,
+    reopened,
+    shown_articles,
+    solved_once,
+)
+from analytics.metrics.sla import next_decision, target_outcomes
+from analytics.metrics.timeline import load_timelines
+from analytics.models import RollupRun, TicketFact
+from escalation.models import Escalation
+from tickets.models import Ticket
+
+# Tickets per batch of the rebuild: bounded memory, a few statements each.
+BATCH = 2000
+# The catch-up re-reads what was stamped this long before its last run: a
+# transaction stamps `updated_at` when it starts its change and may commit
+# later than a run that started meanwhile.
+OVERLAP = timedelta(minutes=5)
+# Without a previous run, the catch-up looks back this far (the nightly
+# rebuild covers the rest).
+FIRST_LOOK_BACK = timedelta(hours=24)
+CATCH_UP = "ticket-facts.catch-up"
+REBUILD = "ticket-facts.rebuild"
+
+_FIELDS = [f.name for f in TicketFact._meta.concrete_fields if not f.primary_key]
+
+
+def compute_facts(ticket_ids: Sequence[int], now: datetime) -> list[TicketFact]:
+    """The facts of these tickets as of `now` (SLA targets still running
+    are judged at `now`, as analytics.metrics.sla does)."""
+    tickets = Ticket.objects.filter(pk__in=list(ticket_ids))
+    timelines = {t.id: t for t in load_timelines(tickets)}
+    if not timelines:
+        return []
+    flags = {
+        row["id"]: row
+        for row in tickets.annotate(
+            was_solved=solved_once(),
+            was_reopened=reopened(),
+            staff_replies=public_staff_replies(),
+            moved_up=left_tier1(),
+            was_shown=shown_articles(),
+        ).values(
+            "id",
+            "team_id",
+            "category_id",
+            "channel",
+            "tier",
+            "was_solved",
+            "was_reopened",
+            "staff_replies",
+            "moved_up",
+            "was_shown",
+        )
+    }
+    escalations: dict[int, list[list]] = {}
+    for ticket_id, kind, to_tier in (
+        Escalation.objects.filter(counted_escalations(), ticket_id__in=list(timelines))
+        .order_by("ticket_id", "created_at", "id")
+        .values_list("ticket_id", "kind", "to_tier")
+    ):
+        escalations.setdefault(ticket_id, []).append([kind, to_tier])
+
+    facts = []
+    for ticket_id, t in timelines.items():
+        row = flags[ticket_id]
+        outcomes: dict[str, list[bool]] = {}
+        for target, met in target_outcomes(t, now):
+            outcomes.setdefault(target, []).append(met)
+
+        def count(target: str, met: bool, outcomes: dict[str, list[bool]] = outcomes) -> int:
+            return sum(1 for decided in outcomes.get(target, []) if decided is met)
+
+        facts.append(
+            TicketFact(
+                ticket_id=ticket_id,
+                created_at=t.created_at,
+                solved_at=t.solved_at,
+                team_id=row["team_id"],
+                category_id=row["category_id"],
+                customer_tier=t.customer_tier,
+                channel=row["channel"],
+                priority=t.priority,
+                agent_id=t.assignee_id,
+                tier=row["tier"],
+                first_response_business_s=(
+                    None
+                    if t.first_response_at is None
+                    else t.business_seconds(t.created_at, t.first_response_at)
+                ),
+                first_response_calendar_s=(
+                    None
+                    if t.first_response_at is None
+                    else (t.first_response_at - t.created_at).total_seconds()
+                ),
+                resolution_business_s=(
+                    None if t.solved_at is None else t.business_seconds(t.created_at, t.solved_at)
+                ),
+                resolution_calendar_s=(
+                    None if t.solved_at is None else (t.solved_at - t.created_at).total_seconds()
+                ),
+                next_responses=[
+                    [t.business_seconds(start, end), (end - start).total_seconds()]
+                    for start, end in t.rounds
+                    if end is not None
+                ],
+                first_response_met=count("first_response", True),
+                first_response_breached=count("first_response", False),
+                next_response_met=count("next_response", True),
+                next_response_breached=count("next_response", False),
+                resolution_met=count("resolution", True),
+                resolution_breached=count("resolution", False),
+                sla_refresh_at=next_decision(t, now),
+                ever_solved=bool(row["was_solved"]) or t.solved_at is not None,
+                reopened=bool(row["was_reopened"]),
+                public_staff_replies=row["staff_replies"],
+                left_tier1=bool(row["moved_up"]),
+                escalations=escalations.get(ticket_id, []),
+                shown_articles=bool(row["was_shown"]),
+                computed_at=now,
+            )
+        )
+    return facts
+
+
+def refresh_facts(ticket_ids: Iterable[int], now: datetime) -> int:
+    """Compute and store the facts of these tickets (an upsert; a ticket
+    deleted meanwhile has none). Returns how many rows were written."""
+    facts = compute_facts(list(dict.fromkeys(ticket_ids)), now)
+    _store(facts)
+    return len(facts)
+
+
+def _store(facts: list[TicketFact]) -> None:
+    """Upsert the rows (one statement)."""
+    if facts:
+        with transaction.atomic():
+            TicketFact.objects.bulk_create(
+                facts, update_conflicts=True, unique_fields=["ticket"], update_fields=_FIELDS
+            )
+
+
+def due_for_sla(now: datetime, limit: int = BATCH) -> list[int]:
+    """Tickets whose facts hold a running SLA target that is due by `now`."""
+    return list(
+        TicketFact.objects.filter(Q(sla_refresh_at__lte=now))
+        .order_by("sla_refresh_at")
+        .values_list("ticket_id", flat=True)[:limit]
+    )
+
+
+def changed_since(since: datetime, now: datetime) -> list[int]:
+    """Tickets stamped since `since`, given an escalation record since then,
+    or holding a running SLA target due by `now`."""
+    ids = set(Ticket.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
+    ids |= set(Escalation.objects.filter(created_at__gte=since).values_list("ticket_id", flat=True))
+    ids |= set(
+        TicketFact.objects.filter(sla_refresh_at__lte=now).values_list("ticket_id", flat=True)
+    )
+    return sorted(ids)
+
+
+def catch_up(now: datetime) -> int:
+    """Refresh the facts of what changed since the last catch-up (minus
+    OVERLAP), in batches. Returns how many tickets were refreshed."""
+    last = RollupRun.objects.filter(name=CATCH_UP).values_list("ran_at", flat=True).first()
+    since = (last - OVERLAP) if last else now - FIRST_LOOK_BACK
+    ids = changed_since(since, now)
+    for start in range(0, len(ids), BATCH):
+        refresh_facts(ids[start : start + BATCH], now)
+    RollupRun.objects.update_or_create(
+        name=CATCH_UP, defaults={"ran_at": now, "tickets": len(ids), "differing": 0}
+    )
+    return len(ids)
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    tickets: int
+    # Facts whose recomputed row differed from the stored one (or was
+    # missing): 0 when the catch-up had kept every fact current.
+    differing: int
+
+
+def _comparable(fact: TicketFact) -> tuple:
+    return tuple(getattr(fact, name) for name in _FIELDS if name != "computed_at")
+
+
+def rebuild_facts(now: datetime, *, progress: bool = False) -> Rebuilt:
+    """Recompute every ticket's facts in batches (a progress bar on stderr
+    with progress=True), count those that differ from the stored rows,
+    store them all, and delete the facts of tickets that are gone."""
+    from tqdm import tqdm
+
+    ids = list(Ticket.objects.order_by("pk").values_list("pk", flat=True))
+    differing = 0
+    with tqdm(total=len(ids), unit="ticket", desc="Ticket facts", disable=not progress) as bar:
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            fresh = compute_facts(chunk, now)
+            stored = {f.ticket_id: _comparable(f) for f in TicketFact.objects.filter(pk__in=chunk)}
+            differing += sum(1 for f in fresh if stored.get(f.ticket_id) != _comparable(f))
+            _store(fresh)
+            bar.update(len(chunk))
+    TicketFact.objects.exclude(ticket_id__in=Ticket.objects.values("pk")).delete()
+    RollupRun.objects.update_or_create(
+        name=REBUILD, defaults={"ran_at": now, "tickets": len(ids), "differing": differing}
+    )
+    return Rebuilt(tickets=len(ids), differing=differing)

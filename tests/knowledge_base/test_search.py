@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from knowledge_base import search
+from knowledge_base import search, search_fallback
 from knowledge_base.models import SearchTerm, Visibility
 from knowledge_base.search import reciprocal_rank_fusion, search_articles
 
@@ -270,19 +270,19 @@ def test_semantic_results_are_fused_when_enabled(corpus, monkeypatch):
 
 def test_the_substring_fallback_ranks_and_filters_like_the_real_search(visibility_corpus, customer):
     """The SQLite demo's path (called directly: its SQL is portable)."""
-    ranked, total = search._fallback_ranked(customer, ["refund", "customers"], "all", 10)
+    ranked, total = search_fallback.fallback_ranked(customer, ["refund", "customers"], "all", 10)
     assert total == 1
-    ranked, total = search._fallback_ranked(customer, ["refund"], "all", 10)
+    ranked, total = search_fallback.fallback_ranked(customer, ["refund"], "all", 10)
     assert total == 2
-    ranked, total = search._fallback_ranked(None, ["everyone", "steps"], "any", 10)
+    ranked, total = search_fallback.fallback_ranked(None, ["everyone", "steps"], "any", 10)
     assert total == 1
     # Title matches first.
-    ranked, total = search._fallback_ranked(customer, ["customer", "refund"], "all", 10)
+    ranked, total = search_fallback.fallback_ranked(customer, ["customer", "refund"], "all", 10)
     assert total == 1
-    ranked, total = search._fallback_ranked(customer, ["customers", "how"], "any", 10)
+    ranked, total = search_fallback.fallback_ranked(customer, ["customers", "how"], "any", 10)
     assert total == 2 and ranked[0][1] > ranked[1][1]
-    ranked, _ = search._fallback_ranked(customer, ["steps"], "all", 10)
-    hits = search._fallback_page(customer, ranked, ["steps"])
+    ranked, _ = search_fallback.fallback_ranked(customer, ["steps"], "all", 10)
+    hits = search_fallback.fallback_page(customer, ranked, ["steps"])
     assert [h.article.title for h in hits] == ["Refund rules for customers"]
     assert "<mark>steps</mark>" in hits[0].snippet
 

@@ -54,6 +54,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from core.inputs import storable_text
 from knowledge_base.models import Article
+from knowledge_base.search_fallback import fallback_page, fallback_ranked
 from knowledge_base.selectors import articles_visible_to, visibilities_for
 from tickets.models import User
 
@@ -118,7 +119,6 @@ SEMANTIC_MIN_COSINE = 0.3
 # ts_headline options; \x02 and \x03 mark the matches until the text is
 # escaped, then become <mark> and </mark>.
 HEADLINE_OPTIONS = 'StartSel="\x02", StopSel="\x03", MaxWords=35, MinWords=15'
-SNIPPET_CHARS = 220
 
 _WORD = re.compile(r"[^\W_]+")
 _ALPHA = re.compile(r"^[^\W\d_]+$")
@@ -193,8 +193,6 @@ def search_articles(
         with _index_scans():
             ranked, total = _pg_ranked(user, query, words, match, depth)
     else:
-        from knowledge_base.search_fallback import fallback_ranked
-
         ranked, total = fallback_ranked(user, words, match, depth)
 
     if fuse:
@@ -204,9 +202,8 @@ def search_articles(
     if connection.vendor == "postgresql":
         hits = _pg_page(user, page, query, words, match)
     else:
-        from knowledge_base.search_fallback import fallback_page
-
-        hits = fallback_page(user, page, words)
+        found = fallback_page(user, page, words)
+        hits = [Hit(article, snippet, score) for article, snippet, score in found]
     results = SearchResults(hits=hits, total=total)
     if record:
         from knowledge_base import services

@@ -1,6 +1,7 @@
 """Search of the help centre on SQLite (the demo): substring matching of
 each word, scored by where it is found, with the interface of
-knowledge_base.search (which calls it when the database is not PostgreSQL)."""
+knowledge_base.search (which calls it when the database is not PostgreSQL and
+makes its Hits from the (article, snippet, score) rows given here)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from django.utils.safestring import SafeString, mark_safe
 
 from knowledge_base.markdown import plain_text
 from knowledge_base.models import Article
-from knowledge_base.search import MAX_DEPTH, SNIPPET_CHARS, Hit, Match
 from knowledge_base.selectors import articles_visible_to
 from tickets.models import User
+
+# The most matches read, and the length of a snippet (characters).
+MAX_DEPTH = 500
+SNIPPET_CHARS = 220
 
 
 def _word_filter(word: str) -> Q:
@@ -28,7 +32,7 @@ def _word_filter(word: str) -> Q:
 
 
 def fallback_ranked(
-    user: User | AnonymousUser | None, words: list[str], match: Match, depth: int
+    user: User | AnonymousUser | None, words: list[str], match: str, depth: int
 ) -> tuple[list[tuple[int, float]], int]:
     """Substring matching of each word (all of them, or any), scored by
     where each is found: title 3, summary or tags 2, body 1."""
@@ -74,13 +78,9 @@ def _snippet(article: Article, words: list[str]) -> SafeString:
 
 def fallback_page(
     user: User | AnonymousUser | None, page: list[tuple[int, float]], words: list[str]
-) -> list[Hit]:
+) -> list[tuple[Article, SafeString, float]]:
     if not page:
         return []
     articles = articles_visible_to(user).filter(id__in=[i for i, _ in page])
     by_id = {article.id: article for article in articles.select_related("section__category")}
-    return [
-        Hit(article=by_id[i], snippet=_snippet(by_id[i], words), score=score)
-        for i, score in page
-        if i in by_id
-    ]
+    return [(by_id[i], _snippet(by_id[i], words), score) for i, score in page if i in by_id]

@@ -282,9 +282,9 @@ def test_the_substring_fallback_ranks_and_filters_like_the_real_search(visibilit
     ranked, total = search_fallback.fallback_ranked(customer, ["customers", "how"], "any", 10)
     assert total == 2 and ranked[0][1] > ranked[1][1]
     ranked, _ = search_fallback.fallback_ranked(customer, ["steps"], "all", 10)
-    hits = search_fallback.fallback_page(customer, ranked, ["steps"])
-    assert [h.article.title for h in hits] == ["Refund rules for customers"]
-    assert "<mark>steps</mark>" in hits[0].snippet
+    rows = search_fallback.fallback_page(customer, ranked, ["steps"])
+    assert [article.title for article, _snippet, _score in rows] == ["Refund rules for customers"]
+    assert "<mark>steps</mark>" in rows[0][1]
 
 
 # --- pages ----------------------------------------------------------------------------------

@@ -41,6 +41,10 @@ def auto_period(days: int) -> Period:
     return "month"
 
 
+# The range shown when none is chosen.
+DEFAULT_RANGE = "30"
+
+
 class DashboardForm(forms.Form):
     range = forms.ChoiceField(
         label="Date range",
@@ -101,7 +105,7 @@ class DashboardForm(forms.Form):
     def clean(self):
         super().clean()
         data = self.cleaned_data
-        chosen = data.get("range") or "30"
+        chosen = data.get("range") or DEFAULT_RANGE
         if chosen == CUSTOM:
             start, end = data.get("start"), data.get("end")
             if start is None and "start" not in self.errors:
@@ -118,7 +122,7 @@ class DashboardForm(forms.Form):
     def selection(self) -> Selection:
         """The validated choice; call after is_valid()."""
         data = self.cleaned_data
-        chosen = data.get("range") or "30"
+        chosen = data.get("range") or DEFAULT_RANGE
         if chosen == CUSTOM:
             start_date, end_date = data["start"], data["end"]
         else:

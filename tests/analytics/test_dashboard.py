@@ -245,6 +245,14 @@ def test_page_shows_titles_units_tables_and_chart_data(client, history, manager)
         assert f'id="{card_id}"' in page
 
 
+def test_without_a_range_the_menu_shows_the_default_the_figures_use(client, manager, db):
+    client.force_login(manager)
+    page = client.get(PAGE).content.decode()
+    assert '<option value="30" selected>Last 30 days</option>' in page
+    assert "(30 days)" in page
+    assert '<option value="7" selected>' not in page
+
+
 def test_counts_link_to_the_ticket_list_with_the_matching_filter(client, history, manager):
     client.force_login(manager)
     response = client.get(PAGE, {**WEEK, "channel": "portal"})

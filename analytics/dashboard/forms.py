@@ -82,6 +82,12 @@ class DashboardForm(forms.Form):
     agent = forms.ChoiceField(required=False)
 
     def __init__(self, data, *, viewer: Viewer, today: date):
+        # Bound with the default range when none is given, so the page's range
+        # menu shows the range its figures are for (not its first choice), for
+        # the page, its CSV and the API alike.
+        if not data.get("range"):
+            data = data.copy()
+            data["range"] = DEFAULT_RANGE
         super().__init__(data)
         self.viewer = viewer
         self.today = today
@@ -105,8 +111,7 @@ class DashboardForm(forms.Form):
     def clean(self):
         super().clean()
         data = self.cleaned_data
-        chosen = data.get("range") or DEFAULT_RANGE
-        if chosen == CUSTOM:
+        if data.get("range") == CUSTOM:
             start, end = data.get("start"), data.get("end")
             if start is None and "start" not in self.errors:
                 self.add_error("start", "Choose the first day of a custom range.")
@@ -122,7 +127,7 @@ class DashboardForm(forms.Form):
     def selection(self) -> Selection:
         """The validated choice; call after is_valid()."""
         data = self.cleaned_data
-        chosen = data.get("range") or DEFAULT_RANGE
+        chosen = data["range"]
         if chosen == CUSTOM:
             start_date, end_date = data["start"], data["end"]
         else:

@@ -18,19 +18,14 @@ from django.views.decorators.http import require_GET
 
 from analytics.dashboard.access import Viewer, dashboard_viewer
 from analytics.dashboard.figures import DashboardFigures, dashboard_figures
-from analytics.dashboard.forms import DEFAULT_RANGE, DashboardForm
+from analytics.dashboard.forms import DashboardForm
 from analytics.dashboard.presenting import chart_data, csv_rows, page_rows
 from tickets.selectors import logged_in_user
 
 
 def _form(request: HttpRequest) -> tuple[Viewer, DashboardForm]:
     viewer = dashboard_viewer(logged_in_user(request))
-    data = request.GET.copy()
-    # Bound with the default range when none is given, so the page's range
-    # menu shows the range its figures are for (not its first choice).
-    if not data.get("range"):
-        data["range"] = DEFAULT_RANGE
-    return viewer, DashboardForm(data, viewer=viewer, today=timezone.localdate())
+    return viewer, DashboardForm(request.GET, viewer=viewer, today=timezone.localdate())
 
 
 @login_required

@@ -23,12 +23,13 @@ and one upsert.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from analytics.metrics.rates import (
     counted_escalations,
@@ -98,13 +99,7 @@ def compute_facts(ticket_ids: Sequence[int], now: datetime) -> list[TicketFact]:
     facts = []
     for ticket_id, t in timelines.items():
         row = flags[ticket_id]
-        outcomes: dict[str, list[bool]] = {}
-        for target, met in target_outcomes(t, now):
-            outcomes.setdefault(target, []).append(met)
-
-        def count(target: str, met: bool, outcomes: dict[str, list[bool]] = outcomes) -> int:
-            return sum(1 for decided in outcomes.get(target, []) if decided is met)
-
+        decided = Counter(target_outcomes(t, now))  # (target, met) -> how many
         facts.append(
             TicketFact(
                 ticket_id=ticket_id,
@@ -138,12 +133,12 @@ def compute_facts(ticket_ids: Sequence[int], now: datetime) -> list[TicketFact]:
                     for start, end in t.rounds
                     if end is not None
                 ],
-                first_response_met=count("first_response", True),
-                first_response_breached=count("first_response", False),
-                next_response_met=count("next_response", True),
-                next_response_breached=count("next_response", False),
-                resolution_met=count("resolution", True),
-                resolution_breached=count("resolution", False),
+                first_response_met=decided[("first_response", True)],
+                first_response_breached=decided[("first_response", False)],
+                next_response_met=decided[("next_response", True)],
+                next_response_breached=decided[("next_response", False)],
+                resolution_met=decided[("resolution", True)],
+                resolution_breached=decided[("resolution", False)],
                 sla_refresh_at=next_decision(t, now),
                 ever_solved=bool(row["was_solved"]) or t.solved_at is not None,
                 reopened=bool(row["was_reopened"]),
@@ -174,12 +169,12 @@ def _store(facts: list[TicketFact]) -> None:
             )
 
 
-def due_for_sla(now: datetime, limit: int = BATCH) -> list[int]:
+def due_for_sla(now: datetime) -> list[int]:
     """Tickets whose facts hold a running SLA target that is due by `now`."""
     return list(
-        TicketFact.objects.filter(Q(sla_refresh_at__lte=now))
+        TicketFact.objects.filter(sla_refresh_at__lte=now)
         .order_by("sla_refresh_at")
-        .values_list("ticket_id", flat=True)[:limit]
+        .values_list("ticket_id", flat=True)
     )
 
 
@@ -188,9 +183,7 @@ def changed_since(since: datetime, now: datetime) -> list[int]:
     or holding a running SLA target due by `now`."""
     ids = set(Ticket.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
     ids |= set(Escalation.objects.filter(created_at__gte=since).values_list("ticket_id", flat=True))
-    ids |= set(
-        TicketFact.objects.filter(sla_refresh_at__lte=now).values_list("ticket_id", flat=True)
-    )
+    ids |= set(due_for_sla(now))
     return sorted(ids)
 
 

@@ -14,6 +14,9 @@ from tests.analytics.test_dashboard import PAGE_QUERIES, WEEK, _more_tickets, ca
 from tests.analytics.test_metrics import NOW, at, history, sla_defaults
 from tests.analytics.test_metrics_surveys import answers
 
+# The dashboard reads the ticket facts: build them from the history.
+pytestmark = pytest.mark.usefixtures("history_facts")
+
 # Fixtures used here, made in test_metrics and test_metrics_surveys.
 __all__ = ["answers", "history", "sla_defaults"]
 

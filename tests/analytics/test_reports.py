@@ -28,6 +28,9 @@ from tests.conftest import wait_for
 from tests.factories import make_ticket, make_user
 from tickets.models import OutboundEmail, Role, User
 
+# The dashboard reads the ticket facts: build them from the history.
+pytestmark = pytest.mark.usefixtures("history_facts")
+
 __all__ = ["history", "sla_defaults"]  # fixtures used here, made in test_metrics
 
 WEEK = week_of(date(2026, 11, 23), ZoneInfo("UTC"))  # Mon 23 - Sun 29 Nov 2026

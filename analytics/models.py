@@ -286,8 +286,17 @@ class TicketFact(models.Model):
     reopened = models.BooleanField(default=False)
     public_staff_replies = models.PositiveIntegerField(default=0)
     left_tier1 = models.BooleanField(default=False)
-    # Escalation records counted as escalations: [[kind, to_tier or None], ...].
-    escalations = models.JSONField(default=list, blank=True)
+    # Escalation records counted as escalations (not SLA warnings), by kind
+    # (one column per escalation.models.Escalation.Kind) and by the tier
+    # moved to: integers, so that a year of them sums in one aggregate.
+    escalations_sla = models.PositiveSmallIntegerField(default=0)
+    escalations_manual = models.PositiveSmallIntegerField(default=0)
+    escalations_incident = models.PositiveSmallIntegerField(default=0)
+    escalations_customer = models.PositiveSmallIntegerField(default=0)
+    escalations_to_tier1 = models.PositiveSmallIntegerField(default=0)
+    escalations_to_tier2 = models.PositiveSmallIntegerField(default=0)
+    escalations_to_tier3 = models.PositiveSmallIntegerField(default=0)
+    escalations_no_tier = models.PositiveSmallIntegerField(default=0)
     shown_articles = models.BooleanField(default=False)
     computed_at = models.DateTimeField()
 

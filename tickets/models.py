@@ -664,6 +664,17 @@ class TicketEvent(models.Model):
             models.Index(fields=["ticket", "created_at"], name="event_ticket_created"),
             # Analytics: all events of one kind in a time range.
             models.Index(fields=["action", "created_at"], name="event_action_created"),
+            # Analytics: the solves per day, week or month of the dashboard's
+            # trend (analytics.metrics.created_vs_solved), an index-only scan.
+            models.Index(
+                fields=["created_at"],
+                name="event_solves",
+                condition=Q(
+                    action__in=["ticket.status_changed", "ticket.reopened"],
+                    field="status",
+                    new_value="solved",
+                ),
+            ),
             # The ticket list's SLA-breached, escalated and reopened filters
             # (tickets.queues.OUTCOME_ACTIONS): the tickets with such an event,
             # by action and SLA target, from a small partial index.

@@ -443,7 +443,7 @@ def dashboard_figures(viewer: Viewer, selection: Selection, *, now: datetime) ->
         trend=metrics.created_vs_solved(current, period=selection.period),
         categories=fact_metrics.category_mix(current),
         heatmap=fact_metrics.tickets_by_hour_and_weekday(current),
-        backlog=metrics.backlog(current, as_of=now),
+        backlog=metrics.current_backlog(current, now=now),
         sla=headline_now.sla,
         escalations=headline_now.escalations,
         agents=_agent_rows(viewer, current),

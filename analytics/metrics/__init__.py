@@ -45,6 +45,7 @@ from analytics.metrics.volume import (
     category_mix,
     category_trend,
     created_vs_solved,
+    current_backlog,
     tickets_by_hour_and_weekday,
 )
 
@@ -75,6 +76,7 @@ __all__ = [
     "category_trend",
     "ces",
     "created_vs_solved",
+    "current_backlog",
     "csat",
     "csat_by_agent",
     "csat_by_month",

@@ -41,6 +41,8 @@ from analytics.metrics.stats import SECONDS_PER_HOUR
 from analytics.metrics.timeline import TARGETS
 from analytics.metrics.volume import _zone
 from analytics.models import TicketFact
+from analytics.rollups.facts import escalation_kind_field, escalation_tier_field
+from escalation.models import Escalation
 from tickets.models import AgentTier, Category
 
 
@@ -226,39 +228,29 @@ def reopen_rate(metric_filter: MetricFilter) -> Rate:
     )
 
 
+KIND_FIELDS = {kind: escalation_kind_field(kind) for kind in Escalation.Kind.values}
+TIER_FIELDS = {
+    **{tier: escalation_tier_field(tier) for tier in AgentTier.values},
+    None: escalation_tier_field(None),
+}
+
+
 def escalations(metric_filter: MetricFilter) -> Escalations:
-    """As analytics.metrics.escalations: the rate from the facts' records,
-    the records by kind and by tier from their JSON lists. Two statements."""
-    rows = fact_rows(metric_filter)
-    rate = _rate(
-        rows.aggregate(denominator=Count("pk"), numerator=Count("pk", filter=~Q(escalations=[])))
+    """As analytics.metrics.escalations, from the facts' counts of escalation
+    records by kind and by tier moved to. One statement."""
+    escalated = Q()
+    for field in KIND_FIELDS.values():
+        escalated |= Q(**{f"{field}__gt": 0})
+    found = fact_rows(metric_filter).aggregate(
+        denominator=Count("pk"),
+        numerator=Count("pk", filter=escalated),
+        **{field: Sum(field) for field in (*KIND_FIELDS.values(), *TIER_FIELDS.values())},
     )
-    by_kind: dict[str, int] = {}
-    by_tier: dict[int | None, int] = {}
-    for kind, to_tier, n in _escalation_records(rows.exclude(escalations=[])):
-        by_kind[kind] = by_kind.get(kind, 0) + n
-        by_tier[to_tier] = by_tier.get(to_tier, 0) + n
-    return Escalations(rate=rate, by_kind=by_kind, by_tier=by_tier)
-
-
-def _escalation_records(rows: QuerySet) -> list[tuple[str, int | None, int]]:
-    """(kind, to_tier, records) over the facts' escalation lists, unnested in
-    SQL (jsonb_array_elements on PostgreSQL, json_each on SQLite)."""
-    ids_sql, params = rows.values("pk").query.sql_with_params()
-    table = TicketFact._meta.db_table
-    if _on_postgres(rows):
-        element = "jsonb_array_elements(f.escalations)"
-        kind, tier = "e.value->>0", "(e.value->>1)::int"
-    else:
-        element = "json_each(f.escalations)"
-        kind, tier = "json_extract(e.value, '$[0]')", "json_extract(e.value, '$[1]')"
-    sql = (
-        f"SELECT {kind}, {tier}, COUNT(*) FROM {table} f, {element} e "  # noqa: S608 - names are ours
-        f"WHERE f.ticket_id IN ({ids_sql}) GROUP BY 1, 2"
+    return Escalations(
+        rate=_rate(found),
+        by_kind={kind: n for kind, field in KIND_FIELDS.items() if (n := found[field])},
+        by_tier={tier: n for tier, field in TIER_FIELDS.items() if (n := found[field])},
     )
-    with connections[rows.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(kind, None if tier is None else int(tier), n) for kind, tier, n in cursor]
 
 
 def agent_figures(metric_filter: MetricFilter) -> dict[int, AgentFigures]:

@@ -88,13 +88,15 @@ def compute_facts(ticket_ids: Sequence[int], now: datetime) -> list[TicketFact]:
             "was_shown",
         )
     }
-    escalations: dict[int, list[list]] = {}
+    escalations: dict[int, Counter] = {}
     for ticket_id, kind, to_tier in (
         Escalation.objects.filter(counted_escalations(), ticket_id__in=list(timelines))
-        .order_by("ticket_id", "created_at", "id")
+        .order_by()
         .values_list("ticket_id", "kind", "to_tier")
     ):
-        escalations.setdefault(ticket_id, []).append([kind, to_tier])
+        counts = escalations.setdefault(ticket_id, Counter())
+        counts[escalation_kind_field(kind)] += 1
+        counts[escalation_tier_field(to_tier)] += 1
 
     facts = []
     for ticket_id, t in timelines.items():
@@ -144,12 +146,22 @@ def compute_facts(ticket_ids: Sequence[int], now: datetime) -> list[TicketFact]:
                 reopened=bool(row["was_reopened"]),
                 public_staff_replies=row["staff_replies"],
                 left_tier1=bool(row["moved_up"]),
-                escalations=escalations.get(ticket_id, []),
+                **escalations.get(ticket_id, {}),
                 shown_articles=bool(row["was_shown"]),
                 computed_at=now,
             )
         )
     return facts
+
+
+def escalation_kind_field(kind: str) -> str:
+    """The TicketFact column counting escalations of this kind."""
+    return f"escalations_{kind}"
+
+
+def escalation_tier_field(to_tier: int | None) -> str:
+    """The TicketFact column counting escalations to this tier (None: none)."""
+    return "escalations_no_tier" if to_tier is None else f"escalations_to_tier{to_tier}"
 
 
 def refresh_facts(ticket_ids: Iterable[int], now: datetime) -> int:

@@ -153,8 +153,7 @@ def test_each_fact_metric_is_a_constant_number_of_statements(facts, django_asser
         fact_metrics.reopen_rate: 1,
         fact_metrics.agent_figures: 1,
         fact_metrics.tickets_by_hour_and_weekday: 1,
-        # the rate, then the records by kind and tier
-        fact_metrics.escalations: 2,
+        fact_metrics.escalations: 1,
         # the counts, then the names of the categories found
         fact_metrics.category_mix: 2,
     }

@@ -11,9 +11,16 @@ import pytest
 from analytics import metrics
 from analytics.metrics.stats import DurationStats
 from analytics.models import TicketFact
-from analytics.rollups.facts import due_for_sla, rebuild_facts, refresh_facts
+from analytics.rollups.facts import (
+    due_for_sla,
+    escalation_kind_field,
+    escalation_tier_field,
+    rebuild_facts,
+    refresh_facts,
+)
+from escalation.models import Escalation
 from tests.analytics.test_metrics import NOW, RANGE, at, history, sla_defaults  # noqa: F401
-from tickets.models import Ticket
+from tickets.models import AgentTier, Ticket
 
 
 def in_range(field: str):
@@ -72,11 +79,18 @@ def test_sla_outcomes_and_rates_from_the_facts_equal_the_metrics(facts):
     stayed = [f for f in solved if f.tier == 1 and not f.left_tier1]
     assert (len(stayed), len(solved)) == (tier1.numerator, tier1.denominator) == (3, 4)
     escalations = metrics.escalations(RANGE)
-    assert sum(1 for f in created if f.escalations) == escalations.rate.numerator == 3
-    by_kind: dict[str, int] = {}
-    for fact in created:
-        for kind, _to_tier in fact.escalations:
-            by_kind[kind] = by_kind.get(kind, 0) + 1
+    kinds = ("sla", "manual", "incident", "customer")
+    escalated = [f for f in created if any(getattr(f, f"escalations_{k}") for k in kinds)]
+    assert len(escalated) == escalations.rate.numerator == 3
+    by_kind = {
+        kind: n for kind in kinds if (n := sum(getattr(f, f"escalations_{kind}") for f in created))
+    }
+    by_tier = {
+        tier: n
+        for tier, field in ((2, "escalations_to_tier2"), (None, "escalations_no_tier"))
+        if (n := sum(getattr(f, field) for f in created))
+    }
+    assert by_tier == escalations.by_tier == {2: 2, None: 1}
     assert by_kind == escalations.by_kind == {"sla": 1, "customer": 1, "manual": 1}
 
 
@@ -101,6 +115,13 @@ def test_a_running_target_is_judged_again_when_it_falls_due(facts):
     fact = TicketFact.objects.get(pk=t5)
     assert (fact.first_response_breached, fact.resolution_breached) == (1, 1)
     assert fact.sla_refresh_at is None
+
+
+def test_every_escalation_kind_and_tier_has_a_fact_column():
+    for kind in Escalation.Kind.values:
+        assert TicketFact._meta.get_field(escalation_kind_field(kind))
+    for tier in (*AgentTier.values, None):
+        assert TicketFact._meta.get_field(escalation_tier_field(tier))
 
 
 def test_refresh_is_idempotent_and_equals_a_rebuild(facts):

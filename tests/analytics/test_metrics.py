@@ -422,6 +422,21 @@ def test_backlog_as_of_an_instant(history):
     assert billing.size == 2
 
 
+def test_the_current_backlog_is_the_backlog_as_of_now(history):
+    """The dashboard's backlog reads the current status; the history's status
+    events say the same."""
+    for metric_filter in (
+        RANGE,
+        MetricFilter(teams=[history.billing.default_team_id]),
+        MetricFilter(customer_tiers=["vip"]),
+        MetricFilter(agents=[history.alice.pk]),
+    ):
+        assert metrics.current_backlog(metric_filter, now=NOW) == metrics.backlog(
+            metric_filter, as_of=NOW
+        )
+    assert metrics.current_backlog(RANGE, now=NOW).size == 3
+
+
 def test_created_vs_solved_per_day_week_and_in_another_zone(history):
     def rows(found):
         return [(p.period_start.isoformat(), p.created, p.solved) for p in found]
@@ -565,6 +580,7 @@ def test_each_metric_runs_a_constant_number_of_queries(history, django_assert_nu
         metrics.reopen_rate: 1,
         metrics.tier1_resolution_rate: 1,
         metrics.backlog: 1,
+        metrics.current_backlog: 1,
         metrics.category_mix: 1,
         metrics.category_trend: 1,
         metrics.tickets_by_hour_and_weekday: 1,

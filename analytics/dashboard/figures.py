@@ -229,21 +229,21 @@ class _Headline:
 
 
 def _headline(metric_filter: metrics.MetricFilter) -> _Headline:
-    resolution = fact_metrics.resolution_times(
+    first_response, escalations = fact_metrics.created_figures(metric_filter)
+    resolution, solved_rates = fact_metrics.solved_figures(
         metric_filter,
         {
             "priority": _within(PRIORITY_LEVELS, metric_filter.priorities),
             "standard": _within(STANDARD_LEVELS, metric_filter.priorities),
         },
     )
-    solved_rates = fact_metrics.solved_rates(metric_filter)
     return _Headline(
-        first_response=fact_metrics.first_response_time(metric_filter),
+        first_response=first_response,
         resolution_priority=resolution["priority"],
         resolution_standard=resolution["standard"],
         sla=fact_metrics.sla_compliance(metric_filter),
         fcr=solved_rates["fcr"],
-        escalations=fact_metrics.escalations(metric_filter),
+        escalations=escalations,
         tier1=solved_rates["tier1"],
         satisfaction=metrics.satisfaction(metric_filter),
     )
@@ -440,7 +440,9 @@ def dashboard_figures(viewer: Viewer, selection: Selection, *, now: datetime) ->
         scope_filter=current,
         sees_everyone=viewer.sees_everyone,
         cards=_cards(headline_now, headline_before),
-        trend=metrics.created_vs_solved(current, period=selection.period),
+        trend=metrics.created_vs_solved(
+            current, period=selection.period, created_rows=fact_metrics.fact_rows(current)
+        ),
         categories=fact_metrics.category_mix(current),
         heatmap=fact_metrics.tickets_by_hour_and_weekday(current),
         backlog=metrics.current_backlog(current, now=now),

@@ -9,7 +9,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, DateTimeField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, DateTimeField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, Trunc
 from django.utils import timezone
 
@@ -138,9 +138,13 @@ def created_vs_solved(
     *,
     period: Period = "day",
     time_zone: str | tzinfo | None = None,
+    created_rows: QuerySet | None = None,
 ) -> list[PeriodCount]:
     """Tickets created vs solved per day, week (starting Monday) or month,
     the periods taken in `time_zone` (default settings.TIME_ZONE).
+    `created_rows` are the rows whose creation is counted, with a
+    created_at each (default: the tickets the filter selects; the dashboard
+    passes their ticket facts, analytics.rollups.fact_metrics.fact_rows).
 
     - created: tickets whose creation falls in [start, end) and the period;
     - solved: changes of status to solved whose time falls in [start, end)
@@ -155,11 +159,12 @@ def created_vs_solved(
     def truncated(field: str) -> Trunc:
         return Trunc(field, period, output_field=DateTimeField(), tzinfo=zone)
 
-    created_rows = (
-        filter_tickets(metric_filter)
-        .annotate(period=truncated("created_at"))
+    if created_rows is None:
+        created_rows = filter_tickets(metric_filter)
+    created_counts = (
+        created_rows.annotate(period=truncated("created_at"))
         .values("period")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("pk"))
         .values_list("period", "n")
     )
     solved_rows = (
@@ -177,7 +182,7 @@ def created_vs_solved(
         .values_list("period", "n")
     )
 
-    created = {_local_date(p, zone): n for p, n in created_rows}
+    created = {_local_date(p, zone): n for p, n in created_counts}
     solved = {_local_date(p, zone): n for p, n in solved_rows}
     if metric_filter.start is not None and metric_filter.end is not None:
         starts = _period_starts(metric_filter.start, metric_filter.end, period, zone)

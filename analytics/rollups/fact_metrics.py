@@ -101,23 +101,27 @@ def _duration_aggregates(prefix: str, field: str, condition: Q | None = None) ->
 
 
 def durations(
-    rows: QuerySet, fields: dict[str, str], priorities: dict[str, Sequence[str]] | None = None
-) -> dict[str, DurationStats]:
+    rows: QuerySet,
+    fields: dict[str, str],
+    priorities: dict[str, Sequence[str]] | None = None,
+    extra: dict | None = None,
+) -> tuple[dict[str, DurationStats], dict]:
     """DurationStats of several (name -> field) durations of `rows`, each
-    optionally narrowed to the priorities[name]: one statement on
-    PostgreSQL."""
-    priorities = priorities or {}
+    optionally narrowed to the priorities[name], and the `extra` aggregates
+    over the same rows: one statement on PostgreSQL."""
+    priorities, extra = priorities or {}, extra or {}
     if _on_postgres(rows):
-        aggregates: dict = {}
+        aggregates: dict = dict(extra)
         for name, field in fields.items():
             levels = priorities.get(name)
             condition = None if levels is None else Q(priority__in=list(levels))
             aggregates |= _duration_aggregates(name, field, condition)
         found = rows.aggregate(**aggregates)
-        return {
+        stats = {
             name: _stats(found[f"{name}_n"], found[f"{name}_median"], found[f"{name}_p90"])
             for name in fields
         }
+        return stats, {key: found[key] for key in extra}
     # SQLite (the embedded demo): fetch the values, interpolate in Python.
     values: dict[str, list[float]] = {name: [] for name in fields}
     for row in rows.values("priority", *set(fields.values())):
@@ -125,33 +129,71 @@ def durations(
             levels = priorities.get(name)
             if row[field] is not None and (levels is None or row["priority"] in levels):
                 values[name].append(row[field])
-    return {name: DurationStats.of_seconds(seconds) for name, seconds in values.items()}
+    stats = {name: DurationStats.of_seconds(seconds) for name, seconds in values.items()}
+    return stats, rows.aggregate(**extra) if extra else {}
+
+
+FIRST_RESPONSE = {"business": "first_response_business_s", "calendar": "first_response_calendar_s"}
+
+
+def created_figures(metric_filter: MetricFilter) -> tuple[DurationMetric, Escalations]:
+    """First response time and escalations (as analytics.metrics defines
+    them) of the tickets created in [start, end): one statement."""
+    found, counts = durations(
+        fact_rows(metric_filter), FIRST_RESPONSE, extra=_ESCALATION_AGGREGATES
+    )
+    first_response = DurationMetric(business=found["business"], calendar=found["calendar"])
+    return first_response, _escalations(counts)
 
 
 def first_response_time(metric_filter: MetricFilter) -> DurationMetric:
     """As analytics.metrics.first_response_time."""
-    found = durations(
-        fact_rows(metric_filter),
-        {"business": "first_response_business_s", "calendar": "first_response_calendar_s"},
-    )
+    found, _ = durations(fact_rows(metric_filter), FIRST_RESPONSE)
     return DurationMetric(business=found["business"], calendar=found["calendar"])
 
 
-def resolution_times(
+def solved_figures(
     metric_filter: MetricFilter, groups: dict[str, Sequence[str]]
-) -> dict[str, DurationMetric]:
-    """As analytics.metrics.resolution_time for each group of priorities
-    (name -> priorities), in one statement."""
+) -> tuple[dict[str, DurationMetric], dict[str, Rate]]:
+    """Of the tickets solved in [start, end), in one statement: the
+    resolution time (as analytics.metrics.resolution_time) of each group of
+    priorities (name -> priorities), and first-contact and Tier 1 resolution
+    (as analytics.metrics defines them; keys "fcr" and "tier1")."""
     fields, priorities = {}, {}
     for name, levels in groups.items():
         for basis in ("business", "calendar"):
             fields[f"{name}_{basis}"] = f"resolution_{basis}_s"
             priorities[f"{name}_{basis}"] = levels
-    found = durations(fact_rows(metric_filter, "solved_at"), fields, priorities)
-    return {
+    found, counts = durations(
+        fact_rows(metric_filter, "solved_at"), fields, priorities, extra=_SOLVED_RATE_AGGREGATES
+    )
+    times = {
         name: DurationMetric(business=found[f"{name}_business"], calendar=found[f"{name}_calendar"])
         for name in groups
     }
+    solved = counts["solved"] or 0
+    rates = {"fcr": Rate(counts["fcr"] or 0, solved), "tier1": Rate(counts["tier1"] or 0, solved)}
+    return times, rates
+
+
+def resolution_times(
+    metric_filter: MetricFilter, groups: dict[str, Sequence[str]]
+) -> dict[str, DurationMetric]:
+    """As analytics.metrics.resolution_time for each group of priorities."""
+    return solved_figures(metric_filter, groups)[0]
+
+
+def solved_rates(metric_filter: MetricFilter) -> dict[str, Rate]:
+    """First-contact resolution and Tier 1 resolution of the tickets solved
+    in [start, end)."""
+    return solved_figures(metric_filter, {})[1]
+
+
+_SOLVED_RATE_AGGREGATES = {
+    "solved": Count("pk"),
+    "fcr": Count("pk", filter=Q(public_staff_replies=1, reopened=False)),
+    "tier1": Count("pk", filter=Q(tier=AgentTier.TIER_1, left_tier1=False)),
+}
 
 
 def _compliance(row: dict, prefix: str = "") -> dict[str, Compliance]:
@@ -203,21 +245,6 @@ def _rate(found: dict) -> Rate:
     return Rate(numerator=found["numerator"] or 0, denominator=found["denominator"] or 0)
 
 
-def solved_rates(metric_filter: MetricFilter) -> dict[str, Rate]:
-    """First-contact resolution and Tier 1 resolution (as analytics.metrics
-    defines them) of the tickets solved in [start, end): one statement."""
-    found = fact_rows(metric_filter, "solved_at").aggregate(
-        solved=Count("pk"),
-        fcr=Count("pk", filter=Q(public_staff_replies=1, reopened=False)),
-        tier1=Count("pk", filter=Q(tier=AgentTier.TIER_1, left_tier1=False)),
-    )
-    solved = found["solved"] or 0
-    return {
-        "fcr": Rate(found["fcr"] or 0, solved),
-        "tier1": Rate(found["tier1"] or 0, solved),
-    }
-
-
 def reopen_rate(metric_filter: MetricFilter) -> Rate:
     """As analytics.metrics.reopen_rate."""
     return _rate(
@@ -235,22 +262,32 @@ TIER_FIELDS = {
 }
 
 
-def escalations(metric_filter: MetricFilter) -> Escalations:
-    """As analytics.metrics.escalations, from the facts' counts of escalation
-    records by kind and by tier moved to. One statement."""
+def _escalated() -> Q:
     escalated = Q()
     for field in KIND_FIELDS.values():
         escalated |= Q(**{f"{field}__gt": 0})
-    found = fact_rows(metric_filter).aggregate(
-        denominator=Count("pk"),
-        numerator=Count("pk", filter=escalated),
-        **{field: Sum(field) for field in (*KIND_FIELDS.values(), *TIER_FIELDS.values())},
-    )
+    return escalated
+
+
+_ESCALATION_AGGREGATES = {
+    "denominator": Count("pk"),
+    "numerator": Count("pk", filter=_escalated()),
+    **{field: Sum(field) for field in (*KIND_FIELDS.values(), *TIER_FIELDS.values())},
+}
+
+
+def _escalations(found: dict) -> Escalations:
     return Escalations(
         rate=_rate(found),
         by_kind={kind: n for kind, field in KIND_FIELDS.items() if (n := found[field])},
         by_tier={tier: n for tier, field in TIER_FIELDS.items() if (n := found[field])},
     )
+
+
+def escalations(metric_filter: MetricFilter) -> Escalations:
+    """As analytics.metrics.escalations, from the facts' counts of escalation
+    records by kind and by tier moved to. One statement."""
+    return _escalations(fact_rows(metric_filter).aggregate(**_ESCALATION_AGGREGATES))
 
 
 def agent_figures(metric_filter: MetricFilter) -> dict[int, AgentFigures]:

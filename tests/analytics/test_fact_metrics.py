@@ -128,6 +128,21 @@ def test_agents_categories_and_the_heatmap_equal_the_metrics(facts):
     assert (alice.reopen_rate.numerator, alice.reopen_rate.denominator) == (1, 2)  # T2
 
 
+def test_the_combined_reads_equal_the_single_metrics(facts):
+    for metric_filter in filters(facts):
+        first_response, escalations = fact_metrics.created_figures(metric_filter)
+        assert same(first_response, metrics.first_response_time(metric_filter))
+        assert escalations == metrics.escalations(metric_filter)
+        times, rates = fact_metrics.solved_figures(metric_filter, {"all": list(Priority.values)})
+        assert same(times["all"], metrics.resolution_time(metric_filter))
+        assert rates["fcr"] == metrics.first_contact_resolution_rate(metric_filter)
+        assert rates["tier1"] == metrics.tier1_resolution_rate(metric_filter)
+        for period in ("day", "week", "month"):
+            assert metrics.created_vs_solved(
+                metric_filter, period=period, created_rows=fact_metrics.fact_rows(metric_filter)
+            ) == metrics.created_vs_solved(metric_filter, period=period)
+
+
 def test_the_python_percentiles_of_the_sqlite_demo_equal_postgresqls(facts, monkeypatch):
     """The embedded demo has no percentile_cont: its path fetches the values
     and interpolates in Python, to the same figures."""
@@ -154,6 +169,7 @@ def test_each_fact_metric_is_a_constant_number_of_statements(facts, django_asser
         fact_metrics.agent_figures: 1,
         fact_metrics.tickets_by_hour_and_weekday: 1,
         fact_metrics.escalations: 1,
+        fact_metrics.created_figures: 1,
         # the counts, then the names of the categories found
         fact_metrics.category_mix: 2,
     }
@@ -162,4 +178,4 @@ def test_each_fact_metric_is_a_constant_number_of_statements(facts, django_asser
             with django_assert_num_queries(queries):
                 metric(metric_filter)
         with django_assert_num_queries(1):
-            fact_metrics.resolution_times(metric_filter, {"p": URGENT_HIGH, "s": NORMAL_LOW})
+            fact_metrics.solved_figures(metric_filter, {"p": URGENT_HIGH, "s": NORMAL_LOW})

@@ -256,7 +256,7 @@ def reopen_rate(metric_filter: MetricFilter) -> Rate:
 
 
 KIND_FIELDS = {kind: escalation_kind_field(kind) for kind in Escalation.Kind.values}
-TIER_FIELDS = {
+TIER_FIELDS: dict[int | None, str] = {
     **{tier: escalation_tier_field(tier) for tier in AgentTier.values},
     None: escalation_tier_field(None),
 }

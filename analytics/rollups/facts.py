@@ -88,7 +88,7 @@ def compute_facts(ticket_ids: Sequence[int], now: datetime) -> list[TicketFact]:
             "was_shown",
         )
     }
-    escalations: dict[int, Counter] = {}
+    escalations: dict[int, Counter[str]] = {}
     for ticket_id, kind, to_tier in (
         Escalation.objects.filter(counted_escalations(), ticket_id__in=list(timelines))
         .order_by()
@@ -146,7 +146,7 @@ def compute_facts(ticket_ids: Sequence[int], now: datetime) -> list[TicketFact]:
                 reopened=bool(row["was_reopened"]),
                 public_staff_replies=row["staff_replies"],
                 left_tier1=bool(row["moved_up"]),
-                **escalations.get(ticket_id, {}),
+                **escalations.get(ticket_id, Counter()),
                 shown_articles=bool(row["was_shown"]),
                 computed_at=now,
             )

@@ -44,6 +44,16 @@ class HourSerializer(serializers.Serializer):
     planned_tickets = serializers.FloatField(
         source="planned", help_text="The forecast with the what-if change applied."
     )
+    workload_tickets = serializers.FloatField(
+        source="workload",
+        help_text=(
+            "Tickets the hour must answer: its arrivals while the SLA calendar is open plus "
+            "its share of those that arrived while closed (0 while closed)."
+        ),
+    )
+    open_share = serializers.FloatField(
+        help_text="Share of the hour the SLA calendar is open (0 closed .. 1 open)."
+    )
     agents_needed = serializers.IntegerField()
     agents_on_shift = serializers.FloatField(source="on_shift")
     gap_agents = serializers.FloatField(source="gap", help_text="Needed minus on shift.")

@@ -1,6 +1,14 @@
 """The staffing plan: forecast arrivals per hour for the next two weeks, the
 agents Erlang C says each hour needs, the agents on the roster, and the gap.
 
+Agents are planned for the hours the SLA calendar is open, because the
+first-response target counts business hours (selectors.first_response_target):
+a ticket that arrives while the calendar is closed waits, within its target,
+for the opening. Such tickets are carried over and added evenly to the first
+open hours within the target's length after the opening (a 4-hour target:
+the first four open hours), the hours that must answer them; a closed hour
+needs nobody. Without a calendar (no SLA policy) every hour is open.
+
 The page, its CSV and the API all render one `StaffingPlan`, so they show the
 same figures.
 """
@@ -17,6 +25,8 @@ from django.core.cache import cache
 from analytics.staffing import erlang, selectors
 from analytics.staffing.forecast import Forecast, forecast_hours
 from analytics.staffing.selectors import Filters, HandlingTime, Target
+from escalation.business_hours import business_time_between
+from escalation.calendars import hours_for
 
 HORIZON_DAYS = 14
 # A forecast is good until the history gains an hour (the key changes then).
@@ -24,7 +34,9 @@ CACHE_SECONDS = 3600
 # Heatmap colour steps (CSS classes heat-0 … heat-8): nine, so neighbouring
 # steps stay distinguishable on a single-hue scale.
 BUCKETS = 9
-GAP_BUCKETS = 4
+# Gap colour steps heat-gap-1 … heat-gap-4 by agents short, a fixed scale so a
+# colour always means the same shortfall: up to 1, 2, 4, and more.
+GAP_STEPS = (1.0, 2.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,10 @@ class HourPlan:
     local_start: datetime  # in the plan's zone
     forecast: float  # tickets in the hour, from the history
     planned: float  # the forecast with the "what if" change applied
+    # Tickets the hour must answer: its arrivals while open plus its share of
+    # those carried over from closed hours (0 while closed).
+    workload: float
+    open_share: float  # share of the hour the SLA calendar is open (0..1)
     agents_needed: int
     on_shift: float  # agents on the roster (share of the hour covered)
     service_level: float  # share answered in time with `agents_needed`
@@ -47,6 +63,7 @@ class HourPlan:
 class Cell:
     value: float
     bucket: int
+    closed: bool = False  # the SLA calendar is closed all hour
 
 
 @dataclass(frozen=True)
@@ -112,13 +129,17 @@ def staffing_plan(
     target = selectors.first_response_target()
     coverage = selectors.shift_coverage(team_ids=filters.team_ids, start=first, hours=count)
     factor = 1 + what_if_percent / 100
+    open_shares = _open_shares(target, until, lead + count)
+    workloads = _workloads(
+        [float(v) * factor for v in predicted.values[: lead + count]], open_shares, target
+    )
     hours = []
     for index in range(count):
         start = first + timedelta(hours=index)
         expected = float(predicted.values[lead + index])
-        planned = expected * factor
+        workload = workloads[lead + index]
         need = erlang.agents_needed(
-            arrivals_per_hour=planned,
+            arrivals_per_hour=workload,
             handling_minutes=handling.minutes,
             target_minutes=target.minutes,
             service_level_goal=service_level_goal,
@@ -129,7 +150,9 @@ def staffing_plan(
                 start=start,
                 local_start=start.astimezone(zone),
                 forecast=expected,
-                planned=planned,
+                planned=expected * factor,
+                workload=workload,
+                open_share=open_shares[lead + index],
                 agents_needed=need.agents,
                 on_shift=float(coverage[index]),
                 service_level=need.service_level,
@@ -146,6 +169,47 @@ def staffing_plan(
         zone=zone,
         history_weeks=history_weeks,
     )
+
+
+def _open_shares(target: Target, start: datetime, count: int) -> list[float]:
+    """The share of each of `count` hours from `start` that the target's SLA
+    calendar is open (1.0 each without a calendar)."""
+    if target.calendar_id is None:
+        return [1.0] * count
+    hours = hours_for(target.calendar_id)
+    hour = timedelta(hours=1)
+    return [
+        business_time_between(hours, start + index * hour, start + (index + 1) * hour) / hour
+        for index in range(count)
+    ]
+
+
+def _workloads(arrivals: list[float], open_shares: list[float], target: Target) -> list[float]:
+    """Tickets each hour must answer: the arrivals of its open part, plus an
+    even share of the tickets that arrived while the calendar was closed,
+    spread over the first open hours within the target after the opening."""
+    spread_over = max(1, math.ceil(target.minutes / 60))
+    carried = 0.0
+    # [tickets left to spread, open hours left to spread them over]
+    spreading: list[list[float]] = []
+    workloads = []
+    for arrived, share in zip(arrivals, open_shares, strict=True):
+        carried += arrived * (1 - share)
+        if share <= 0:
+            workloads.append(0.0)
+            continue
+        if carried:
+            spreading.append([carried, float(spread_over)])
+            carried = 0.0
+        load = arrived * share
+        for entry in spreading:
+            portion = entry[0] / entry[1]
+            load += portion
+            entry[0] -= portion
+            entry[1] -= 1
+        spreading = [entry for entry in spreading if entry[1] > 0]
+        workloads.append(load)
+    return workloads
 
 
 def warm_forecasts(*, now: datetime, zone: tzinfo) -> int:
@@ -213,6 +277,13 @@ def _forecast_and_handling(
     return predicted, handling
 
 
+def _gap_bucket(gap: float) -> int:
+    """0 staffed (or spare), 1..4 short by up to 1, 2, 4 or more agents."""
+    if gap <= 0:
+        return 0
+    return 1 + sum(1 for step in GAP_STEPS if gap > step)
+
+
 def _bucket(value: float, top: float, steps: int) -> int:
     if top <= 0 or value <= 0:
         return 0
@@ -224,7 +295,6 @@ def _heatmap(plan: StaffingPlan, number: int) -> list[DayRow]:
     # colour means the same number wherever it appears.
     top_tickets = max((h.planned for h in plan.hours), default=0.0)
     top_agents = max((max(h.agents_needed, h.on_shift) for h in plan.hours), default=0.0)
-    top_gap = max((h.gap for h in plan.hours), default=0.0)
     days: dict = {}
     for hour in plan.hours:
         day = hour.local_start.date()
@@ -234,11 +304,12 @@ def _heatmap(plan: StaffingPlan, number: int) -> list[DayRow]:
         if row["forecast"][slot] is not None:
             continue  # the repeated hour when clocks go back: the first one shows
         row["forecast"][slot] = Cell(hour.planned, _bucket(hour.planned, top_tickets, BUCKETS))
+        closed = hour.open_share <= 0
         row["needed"][slot] = Cell(
-            hour.agents_needed, _bucket(hour.agents_needed, top_agents, BUCKETS)
+            hour.agents_needed, _bucket(hour.agents_needed, top_agents, BUCKETS), closed
         )
         row["on_shift"][slot] = Cell(hour.on_shift, _bucket(hour.on_shift, top_agents, BUCKETS))
-        row["gap"][slot] = Cell(hour.gap, _bucket(hour.gap, top_gap, GAP_BUCKETS + 1))
+        row["gap"][slot] = Cell(hour.gap, _gap_bucket(hour.gap), closed)
     ordered = sorted(days.items())[(number - 1) * 7 : number * 7]
     return [
         DayRow(

@@ -257,21 +257,30 @@ def _add_overlap(coverage: np.ndarray, start: datetime, begin: datetime, end: da
 class Target:
     minutes: float
     source: str  # "setting", "SLA policy …" or "default"
+    # The SLA calendar the target counts in (the standard tier's normal
+    # policy's); None: always open (no such policy).
+    calendar_id: int | None = None
 
 
 def first_response_target() -> Target:
     """The answer time Erlang C plans for: HELPDESK_STAFFING_TARGET_MINUTES,
     else the first-response target of the standard tier's normal-priority SLA
-    policy (the bulk of the tickets), else 4 hours. SLA policies count business
-    hours; the staffing plan is per staffed hour, where the two agree."""
-    configured = setting("TARGET_MINUTES", None)
-    if configured is not None:
-        return Target(float(configured), "setting")
-    minutes = (
+    policy (the bulk of the tickets), else 4 hours; counted in the business
+    hours of that policy's calendar (always open without one), as the SLA
+    clock counts them: the plan staffs the hours the calendar is open."""
+    policy = (
         SLAPolicy.objects.filter(support_tier=SupportTier.STANDARD, priority=Priority.NORMAL)
-        .values_list("first_response_minutes", flat=True)
+        .values("first_response_minutes", "calendar_id")
         .first()
     )
-    if minutes:
-        return Target(float(minutes), "SLA policy (standard tier, normal priority)")
-    return Target(float(DEFAULT_TARGET_MINUTES), "default")
+    calendar_id = policy["calendar_id"] if policy else None
+    configured = setting("TARGET_MINUTES", None)
+    if configured is not None:
+        return Target(float(configured), "setting", calendar_id)
+    if policy and policy["first_response_minutes"]:
+        return Target(
+            float(policy["first_response_minutes"]),
+            "SLA policy (standard tier, normal priority)",
+            calendar_id,
+        )
+    return Target(float(DEFAULT_TARGET_MINUTES), "default", calendar_id)

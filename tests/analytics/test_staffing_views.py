@@ -15,6 +15,8 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
+from analytics.staffing.plan import _gap_bucket, _workloads
+from analytics.staffing.selectors import Target
 from escalation.models import SLAPolicy
 from tickets.models import AgentShift, Channel, Message, Ticket
 
@@ -37,13 +39,22 @@ def clock(time_machine):
     return time_machine
 
 
-def add_history(requester, team, *, weeks: int, per_office_hour: int = 2, channel=Channel.PORTAL):
-    """Tickets every weekday office hour (09-17 UTC) for `weeks` weeks before NOW."""
+def add_history(
+    requester,
+    team,
+    *,
+    weeks: int,
+    per_office_hour: int = 2,
+    channel=Channel.PORTAL,
+    around_the_clock: bool = False,
+):
+    """Tickets every weekday office hour (09-17 UTC; every hour of every day
+    with around_the_clock) for `weeks` weeks before NOW."""
     rows = []
     start = NOW - timedelta(weeks=weeks)
     hour = start
     while hour < NOW - timedelta(hours=1):
-        if hour.weekday() < 5 and 9 <= hour.hour < 17:
+        if around_the_clock or (hour.weekday() < 5 and 9 <= hour.hour < 17):
             rows += [
                 Ticket(
                     requester=requester,
@@ -333,6 +344,49 @@ def test_handling_time_is_measured_from_the_staffs_messages(
     # The Billing team's people wrote nothing: too little to measure there.
     billing = client.get(API, {"team": "billing"}).json()
     assert billing["handling_source"] == "default" and billing["handling_minutes"] == 20
+
+
+def test_workloads_carry_closed_hours_to_the_first_open_hours_within_the_target():
+    two_hours = Target(120, "test", calendar_id=1)
+    # Closed, closed, half open, open, open, open: the 4 tickets of the closed
+    # hours and the closed half of the third (1) are answered over the first
+    # two open hours (2.5 each); the open half of the third brings its own 1.
+    assert _workloads([2, 2, 2, 4, 4, 4], [0, 0, 0.5, 1, 1, 1], two_hours) == [
+        0,
+        0,
+        1 + 2.5,
+        4 + 2.5,
+        4,
+        4,
+    ]
+    # Always open: the workload is the arrivals.
+    assert _workloads([1, 2, 3], [1, 1, 1], Target(240, "test")) == [1, 2, 3]
+
+
+def test_gap_colours_follow_a_fixed_scale_of_agents_short():
+    assert [_gap_bucket(g) for g in (-3, 0, 0.5, 1, 1.5, 2, 3, 4, 4.5, 9)] == [
+        0, 0, 1, 1, 2, 2, 3, 3, 4, 4,
+    ]  # fmt: skip
+
+
+def test_closed_sla_hours_need_nobody_and_their_tickets_wait_for_the_opening(
+    client, clock, manager, customer, access_team
+):
+    """The standard normal policy counts the "office" calendar (Mon-Fri 08-18
+    UTC): tickets arriving at night or at the weekend are answered when it
+    opens, so those hours need no agent and the morning carries them."""
+    add_history(customer, access_team, weeks=6, per_office_hour=2, around_the_clock=True)
+    client = logged_in(client, manager)
+    hours = client.get(API).json()["hours"]
+    thursday, saturday = hours[:24], hours[2 * 24 : 3 * 24]
+    for hour in (*thursday[:8], *thursday[18:], *saturday):
+        assert (hour["open_share"], hour["workload_tickets"], hour["agents_needed"]) == (0, 0, 0)
+    assert thursday[8]["open_share"] == 1 and thursday[8]["agents_needed"] >= 1
+    # The morning answers its own arrivals and the night's.
+    assert thursday[8]["workload_tickets"] > thursday[8]["planned_tickets"] + 1
+    assert thursday[17]["workload_tickets"] == pytest.approx(thursday[17]["planned_tickets"])
+    page = client.get(PAGE).content.decode()
+    assert "heat-closed" in page and "SLA calendar closed" in page
 
 
 def test_answer_target_comes_from_the_sla_policy(client, clock, manager, settings):

@@ -181,12 +181,22 @@ def test_managers_monday_staffing(page, demo, browser, live_server, screenshot_d
     for (day, _cells), row in zip(on_shift_rows, on_shift, strict=True):
         assert row[STAFFED_HOUR] == _roster(day, STAFFED_HOUR), day
         assert row[NIGHT_HOUR] == 0, day
-    # An hour with tickets forecast needs an agent; only an hour whose
-    # forecast prints as 0.0 may need none.
-    for tickets, agents in zip(forecast_before, needed_before, strict=True):
-        for expected, need in zip(tickets, agents, strict=True):
+    # Agents are planned while the SLA calendar is open: a closed hour (night,
+    # weekend; hatched) needs nobody, its tickets wait for the opening. An
+    # open hour with tickets forecast needs an agent; only one whose forecast
+    # prints as 0.0 may need none.
+    closed = page.locator("#heatmap-needed tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.querySelectorAll('td')]"
+        ".map(c => c.classList.contains('heat-closed')))"
+    )
+    assert any(any(row) for row in closed) and not all(all(row) for row in closed)
+    for tickets, agents, shut in zip(forecast_before, needed_before, closed, strict=True):
+        for expected, need, is_closed in zip(tickets, agents, shut, strict=True):
             if expected is not None and need is not None:
-                assert need >= 1 if expected > 0 else need <= 1
+                if is_closed:
+                    assert need == 0
+                else:
+                    assert need >= 1 if expected > 0 else need <= 1
     gap = _numbers(_heatmap(page, "gap"))
     assert gap[0][STAFFED_HOUR] == pytest.approx(
         needed_before[0][STAFFED_HOUR] - on_shift[0][STAFFED_HOUR], abs=0.05

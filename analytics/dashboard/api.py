@@ -168,6 +168,13 @@ class CSATMonthSerializer(serializers.Serializer):
 
 
 class DashboardSerializer(serializers.Serializer):
+    figures_as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text=(
+            "When the ticket facts behind the ticket figures were last brought up to date "
+            "(every minute by the worker); null before they were ever computed."
+        ),
+    )
     start = serializers.DateField()
     end = serializers.DateField(help_text="Included.")
     period = serializers.CharField()
@@ -207,6 +214,7 @@ def _compliance(by_target) -> dict:
 def _output(figures: DashboardFigures) -> dict:
     escalations = figures.escalations
     return {
+        "figures_as_of": figures.facts_as_of,
         "start": figures.selection.start_date,
         "end": figures.selection.end_date,
         "period": figures.selection.period,

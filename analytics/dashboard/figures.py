@@ -25,6 +25,7 @@ from analytics import metrics
 from analytics.dashboard.access import Viewer
 from analytics.metrics.volume import Period
 from analytics.rollups import fact_metrics
+from analytics.rollups.facts import facts_as_of
 from tickets.models import Priority, User
 
 # "Priority" tickets for the resolution targets (12 h); the rest are
@@ -170,6 +171,9 @@ class DashboardFigures:
     # Bad ratings nobody followed up yet (the managers' list; None for an
     # agent, who cannot open that list).
     follow_up: int | None
+    # When the ticket facts behind the ticket figures were last brought up to
+    # date (None: never computed, e.g. before the first catch-up).
+    facts_as_of: datetime | None = None
 
 
 def _only(value: object | None) -> tuple:
@@ -452,4 +456,5 @@ def dashboard_figures(viewer: Viewer, selection: Selection, *, now: datetime) ->
         satisfaction=headline_now.satisfaction,
         csat_by_month=metrics.csat_by_month(current),
         follow_up=metrics.bad_ratings_awaiting_follow_up() if viewer.sees_everyone else None,
+        facts_as_of=facts_as_of(),
     )

@@ -270,6 +270,8 @@ def csv_rows(figures: DashboardFigures) -> Iterator[list[object]]:
     yield ["section", "field", "value"]
     yield ["range", "from", selection.start_date.isoformat()]
     yield ["range", "to_included", selection.end_date.isoformat()]
+    as_of = figures.facts_as_of
+    yield ["range", "ticket_figures_as_of", as_of.isoformat() if as_of else ""]
     yield [
         "headline",
         "metric",

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 
 from analytics.metrics.rates import (
     counted_escalations,
@@ -211,6 +211,14 @@ def catch_up(now: datetime) -> int:
         name=CATCH_UP, defaults={"ran_at": now, "tickets": len(ids), "differing": 0}
     )
     return len(ids)
+
+
+def facts_as_of() -> datetime | None:
+    """When the facts were last brought up to date (the later of the last
+    catch-up and the last rebuild); None before either ever ran. One query."""
+    return RollupRun.objects.filter(name__in=[CATCH_UP, REBUILD]).aggregate(latest=Max("ran_at"))[
+        "latest"
+    ]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from analytics import metrics
 from analytics.dashboard.access import dashboard_viewer
 from analytics.dashboard.figures import dashboard_figures
 from analytics.dashboard.forms import DashboardForm
-from analytics.rollups.facts import refresh_facts
+from analytics.models import RollupRun
+from analytics.rollups.facts import REBUILD, refresh_facts
 from tests.analytics.test_metrics import NOW, at, history, reply, set_status, sla_defaults
 from tests.analytics.test_metrics_surveys import answer, answers
 from tests.factories import make_user
@@ -336,11 +337,12 @@ def _more_tickets(history, count: int) -> None:
 # tickets' figures, the solved tickets' figures and SLA compliance, and
 # satisfaction in two: CSAT with CES in one, NPS), the trend (2), category mix
 # (2: counts, names), heatmap and backlog (2), the agent figures, their CSAT
-# and their names (3), CSAT by month (1) and the manager's count of bad ratings
-# awaiting follow-up (1). The fact reads run whether they find tickets or not;
-# NPS is not read with a team, category, channel, priority or agent filter (it
-# has no figure then), so such a filter runs two fewer, never more.
-PAGE_QUERIES = 1 + 3 + 2 * 5 + 2 + 2 + 2 + 3 + 1 + 1
+# and their names (3), CSAT by month (1), the manager's count of bad ratings
+# awaiting follow-up (1) and when the facts were brought up to date (1). The
+# fact reads run whether they find tickets or not; NPS is not read with a team,
+# category, channel, priority or agent filter (it has no figure then), so such
+# a filter runs two fewer, never more.
+PAGE_QUERIES = 1 + 3 + 2 * 5 + 2 + 2 + 2 + 3 + 1 + 1 + 1
 
 
 def _queries(client, url, params) -> int:
@@ -382,6 +384,16 @@ def test_every_read_runs_when_every_part_has_tickets(client, history, manager):
     assert card(figures, "resolution_priority").sample >= 1
     assert _queries(client, PAGE, params) == PAGE_QUERIES
     assert _queries(client, PAGE, WEEK) == PAGE_QUERIES  # the previous week is empty
+
+
+def test_the_page_says_when_the_ticket_figures_were_brought_up_to_date(client, history, manager):
+    client.force_login(manager)
+    page = client.get(PAGE, WEEK)
+    ran_at = RollupRun.objects.get(name=REBUILD).ran_at
+    assert page.context["figures"].facts_as_of == ran_at
+    assert "ticket figures as of" in page.content.decode()
+    RollupRun.objects.all().delete()
+    assert "ticket figures not computed yet" in client.get(PAGE, WEEK).content.decode()
 
 
 def test_csv_runs_the_same_queries_as_the_page(client, history, manager):

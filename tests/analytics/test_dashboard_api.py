@@ -38,6 +38,7 @@ def test_manager_gets_the_pages_figures(client, history, manager):
     data = client.get(API, WEEK).json()
     figures = figures_for(manager, WEEK)
     assert (data["start"], data["end"], data["period"]) == ("2026-11-23", "2026-11-30", "day")
+    assert data["figures_as_of"] == figures.facts_as_of.isoformat().replace("+00:00", "Z")
     cards = {c["key"]: c for c in data["cards"]}
     assert cards["sla"]["value"] == pytest.approx(card(figures, "sla").value)
     assert cards["sla"]["target"] == "≥ 95 %"

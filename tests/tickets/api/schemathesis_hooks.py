@@ -7,9 +7,10 @@ an OpenAPI schema cannot say:
 - which rows exist: a category, team, agent or customer named by an id or slug
   that names no row is a 400 naming that field;
 - rules over several fields or the ticket's state: a date range that ends
-  before it starts, a kind of escalation asked with `escalated=no`, or a
-  change a service refuses for this ticket now (a closed ticket takes no
-  reply: {"error", "field", "code"});
+  before it starts (or, on the dashboard, spans more than its longest
+  range), a kind of escalation asked with `escalated=no`, or a change a
+  service refuses for this ticket now (a closed ticket takes no reply:
+  {"error", "field", "code"});
 - NUL characters, which PostgreSQL cannot store, are refused in any text (a
   JSON string may hold one, so the schema cannot rule them out).
 
@@ -31,8 +32,10 @@ import schemathesis
 # Input fields that name a row by its id, slug or e-mail address.
 REFERENCES = {"category", "team", "assignee", "agent", "requester", "section", "tag"}
 # Fields whose error can only come from comparing them with another one (a
-# range's end with its start; escalation_kind with escalated=no).
-CROSS_FIELD = {"created_to", "updated_to", "solved_to", "escalation_kind"}
+# range's end with its start, the dashboard's custom `end` included, which
+# must also lie within the longest range after `start`; escalation_kind with
+# escalated=no).
+CROSS_FIELD = {"created_to", "updated_to", "solved_to", "end", "escalation_kind"}
 
 
 def _has_nul(value: Any) -> bool:

@@ -3,22 +3,11 @@ with no violation reported, and htmx still works under it."""
 
 import pytest
 
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import REPORT_VIOLATIONS, log_in
 from tests.factories import make_ticket, make_user
 from tickets.models import Role
 
 pytestmark = pytest.mark.browser
-
-# Reported by the page itself, in the main world, before any of its scripts run
-# (scripts Playwright adds are not subject to the page's CSP).
-REPORT_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.__cspViolation(
-    `${location.pathname}: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}` +
-    (e.sourceFile ? ` (${e.sourceFile}:${e.lineNumber})` : "")
-  );
-});
-"""
 
 
 @pytest.fixture

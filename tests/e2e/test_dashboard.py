@@ -16,8 +16,7 @@ from analytics.models import BAD_RATING_MAX, CSATResponse
 from demo.catalog import AGENT_LOGIN, DEMO_CUSTOMER, MANAGER
 from demo.people import DEMO_PASSWORD
 from demo.runner import seed_demo
-from tests.e2e.conftest import log_in
-from tests.e2e.test_csp import REPORT_VIOLATIONS
+from tests.e2e.conftest import log_in, watch_csp
 from tickets.models import User
 
 pytestmark = pytest.mark.browser
@@ -35,19 +34,6 @@ def demo(live_server, settings):
     seed_demo(tickets=600, seed=1, progress=False)
 
 
-def _watch_csp(page) -> list[str]:
-    violations: list[str] = []
-    page.expose_function("__cspViolation", lambda text: violations.append(text))
-    page.add_init_script(REPORT_VIOLATIONS)
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    return violations
-
-
 def _chart_drawn(page, canvas_id: str) -> bool:
     return page.evaluate(
         "(id) => !!(window.Chart && window.Chart.getChart(document.getElementById(id)))",
@@ -56,7 +42,7 @@ def _chart_drawn(page, canvas_id: str) -> bool:
 
 
 def test_managers_monday(page, demo, browser, live_server, screenshot_dir):
-    violations = _watch_csp(page)
+    violations = watch_csp(page)
     manager = User.objects.get(email=MANAGER.email)
     log_in(page, manager, DEMO_PASSWORD, landing_heading="All open tickets")
 

@@ -26,8 +26,7 @@ from analytics.staffing.views import CSV_HEADER
 from demo.catalog import AGENT_LOGIN, DEMO_CUSTOMER, MANAGER
 from demo.people import DEMO_PASSWORD
 from demo.runner import seed_demo
-from tests.e2e.conftest import log_in
-from tests.e2e.test_dashboard import _watch_csp
+from tests.e2e.conftest import log_in, watch_csp
 from tickets.models import ASSIGNABLE_ROLES, AgentShift, Team, User
 
 pytestmark = pytest.mark.browser
@@ -127,7 +126,7 @@ def _wapes(text: str) -> tuple[float, float]:
 
 
 def test_managers_monday_staffing(page, demo, browser, live_server, screenshot_dir):
-    violations = _watch_csp(page)
+    violations = watch_csp(page)
     manager = User.objects.get(email=MANAGER.email)
     log_in(page, manager, DEMO_PASSWORD, landing_heading="All open tickets")
     main_nav = page.get_by_role("navigation", name="Main")
@@ -286,7 +285,7 @@ def test_managers_monday_staffing(page, demo, browser, live_server, screenshot_d
     # team's figures (asking for one is bad input, a 400).
     agent_context = browser.new_context(base_url=live_server.url)
     agent_page = agent_context.new_page()
-    agent_violations = _watch_csp(agent_page)
+    agent_violations = watch_csp(agent_page)
     agent = User.objects.get(email=AGENT_LOGIN.email)
     own_team = agent.teams.get()
     log_in(agent_page, agent, DEMO_PASSWORD)

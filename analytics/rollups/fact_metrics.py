@@ -23,7 +23,6 @@ from datetime import tzinfo
 
 from django.db import connections
 from django.db.models import Aggregate, Count, FloatField, Q, QuerySet, Sum
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
 from analytics.metrics import (
     AgentFigures,
@@ -35,11 +34,11 @@ from analytics.metrics import (
     MetricFilter,
     Rate,
     SLACompliance,
+    volume,
 )
 from analytics.metrics.filters import DateField, range_q
 from analytics.metrics.stats import SECONDS_PER_HOUR
 from analytics.metrics.timeline import TARGETS
-from analytics.metrics.volume import _zone
 from analytics.models import TicketFact
 from analytics.rollups.facts import escalation_kind_field, escalation_tier_field
 from escalation.models import Escalation
@@ -360,17 +359,6 @@ def tickets_by_hour_and_weekday(
     metric_filter: MetricFilter, *, time_zone: str | tzinfo | None = None
 ) -> list[list[int]]:
     """As analytics.metrics.tickets_by_hour_and_weekday."""
-    zone = _zone(time_zone)
-    grid = [[0] * 24 for _ in range(7)]
-    rows = (
-        fact_rows(metric_filter)
-        .annotate(
-            weekday=ExtractIsoWeekDay("created_at", tzinfo=zone),
-            hour=ExtractHour("created_at", tzinfo=zone),
-        )
-        .values_list("weekday", "hour")
-        .annotate(n=Count("pk"))
+    return volume.tickets_by_hour_and_weekday(
+        metric_filter, time_zone=time_zone, created_rows=fact_rows(metric_filter)
     )
-    for weekday, hour, n in rows:
-        grid[weekday - 1][hour] = n
-    return grid

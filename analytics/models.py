@@ -283,6 +283,9 @@ class TicketFact(models.Model):
     # row must be judged again then.
     sla_refresh_at = models.DateTimeField(null=True, blank=True)
     ever_solved = models.BooleanField(default=False)
+    # Every change of status to solved, in epoch seconds (the trend counts
+    # each solve on its day; analytics.rollups.cells).
+    solve_times = models.JSONField(default=list, blank=True)
     reopened = models.BooleanField(default=False)
     public_staff_replies = models.PositiveIntegerField(default=0)
     left_tier1 = models.BooleanField(default=False)
@@ -313,6 +316,48 @@ class TicketFact(models.Model):
 
     def __str__(self) -> str:
         return f"Fact of ticket {self.ticket_id}"
+
+
+def escalation_kind_field(kind: str) -> str:
+    """The TicketFact column counting escalations of this kind."""
+    return f"escalations_{kind}"
+
+
+def escalation_tier_field(to_tier: int | None) -> str:
+    """The TicketFact column counting escalations to this tier (None: none)."""
+    return "escalations_no_tier" if to_tier is None else f"escalations_to_tier{to_tier}"
+
+
+class FactRollup(models.Model):
+    """The summed rollup cells (analytics.rollups.cells) of the ticket facts
+    of one series (every ticket, or those of one team, category, customer
+    tier, channel, priority or agent) over one aligned block of 2**level
+    local days: days [block << level, (block + 1) << level) as date
+    ordinals. Any range of days is the sum of at most two blocks per level
+    (analytics.rollups.blocks), so a year costs a dozen rows per series,
+    and a changed fact updates one block per level.
+
+    `cells` is the codes (int64) then the counts (int64) of the non-zero
+    cells, sorted by code; `created` and `solves` repeat two of them for
+    the daily trend, which reads only those."""
+
+    dim = models.CharField(max_length=20)
+    value = models.CharField(max_length=40, blank=True)
+    level = models.PositiveSmallIntegerField()
+    block = models.IntegerField()
+    created = models.IntegerField(default=0)
+    solves = models.IntegerField(default=0)
+    cells = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dim", "value", "level", "block"], name="fact_rollup_series_block"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rollup {self.dim}={self.value} level {self.level} block {self.block}"
 
 
 class RollupRun(models.Model):

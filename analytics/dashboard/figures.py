@@ -1,11 +1,14 @@
 """The dashboard's figures: the one read layer behind the page, its CSV export
 and its API.
 
-The ticket figures are read from the ticket facts (analytics.rollups.
-fact_metrics: one aggregate statement each over one narrow indexed table,
-as fresh as the facts' last catch-up, a minute at most); the backlog, the
-solves per period and the survey figures from analytics.metrics over the
-raw tables. Each a constant number of queries, so the dashboard is too.
+The ticket figures are read from the rollup blocks (analytics.rollups.
+rollup_metrics: one query sums a dozen pre-summed rows per period) when the
+filters choose at most one dimension, otherwise from the ticket facts
+(analytics.rollups.fact_metrics: one aggregate statement each over one
+narrow indexed table); both are as fresh as the facts' last catch-up, a
+minute at most. The backlog and the survey figures come from
+analytics.metrics over the raw tables. Each path runs a constant number of
+queries whatever the range and the data.
 
 The viewer's scope (analytics.dashboard.access) is applied here, to every
 read: an agent's totals are those of their teams and the per-agent rows hold
@@ -24,8 +27,8 @@ from django.http import Http404
 from analytics import metrics
 from analytics.dashboard.access import Viewer
 from analytics.metrics.volume import Period
-from analytics.rollups import fact_metrics
-from analytics.rollups.facts import facts_as_of
+from analytics.rollups import fact_metrics, rollup_metrics
+from analytics.rollups import facts as ticket_facts
 from tickets.models import Priority, User
 
 # "Priority" tickets for the resolution targets (12 h); the rest are
@@ -174,6 +177,9 @@ class DashboardFigures:
     # When the ticket facts behind the ticket figures were last brought up to
     # date (None: never computed, e.g. before the first catch-up).
     facts_as_of: datetime | None = None
+    # Where the ticket figures were read: "rollups" (medians within one
+    # histogram bucket, under 2 %) or "facts" (exact).
+    source: Literal["rollups", "facts"] = "facts"
 
 
 def _only(value: object | None) -> tuple:
@@ -219,6 +225,42 @@ def _percent(rate: float | None) -> float | None:
 
 
 @dataclass(frozen=True)
+class _Tickets:
+    """The ticket figures of one period (from the rollups or the facts)."""
+
+    first_response: metrics.DurationMetric
+    escalations: metrics.Escalations
+    # "priority" and "standard" resolution times.
+    resolution: dict[str, metrics.DurationMetric]
+    # "fcr" and "tier1".
+    rates: dict[str, metrics.Rate]
+    sla: metrics.SLACompliance
+
+
+def _groups(metric_filter: metrics.MetricFilter) -> dict[str, Sequence[str]]:
+    return {
+        "priority": _within(PRIORITY_LEVELS, metric_filter.priorities),
+        "standard": _within(STANDARD_LEVELS, metric_filter.priorities),
+    }
+
+
+def _tickets_from_facts(metric_filter: metrics.MetricFilter) -> _Tickets:
+    first_response, escalations = fact_metrics.created_figures(metric_filter)
+    resolution, rates = fact_metrics.solved_figures(metric_filter, _groups(metric_filter))
+    return _Tickets(
+        first_response, escalations, resolution, rates, fact_metrics.sla_compliance(metric_filter)
+    )
+
+
+def _tickets_from_rollups(
+    summary: rollup_metrics.Summary, metric_filter: metrics.MetricFilter
+) -> _Tickets:
+    first_response, escalations = summary.created_figures()
+    resolution, rates = summary.solved_figures(_groups(metric_filter))
+    return _Tickets(first_response, escalations, resolution, rates, summary.sla_compliance())
+
+
+@dataclass(frozen=True)
 class _Headline:
     """The raw metrics behind the cards, for one period."""
 
@@ -232,23 +274,15 @@ class _Headline:
     satisfaction: metrics.Satisfaction
 
 
-def _headline(metric_filter: metrics.MetricFilter) -> _Headline:
-    first_response, escalations = fact_metrics.created_figures(metric_filter)
-    resolution, solved_rates = fact_metrics.solved_figures(
-        metric_filter,
-        {
-            "priority": _within(PRIORITY_LEVELS, metric_filter.priorities),
-            "standard": _within(STANDARD_LEVELS, metric_filter.priorities),
-        },
-    )
+def _headline(tickets: _Tickets, metric_filter: metrics.MetricFilter) -> _Headline:
     return _Headline(
-        first_response=first_response,
-        resolution_priority=resolution["priority"],
-        resolution_standard=resolution["standard"],
-        sla=fact_metrics.sla_compliance(metric_filter),
-        fcr=solved_rates["fcr"],
-        escalations=escalations,
-        tier1=solved_rates["tier1"],
+        first_response=tickets.first_response,
+        resolution_priority=tickets.resolution["priority"],
+        resolution_standard=tickets.resolution["standard"],
+        sla=tickets.sla,
+        fcr=tickets.rates["fcr"],
+        escalations=tickets.escalations,
+        tier1=tickets.rates["tier1"],
         satisfaction=metrics.satisfaction(metric_filter),
     )
 
@@ -397,15 +431,24 @@ def _hours(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f} h"
 
 
-def _agent_rows(viewer: Viewer, metric_filter: metrics.MetricFilter) -> list[AgentRow]:
-    if not viewer.sees_everyone:
-        # Their own row only: read only their own tickets, in any team.
-        metric_filter = replace(metric_filter, agents=(viewer.user_id,), teams=())
-    found = fact_metrics.agent_figures(metric_filter)
+def _agent_filter(viewer: Viewer, metric_filter: metrics.MetricFilter) -> metrics.MetricFilter:
+    """The tickets of the per-agent rows: an agent's own only, in any team."""
+    if viewer.sees_everyone:
+        return metric_filter
+    return replace(metric_filter, agents=(viewer.user_id,), teams=())
+
+
+def _agent_rows(
+    viewer: Viewer,
+    metric_filter: metrics.MetricFilter,
+    found: dict[int, metrics.AgentFigures],
+) -> list[AgentRow]:
+    """The rows of `found` (the ticket figures of _agent_filter's tickets)
+    with their names and CSAT."""
     csat = metrics.csat_by_agent(metric_filter)
     agent_ids = found.keys() | csat.keys()
     if not viewer.sees_everyone:
-        # The filter above already holds only their answers and tickets; this
+        # The filter already holds only their answers and tickets; this
         # keeps a colleague's row out whatever a metric's grouping does.
         agent_ids &= {viewer.user_id}
     names = dict(User.objects.filter(pk__in=list(agent_ids)).values_list("pk", "full_name"))
@@ -432,29 +475,78 @@ def _agent_rows(viewer: Viewer, metric_filter: metrics.MetricFilter) -> list[Age
     return sorted(rows, key=lambda row: (-row.tickets_solved, row.name))
 
 
+@dataclass(frozen=True)
+class _TicketRead:
+    """Everything the page reads about tickets, from one source."""
+
+    now: _Tickets
+    before: _Tickets
+    trend: list[metrics.PeriodCount]
+    categories: list[metrics.CategoryShare]
+    heatmap: list[list[int]]
+    agents: dict[int, metrics.AgentFigures]
+    source: Literal["rollups", "facts"]
+
+
+def _read_tickets(
+    current: metrics.MetricFilter,
+    previous: metrics.MetricFilter,
+    agents: metrics.MetricFilter,
+    period: Period,
+    rollups_built: bool,
+) -> _TicketRead:
+    """From the rollups when every filter has one (three queries: the
+    blocks, the daily trend, the category names), else from the facts."""
+    summed = rollup_metrics.summaries([current, previous, agents]) if rollups_built else None
+    if summed is not None:
+        now, before, mine = summed
+        return _TicketRead(
+            now=_tickets_from_rollups(now, current),
+            before=_tickets_from_rollups(before, previous),
+            trend=rollup_metrics.created_vs_solved(current, period),
+            categories=now.category_mix(rollup_metrics.category_names(now.category_ids())),
+            heatmap=now.heatmap(),
+            agents=mine.agent_figures(),
+            source="rollups",
+        )
+    return _TicketRead(
+        now=_tickets_from_facts(current),
+        before=_tickets_from_facts(previous),
+        trend=metrics.created_vs_solved(
+            current, period=period, created_rows=fact_metrics.fact_rows(current)
+        ),
+        categories=fact_metrics.category_mix(current),
+        heatmap=fact_metrics.tickets_by_hour_and_weekday(current),
+        agents=fact_metrics.agent_figures(agents),
+        source="facts",
+    )
+
+
 def dashboard_figures(viewer: Viewer, selection: Selection, *, now: datetime) -> DashboardFigures:
     """Every figure of the dashboard for `selection` as `viewer` may see it.
     A constant number of queries whatever the range and the filters."""
     current = scoped_filter(viewer, selection, selection.start, selection.end)
     previous = scoped_filter(viewer, selection, *selection.previous)
-    headline_now = _headline(current)
-    headline_before = _headline(previous)
+    agents = _agent_filter(viewer, current)
+    state = ticket_facts.state()
+    read = _read_tickets(current, previous, agents, selection.period, state.rollups_built)
+    headline_now = _headline(read.now, current)
+    headline_before = _headline(read.before, previous)
     return DashboardFigures(
         selection=selection,
         scope_filter=current,
         sees_everyone=viewer.sees_everyone,
         cards=_cards(headline_now, headline_before),
-        trend=metrics.created_vs_solved(
-            current, period=selection.period, created_rows=fact_metrics.fact_rows(current)
-        ),
-        categories=fact_metrics.category_mix(current),
-        heatmap=fact_metrics.tickets_by_hour_and_weekday(current),
+        trend=read.trend,
+        categories=read.categories,
+        heatmap=read.heatmap,
         backlog=metrics.current_backlog(current, now=now),
         sla=headline_now.sla,
         escalations=headline_now.escalations,
-        agents=_agent_rows(viewer, current),
+        agents=_agent_rows(viewer, agents, read.agents),
         satisfaction=headline_now.satisfaction,
         csat_by_month=metrics.csat_by_month(current),
         follow_up=metrics.bad_ratings_awaiting_follow_up() if viewer.sees_everyone else None,
-        facts_as_of=facts_as_of(),
+        facts_as_of=state.as_of,
+        source=read.source,
     )

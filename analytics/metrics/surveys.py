@@ -32,7 +32,7 @@ from django.db.models.functions import Trunc
 
 from analytics.metrics.filters import MetricFilter, range_q, tier_q
 from analytics.metrics.stats import Rate
-from analytics.metrics.volume import _local_date, _period_starts, _zone
+from analytics.metrics.volume import _local_date, _zone, period_starts
 from analytics.models import BAD_RATING_MAX, CSATResponse, NPSResponse
 
 # A CSAT answer is "satisfied" at this rating or above (4 and 5 of 1..5).
@@ -227,7 +227,7 @@ def csat_by_month(
     )
     found = {_local_date(row["month"], zone): _csat(row) for row in rows}
     if metric_filter.start is not None and metric_filter.end is not None:
-        months = _period_starts(metric_filter.start, metric_filter.end, "month", zone)
+        months = period_starts(metric_filter.start, metric_filter.end, "month", zone)
     else:
         months = sorted(found)
     empty = CSAT(answers=0, satisfied=0, rating_sum=0)

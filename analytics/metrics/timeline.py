@@ -74,6 +74,8 @@ class Timeline:
     pauses: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     rounds: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     reopenings: int = 0
+    # Every change of status to solved.
+    solves: list[datetime] = field(default_factory=list)
 
     def paused_business(self, hours: Hours, start: datetime, end: datetime) -> timedelta:
         """Open time of the calendar spent paused within [start, end]."""
@@ -157,6 +159,8 @@ def _add_status_history(timelines: dict[int, Timeline], ids: QuerySet[Ticket, in
             timeline.pauses.append((paused_since.pop(ticket_id), at))
         if action == "ticket.reopened":
             timeline.reopenings += 1
+        if new == Status.SOLVED.value:
+            timeline.solves.append(at)
     for ticket_id, since in paused_since.items():
         timelines[ticket_id].pauses.append((since, None))
 

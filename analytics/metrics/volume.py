@@ -113,7 +113,9 @@ class PeriodCount:
     solved: int
 
 
-def _period_starts(start: datetime, end: datetime, period: Period, zone: tzinfo) -> list[date]:
+def period_starts(start: datetime, end: datetime, period: Period, zone: tzinfo) -> list[date]:
+    """The local first days of the periods (day, week from Monday, month)
+    that meet [start, end)."""
     first = start.astimezone(zone).date()
     last = (end - timedelta(microseconds=1)).astimezone(zone).date()
     if period == "week":
@@ -185,7 +187,7 @@ def created_vs_solved(
     created = {_local_date(p, zone): n for p, n in created_counts}
     solved = {_local_date(p, zone): n for p, n in solved_rows}
     if metric_filter.start is not None and metric_filter.end is not None:
-        starts = _period_starts(metric_filter.start, metric_filter.end, period, zone)
+        starts = period_starts(metric_filter.start, metric_filter.end, period, zone)
     else:
         starts = sorted(created.keys() | solved.keys())
     return [PeriodCount(day, created.get(day, 0), solved.get(day, 0)) for day in starts]

@@ -39,8 +39,7 @@ from analytics.metrics import (
 from analytics.metrics.filters import DateField, range_q
 from analytics.metrics.stats import SECONDS_PER_HOUR
 from analytics.metrics.timeline import TARGETS
-from analytics.models import TicketFact
-from analytics.rollups.facts import escalation_kind_field, escalation_tier_field
+from analytics.models import TicketFact, escalation_kind_field, escalation_tier_field
 from escalation.models import Escalation
 from tickets.models import AgentTier, Category
 

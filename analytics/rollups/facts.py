@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, OuterRef
 
 from analytics.metrics.rates import (
     counted_escalations,
@@ -41,7 +41,8 @@ from analytics.metrics.rates import (
 )
 from analytics.metrics.sla import next_decision, target_outcomes
 from analytics.metrics.timeline import load_timelines
-from analytics.models import RollupRun, TicketFact
+from analytics.models import RollupRun, TicketFact, escalation_kind_field, escalation_tier_field
+from analytics.rollups import blocks, cells
 from escalation.models import Escalation
 from tickets.models import Ticket
 
@@ -56,6 +57,7 @@ OVERLAP = timedelta(minutes=5)
 FIRST_LOOK_BACK = timedelta(hours=24)
 CATCH_UP = "ticket-facts.catch-up"
 REBUILD = "ticket-facts.rebuild"
+ROLLUPS = "ticket-rollups.rebuild"
 
 _FIELDS = [f.name for f in TicketFact._meta.concrete_fields if not f.primary_key]
 
@@ -143,6 +145,7 @@ def compute_facts(ticket_ids: Sequence[int], now: datetime) -> list[TicketFact]:
                 resolution_breached=decided[("resolution", False)],
                 sla_refresh_at=next_decision(t, now),
                 ever_solved=bool(row["was_solved"]) or t.solved_at is not None,
+                solve_times=[int(moment.timestamp()) for moment in t.solves],
                 reopened=bool(row["was_reopened"]),
                 public_staff_replies=row["staff_replies"],
                 left_tier1=bool(row["moved_up"]),
@@ -154,31 +157,40 @@ def compute_facts(ticket_ids: Sequence[int], now: datetime) -> list[TicketFact]:
     return facts
 
 
-def escalation_kind_field(kind: str) -> str:
-    """The TicketFact column counting escalations of this kind."""
-    return f"escalations_{kind}"
-
-
-def escalation_tier_field(to_tier: int | None) -> str:
-    """The TicketFact column counting escalations to this tier (None: none)."""
-    return "escalations_no_tier" if to_tier is None else f"escalations_to_tier{to_tier}"
-
-
 def refresh_facts(ticket_ids: Iterable[int], now: datetime) -> int:
     """Compute and store the facts of these tickets (an upsert; a ticket
-    deleted meanwhile has none). Returns how many rows were written."""
+    deleted meanwhile has none), and add what changed to the rollup blocks
+    in the same transaction. Returns how many rows were written."""
     facts = compute_facts(list(dict.fromkeys(ticket_ids)), now)
-    _store(facts)
+    _store(facts, rollups=True)
     return len(facts)
 
 
-def _store(facts: list[TicketFact]) -> None:
-    """Upsert the rows (one statement)."""
-    if facts:
-        with transaction.atomic():
-            TicketFact.objects.bulk_create(
-                facts, update_conflicts=True, unique_fields=["ticket"], update_fields=_FIELDS
-            )
+def _store(facts: list[TicketFact], *, rollups: bool) -> None:
+    """Upsert the rows (one statement). With `rollups`, under the rollups'
+    lock, read the rows replaced first and add the difference to the
+    blocks (analytics.rollups.blocks: two or three statements more)."""
+    if not facts:
+        return
+    with transaction.atomic():
+        if rollups:
+            blocks.lock_for_facts()
+            old = {
+                row["ticket_id"]: row
+                for row in TicketFact.objects.filter(
+                    pk__in=[fact.ticket_id for fact in facts]
+                ).values(*cells.FIELDS)
+            }
+        TicketFact.objects.bulk_create(
+            facts, update_conflicts=True, unique_fields=["ticket"], update_fields=_FIELDS
+        )
+        if rollups:
+            changes = []
+            for fact in facts:
+                new, before = cells.row_of(fact), old.get(fact.ticket_id)
+                if new != before:
+                    changes.append((before, new))
+            blocks.apply_changes(changes, blocks.rollup_zone())
 
 
 def due_for_sla(now: datetime) -> list[int]:
@@ -213,12 +225,25 @@ def catch_up(now: datetime) -> int:
     return len(ids)
 
 
-def facts_as_of() -> datetime | None:
-    """When the facts were last brought up to date (the later of the last
-    catch-up and the last rebuild); None before either ever ran. One query."""
-    return RollupRun.objects.filter(name__in=[CATCH_UP, REBUILD]).aggregate(latest=Max("ran_at"))[
-        "latest"
-    ]
+@dataclass(frozen=True)
+class State:
+    # When the facts were last brought up to date (the later of the last
+    # catch-up and the last rebuild); None before either ever ran.
+    as_of: datetime | None
+    # The rollup blocks were summed from the facts at least once (until
+    # then, e.g. just after an upgrade, the dashboard reads the facts).
+    rollups_built: bool
+
+
+def state() -> State:
+    """One query."""
+    runs = dict(
+        RollupRun.objects.filter(name__in=[CATCH_UP, REBUILD, ROLLUPS]).values_list(
+            "name", "ran_at"
+        )
+    )
+    facts_runs = [runs[name] for name in (CATCH_UP, REBUILD) if name in runs]
+    return State(as_of=max(facts_runs, default=None), rollups_built=ROLLUPS in runs)
 
 
 @dataclass(frozen=True)
@@ -227,6 +252,11 @@ class Rebuilt:
     # Facts whose recomputed row differed from the stored one (or was
     # missing): 0 when the catch-up had kept every fact current.
     differing: int
+    # Rollup blocks summed afresh from the facts, and those that differed
+    # from the kept ones (0 when the catch-up had kept them right; all of
+    # them the first time, or where the facts themselves differed).
+    rollup_rows: int = 0
+    rollups_differing: int = 0
 
 
 def _comparable(fact: TicketFact) -> tuple:
@@ -247,7 +277,9 @@ def rebuild_facts(now: datetime, *, progress: bool = False) -> Rebuilt:
             fresh = compute_facts(chunk, now)
             stored = {f.ticket_id: _comparable(f) for f in TicketFact.objects.filter(pk__in=chunk)}
             differing += sum(1 for f in fresh if stored.get(f.ticket_id) != _comparable(f))
-            _store(fresh)
+            # The blocks are summed afresh below: adding each difference
+            # would rewrite every block once per batch.
+            _store(fresh, rollups=False)
             bar.update(len(chunk))
     # An anti-join: NOT IN (all ticket ids) is a subplan per row once the
     # ids outgrow work_mem (234 s at 100,000 tickets).
@@ -255,4 +287,21 @@ def rebuild_facts(now: datetime, *, progress: bool = False) -> Rebuilt:
     RollupRun.objects.update_or_create(
         name=REBUILD, defaults={"ran_at": now, "tickets": len(ids), "differing": differing}
     )
-    return Rebuilt(tickets=len(ids), differing=differing)
+    summed = rebuild_rollups(now, progress=progress)
+    return Rebuilt(
+        tickets=len(ids),
+        differing=differing,
+        rollup_rows=summed.rows,
+        rollups_differing=summed.differing,
+    )
+
+
+def rebuild_rollups(now: datetime, *, progress: bool = False) -> blocks.Rebuilt:
+    """Sum the rollup blocks afresh from the facts (the end of the nightly
+    rebuild; alone after an upgrade) and record how many rows differed."""
+    summed = blocks.rebuild(progress=progress)
+    RollupRun.objects.update_or_create(
+        name=ROLLUPS,
+        defaults={"ran_at": now, "tickets": summed.rows, "differing": summed.differing},
+    )
+    return summed

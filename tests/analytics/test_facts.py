@@ -10,14 +10,8 @@ import pytest
 
 from analytics import metrics
 from analytics.metrics.stats import DurationStats
-from analytics.models import TicketFact
-from analytics.rollups.facts import (
-    due_for_sla,
-    escalation_kind_field,
-    escalation_tier_field,
-    rebuild_facts,
-    refresh_facts,
-)
+from analytics.models import TicketFact, escalation_kind_field, escalation_tier_field
+from analytics.rollups.facts import due_for_sla, rebuild_facts, refresh_facts
 from escalation.models import Escalation
 from tests.analytics.test_metrics import NOW, RANGE, at, history, sla_defaults  # noqa: F401
 from tickets.models import AgentTier, Ticket
@@ -136,12 +130,18 @@ def test_refresh_is_idempotent_and_equals_a_rebuild(facts):
 
 def test_a_batch_costs_the_same_queries_whatever_its_size(facts, django_assert_num_queries):
     ids = list(Ticket.objects.order_by("pk").values_list("pk", flat=True))
-    # Timelines (3), flags (1), escalations (1), the upsert (1), and the
-    # savepoint and its release that transaction.atomic adds inside the
-    # test's transaction.
-    with django_assert_num_queries(8):
+    # Timelines (3), flags (1), escalations (1), the rollups' lock (1), the
+    # facts replaced (1), the upsert (1), and the savepoint and its release
+    # that transaction.atomic adds inside the test's transaction; when facts
+    # changed, the rollup blocks touched (1) and their upsert (1).
+    with django_assert_num_queries(10):
         refresh_facts(ids[:1], NOW)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(10):
+        refresh_facts(ids, NOW)
+    TicketFact.objects.all().delete()
+    with django_assert_num_queries(12):
+        refresh_facts(ids[:1], NOW)
+    with django_assert_num_queries(12):
         refresh_facts(ids, NOW)
 
 

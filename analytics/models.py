@@ -136,6 +136,8 @@ class CSATResponse(models.Model):
             ),
             # Date-range reads (CSAT by period), overall and per agent / team.
             models.Index(fields=["answered_at"], name="csat_answered"),
+            # The facts' catch-up: the tickets whose answers changed lately.
+            models.Index(fields=["updated_at"], name="csat_updated"),
             models.Index(fields=["agent", "answered_at"], name="csat_agent_answered"),
             models.Index(fields=["team", "answered_at"], name="csat_team_answered"),
         ]
@@ -286,6 +288,9 @@ class TicketFact(models.Model):
     # Every change of status to solved, in epoch seconds (the trend counts
     # each solve on its day; analytics.rollups.cells).
     solve_times = models.JSONField(default=list, blank=True)
+    # The CSAT answers of the ticket's rounds, in round order:
+    # [answered_at epoch seconds, rating, effort or None, agent id or None].
+    csat_answers = models.JSONField(default=list, blank=True)
     reopened = models.BooleanField(default=False)
     public_staff_replies = models.PositiveIntegerField(default=0)
     left_tier1 = models.BooleanField(default=False)
@@ -338,8 +343,9 @@ class FactRollup(models.Model):
     and a changed fact updates one block per level.
 
     `cells` is the codes (int64) then the counts (int64) of the non-zero
-    cells, sorted by code; `created` and `solves` repeat two of them for
-    the daily trend, which reads only those."""
+    cells, sorted by code; `created`, `solves` and the csat_* counts repeat
+    some of them for the daily trend and CSAT by month, which read only
+    those."""
 
     dim = models.CharField(max_length=20)
     value = models.CharField(max_length=40, blank=True)
@@ -347,6 +353,9 @@ class FactRollup(models.Model):
     block = models.IntegerField()
     created = models.IntegerField(default=0)
     solves = models.IntegerField(default=0)
+    csat_answers = models.IntegerField(default=0)
+    csat_satisfied = models.IntegerField(default=0)
+    csat_rating_sum = models.IntegerField(default=0)
     cells = models.BinaryField()
 
     class Meta:

@@ -3,7 +3,7 @@ view, timed in-process over a seeded PostgreSQL database; optionally the
 ticket facts' full rebuild and catch-up.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpdesk_bench \\
-        python bench/analytics_bench.py [--requests N] [--rebuild] [--catch-up N]
+        python bench/analytics_bench.py [--requests N] [--rebuild | --rollups] [--catch-up N]
 
 The database must hold a seeded demo (bench/seed_demo.sh), whose seed builds
 the ticket facts the dashboard reads. What it does (bench/README.md,
@@ -19,14 +19,19 @@ the ticket facts the dashboard reads. What it does (bench/README.md,
 3. streams the CSV of a year under tracemalloc and prints the peak of
    Python memory it allocated;
 4. with --rebuild: recomputes every ticket's facts (analytics.rollups.facts.
-   rebuild_facts) with its progress bar, and prints tickets/s, the facts
-   found different and the peak resident memory;
-5. with --catch-up N: stamps N tickets as changed (their updated_at, as any
-   service does), then times the catch-up job that refreshes them.
+   rebuild_facts) and sums the rollup blocks from them, with progress bars,
+   and prints tickets/s, the facts and blocks found different and the peak
+   resident memory; with --rollups: sums the blocks only (what an upgrade
+   runs once: manage.py rebuild_analytics --rollups);
+5. with --catch-up N: changes the priority of N tickets (as a service does:
+   stamping updated_at), times the catch-up job that refreshes their facts
+   and adds the differences to the rollup blocks, then changes them back
+   and times that catch-up too; the blocks then equal a rebuild (checked
+   with --rollups after it).
 
 Everything runs in this process against the database in DATABASE_URL; steps
-4 and 5 write (facts, and updated_at of N tickets), so only ever point it at
-a bench database.
+4 and 5 write (facts, rollups, and the priority and updated_at of N
+tickets, put back), so only ever point it at a bench database.
 """
 
 from __future__ import annotations
@@ -152,6 +157,10 @@ def csv_memory() -> float:
     return round(peak / 1e6, 2)
 
 
+def _peak_rss_mb() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
 def rebuild() -> dict:
     from analytics.rollups.facts import rebuild_facts
 
@@ -163,7 +172,22 @@ def rebuild() -> dict:
         "seconds": round(seconds, 1),
         "tickets_per_s": round(rebuilt.tickets / seconds),
         "differing": rebuilt.differing,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "rollup_rows": rebuilt.rollup_rows,
+        "rollups_differing": rebuilt.rollups_differing,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def rollups() -> dict:
+    from analytics.rollups.facts import rebuild_rollups
+
+    started = time.perf_counter()
+    summed = rebuild_rollups(datetime.now(UTC), progress=True)
+    return {
+        "rows": summed.rows,
+        "differing": summed.differing,
+        "seconds": round(time.perf_counter() - started, 1),
+        "peak_rss_mb": _peak_rss_mb(),
     }
 
 
@@ -173,24 +197,32 @@ def catch_up(count: int) -> dict:
     from analytics.models import RollupRun
     from analytics.rollups.facts import CATCH_UP
     from analytics.rollups.facts import catch_up as run_catch_up
-    from tickets.models import Ticket
+    from tickets.models import Priority, Ticket
 
-    now = timezone.now()
-    RollupRun.objects.update_or_create(
-        name=CATCH_UP, defaults={"ran_at": now, "tickets": 0, "differing": 0}
-    )
     ids = list(Ticket.objects.order_by("-pk").values_list("pk", flat=True)[:count])
-    Ticket.objects.filter(pk__in=ids).update(updated_at=now)
-    started = time.perf_counter()
-    refreshed = run_catch_up(timezone.now())
-    seconds = time.perf_counter() - started
-    return {"stamped": count, "refreshed": refreshed, "seconds": round(seconds, 2)}
+    before = dict(Ticket.objects.filter(pk__in=ids).values_list("pk", "priority"))
+    changed = {pk: Priority.LOW if p != Priority.LOW else Priority.HIGH for pk, p in before.items()}
+    found = {}
+    for name, priorities in (("changed", changed), ("put back", before)):
+        now = timezone.now()
+        RollupRun.objects.update_or_create(
+            name=CATCH_UP, defaults={"ran_at": now, "tickets": 0, "differing": 0}
+        )
+        for priority in set(priorities.values()):
+            Ticket.objects.filter(
+                pk__in=[pk for pk, p in priorities.items() if p == priority]
+            ).update(priority=priority, updated_at=now)
+        started = time.perf_counter()
+        refreshed = run_catch_up(timezone.now())
+        found[name] = {"refreshed": refreshed, "seconds": round(time.perf_counter() - started, 2)}
+    return {"stamped": count, **found}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20, help="timed requests per kind")
     parser.add_argument("--rebuild", action="store_true", help="time the full facts rebuild")
+    parser.add_argument("--rollups", action="store_true", help="time summing the rollups only")
     parser.add_argument("--catch-up", type=int, default=0, metavar="N", help="time a catch-up of N")
     args = parser.parse_args()
     if not 1 <= args.requests <= 500:
@@ -224,12 +256,19 @@ def main() -> None:
     if args.rebuild:
         report["rebuild"] = rebuild()
         line = "  rebuild     {tickets:,} tickets in {seconds} s ({tickets_per_s:,}/s), "
-        line += "{differing:,} differing, peak RSS {peak_rss_mb} MB"
+        line += "{differing:,} differing; {rollup_rows:,} rollup blocks, "
+        line += "{rollups_differing:,} differing; peak RSS {peak_rss_mb} MB"
         print(line.format(**report["rebuild"]))
+    elif args.rollups:
+        report["rollups"] = rollups()
+        line = "  rollups     {rows:,} blocks summed in {seconds} s, {differing:,} differing, "
+        line += "peak RSS {peak_rss_mb} MB"
+        print(line.format(**report["rollups"]))
     if args.catch_up:
         report["catch_up"] = catch_up(args.catch_up)
-        line = "  catch-up    {refreshed:,} tickets refreshed in {seconds} s"
-        print(line.format(**report["catch_up"]))
+        for name in ("changed", "put back"):
+            line = f"  catch-up    {{refreshed:,}} tickets {name} refreshed in {{seconds}} s"
+            print(line.format(**report["catch_up"][name]))
     results = [time_kind(kind, args.requests) for kind in kinds()]
     print(f"  {'kind':40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}  target")
     for r in results:

@@ -274,7 +274,7 @@ class _Headline:
     satisfaction: metrics.Satisfaction
 
 
-def _headline(tickets: _Tickets, metric_filter: metrics.MetricFilter) -> _Headline:
+def _headline(tickets: _Tickets, satisfaction: metrics.Satisfaction) -> _Headline:
     return _Headline(
         first_response=tickets.first_response,
         resolution_priority=tickets.resolution["priority"],
@@ -283,7 +283,7 @@ def _headline(tickets: _Tickets, metric_filter: metrics.MetricFilter) -> _Headli
         fcr=tickets.rates["fcr"],
         escalations=tickets.escalations,
         tier1=tickets.rates["tier1"],
-        satisfaction=metrics.satisfaction(metric_filter),
+        satisfaction=satisfaction,
     )
 
 
@@ -440,12 +440,11 @@ def _agent_filter(viewer: Viewer, metric_filter: metrics.MetricFilter) -> metric
 
 def _agent_rows(
     viewer: Viewer,
-    metric_filter: metrics.MetricFilter,
     found: dict[int, metrics.AgentFigures],
+    csat: dict[int, metrics.CSAT],
 ) -> list[AgentRow]:
-    """The rows of `found` (the ticket figures of _agent_filter's tickets)
-    with their names and CSAT."""
-    csat = metrics.csat_by_agent(metric_filter)
+    """The rows of `found` and `csat` (the figures of _agent_filter's
+    tickets and answers) with their names."""
     agent_ids = found.keys() | csat.keys()
     if not viewer.sees_everyone:
         # The filter already holds only their answers and tickets; this
@@ -476,48 +475,70 @@ def _agent_rows(
 
 
 @dataclass(frozen=True)
-class _TicketRead:
-    """Everything the page reads about tickets, from one source."""
+class _Read:
+    """Everything the page reads about tickets and CSAT, from one source."""
 
     now: _Tickets
     before: _Tickets
+    satisfaction_now: metrics.Satisfaction
+    satisfaction_before: metrics.Satisfaction
     trend: list[metrics.PeriodCount]
     categories: list[metrics.CategoryShare]
     heatmap: list[list[int]]
     agents: dict[int, metrics.AgentFigures]
+    agent_csat: dict[int, metrics.CSAT]
+    csat_by_month: list[metrics.CSATPeriod]
     source: Literal["rollups", "facts"]
 
 
-def _read_tickets(
+def _satisfaction(
+    summary: rollup_metrics.Summary, metric_filter: metrics.MetricFilter
+) -> metrics.Satisfaction:
+    csat, ces = summary.csat()
+    # NPS answers belong to customers, not tickets: from their own table.
+    return metrics.Satisfaction(csat=csat, ces=ces, nps=metrics.nps(metric_filter))
+
+
+def _read(
     current: metrics.MetricFilter,
     previous: metrics.MetricFilter,
     agents: metrics.MetricFilter,
     period: Period,
     rollups_built: bool,
-) -> _TicketRead:
+) -> _Read:
     """From the rollups when every filter has one (three queries: the
-    blocks, the daily trend, the category names), else from the facts."""
+    blocks, the days, the category names; NPS aside), else from the facts
+    and the survey tables."""
     summed = rollup_metrics.summaries([current, previous, agents]) if rollups_built else None
     if summed is not None:
         now, before, mine = summed
-        return _TicketRead(
+        trend, csat_by_month = rollup_metrics.daily_figures(current, period)
+        return _Read(
             now=_tickets_from_rollups(now, current),
             before=_tickets_from_rollups(before, previous),
-            trend=rollup_metrics.created_vs_solved(current, period),
+            satisfaction_now=_satisfaction(now, current),
+            satisfaction_before=_satisfaction(before, previous),
+            trend=trend,
             categories=now.category_mix(rollup_metrics.category_names(now.category_ids())),
             heatmap=now.heatmap(),
             agents=mine.agent_figures(),
+            agent_csat=mine.csat_by_agent(),
+            csat_by_month=csat_by_month,
             source="rollups",
         )
-    return _TicketRead(
+    return _Read(
         now=_tickets_from_facts(current),
         before=_tickets_from_facts(previous),
+        satisfaction_now=metrics.satisfaction(current),
+        satisfaction_before=metrics.satisfaction(previous),
         trend=metrics.created_vs_solved(
             current, period=period, created_rows=fact_metrics.fact_rows(current)
         ),
         categories=fact_metrics.category_mix(current),
         heatmap=fact_metrics.tickets_by_hour_and_weekday(current),
         agents=fact_metrics.agent_figures(agents),
+        agent_csat=metrics.csat_by_agent(agents),
+        csat_by_month=metrics.csat_by_month(current),
         source="facts",
     )
 
@@ -529,9 +550,9 @@ def dashboard_figures(viewer: Viewer, selection: Selection, *, now: datetime) ->
     previous = scoped_filter(viewer, selection, *selection.previous)
     agents = _agent_filter(viewer, current)
     state = ticket_facts.state()
-    read = _read_tickets(current, previous, agents, selection.period, state.rollups_built)
-    headline_now = _headline(read.now, current)
-    headline_before = _headline(read.before, previous)
+    read = _read(current, previous, agents, selection.period, state.rollups_built)
+    headline_now = _headline(read.now, read.satisfaction_now)
+    headline_before = _headline(read.before, read.satisfaction_before)
     return DashboardFigures(
         selection=selection,
         scope_filter=current,
@@ -543,9 +564,9 @@ def dashboard_figures(viewer: Viewer, selection: Selection, *, now: datetime) ->
         backlog=metrics.current_backlog(current, now=now),
         sla=headline_now.sla,
         escalations=headline_now.escalations,
-        agents=_agent_rows(viewer, agents, read.agents),
+        agents=_agent_rows(viewer, read.agents, read.agent_csat),
         satisfaction=headline_now.satisfaction,
-        csat_by_month=metrics.csat_by_month(current),
+        csat_by_month=read.csat_by_month,
         follow_up=metrics.bad_ratings_awaiting_follow_up() if viewer.sees_everyone else None,
         facts_as_of=state.as_of,
         source=read.source,

@@ -3,7 +3,7 @@ per series and per aligned block of days (analytics.models.FactRollup).
 
     decompose(first, last)           -> (level, block) pairs covering the days
     read(dim, values, ranges)        -> summed Cells per range   (one query)
-    daily(dim, values, first, last)  -> {day: (created, solves)} (one query)
+    daily(dim, values, first, last)  -> {day: Day counts}         (one query)
     apply_changes(pairs, zone)       -> keep the blocks current as facts change
     rebuild(zone, progress)          -> Rebuilt(rows, differing)  (nightly)
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from datetime import tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -109,16 +109,27 @@ def read(requests: Sequence[tuple[str, Sequence[str], int, int]]) -> list[Cells]
     return [Cells.total(found) for found in parts]
 
 
-def daily(dim: str, values: Sequence[str], first: int, last: int) -> dict[int, tuple[int, int]]:
-    """{day: (tickets created, solves)} of the series over days first..last
-    (days without either left out). One query."""
-    found: dict[int, tuple[int, int]] = {}
+@dataclass(frozen=True)
+class Day:
+    created: int = 0
+    solves: int = 0
+    csat_answers: int = 0
+    csat_satisfied: int = 0
+    csat_rating_sum: int = 0
+
+    def __add__(self, other: Day) -> Day:
+        return Day(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
+def daily(dim: str, values: Sequence[str], first: int, last: int) -> dict[int, Day]:
+    """{day: its counts} of the series over days first..last (the days
+    with any left out). One query."""
+    found: dict[int, Day] = {}
     rows = FactRollup.objects.filter(
         dim=dim, value__in=list(values), level=0, block__gte=first, block__lte=last
-    ).values_list("block", "created", "solves")
-    for day, created, solves in rows:
-        before = found.get(day, (0, 0))
-        found[day] = (before[0] + created, before[1] + solves)
+    ).values_list("block", *(f.name for f in fields(Day)))
+    for day, *counts in rows:
+        found[day] = found.get(day, Day()) + Day(*counts)
     return found
 
 
@@ -139,10 +150,10 @@ def lock_for_facts() -> None:
 
 def _cells_by_series(row: Mapping[str, Any], zone: tzinfo, sign: int) -> Counter:
     found: Counter = Counter()
-    cells = layout.contributions(row, zone)
-    for series in layout.series_of(row):
-        for day, code, n in cells:
-            found[(*series, day, code)] += sign * n
+    for series_list, cells in layout.grouped(row, zone):
+        for series in series_list:
+            for day, code, n in cells:
+                found[(*series, day, code)] += sign * n
     return found
 
 
@@ -180,15 +191,15 @@ def apply_changes(
     }
     written, emptied = [], []
     for key, changed in deltas.items():
-        parts = [
-            (
-                np.array([c for c, _ in changed], np.int64),
-                np.array([n for _, n in changed], np.int64),
-            )
-        ]
-        if key in stored:
-            parts.append(unpack(stored[key].cells))
-        total = Cells.total(parts)
+        delta = Cells.total(
+            [
+                (
+                    np.array([c for c, _ in changed], np.int64),
+                    np.array([n for _, n in changed], np.int64),
+                )
+            ]
+        )
+        total = Cells(*unpack(stored[key].cells)).plus(delta) if key in stored else delta
         if len(total.codes):
             written.append(_row(key, total))
         elif key in stored:
@@ -208,6 +219,9 @@ def _row(key: tuple[str, str, int, int], total: Cells) -> FactRollup:
         block=block,
         created=total.count(layout.CREATED),
         solves=total.count(layout.SOLVES),
+        csat_answers=total.count(layout.CSAT, 0),
+        csat_satisfied=total.count(layout.CSAT, 1),
+        csat_rating_sum=total.count(layout.CSAT, 2),
         cells=pack(total.codes, total.counts),
     )
 
@@ -218,7 +232,14 @@ def _write(rows: list[FactRollup]) -> None:
         batch_size=_WRITE_BATCH,
         update_conflicts=True,
         unique_fields=["dim", "value", "level", "block"],
-        update_fields=["created", "solves", "cells"],
+        update_fields=[
+            "created",
+            "solves",
+            "csat_answers",
+            "csat_satisfied",
+            "csat_rating_sum",
+            "cells",
+        ],
     )
 
 
@@ -293,28 +314,59 @@ def _rows_of(
 
 
 def _sum_facts(zone: tzinfo, progress: bool) -> tuple[_Sums, tuple[np.ndarray, ...]]:
+    """Every fact's cells summed per (series, day, code). The cells are
+    computed once per fact in Python; numpy repeats them for each series
+    the fact counts in and adds them up."""
     from tqdm import tqdm
 
     sums = _Sums()
+    width = 1 + len(layout.DIMENSIONS)
     facts = TicketFact.objects.order_by().values(*layout.FIELDS)
     total = TicketFact.objects.count()
-    keys: list[int] = []
+    owners: list[int] = []
+    days: list[int] = []
     codes: list[int] = []
     counts: list[int] = []
+    series: list[int] = []
+
+    def flush() -> None:
+        if not owners:
+            return
+        of_fact = np.array(series, np.int64).reshape(-1, width)
+        fact = np.array(owners, np.int64)
+        day = np.array(days, np.int64)
+        code = np.array(codes, np.int64)
+        count = np.array(counts, np.int64)
+        keys, repeated, added = [], [], []
+        for column in range(width):
+            ids = of_fact[fact, column]
+            present = ids >= 0
+            keys.append(ids[present] << 32 | day[present])
+            repeated.append(code[present])
+            added.append(count[present])
+        sums.add(np.concatenate(keys), np.concatenate(repeated), np.concatenate(added))
+        for found in (owners, days, codes, counts, series):
+            found.clear()
+
     with tqdm(total=total, unit="fact", desc="Rollups", disable=not progress) as bar:
-        for index, row in enumerate(facts.iterator(chunk_size=5000), start=1):
-            ids = [sums.series_id(series) << 32 for series in layout.series_of(row)]
-            for day, code, n in layout.contributions(row, zone):
-                for series_key in ids:
-                    keys.append(series_key | day)
+        done = 0
+        for row in facts.iterator(chunk_size=5000):
+            for series_list, cells in layout.grouped(row, zone):
+                index = len(series) // width
+                ids = {dim: sums.series_id((dim, value)) for dim, value in series_list}
+                series.append(ids["all"])
+                series.extend(ids.get(dim, -1) for dim in layout.DIMENSIONS)
+                for day, code, n in cells:
+                    owners.append(index)
+                    days.append(day)
                     codes.append(code)
                     counts.append(n)
-            if index % 20_000 == 0:
-                sums.add(np.array(keys), np.array(codes), np.array(counts))
-                keys, codes, counts = [], [], []
+            done += 1
+            if done % 20_000 == 0:
+                flush()
                 bar.update(20_000)
-        sums.add(np.array(keys, np.int64), np.array(codes, np.int64), np.array(counts, np.int64))
-        bar.update(total % 20_000)
+        bar.update(done % 20_000)
+        flush()
     return sums, sums.total()
 
 

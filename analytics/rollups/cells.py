@@ -17,7 +17,8 @@ give the exact values where no rollup applies.
 
 Days are local dates in settings.TIME_ZONE, the dashboard's zone; a ticket
 adds its creation cells to its creation day, its resolution cells to the day
-of its final solve and one SOLVES cell to the day of each solve.
+of its final solve, one SOLVES cell to the day of each solve, and its CSAT
+answers to the days they were given.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from analytics.metrics.surveys import SATISFIED_MIN
 from analytics.metrics.timeline import TARGETS
 from analytics.models import escalation_kind_field, escalation_tier_field
 from escalation.models import Escalation
@@ -63,6 +65,8 @@ AGENT_SOLVED = 13  # agent id
 AGENT_REOPENED = 14  # agent id
 AGENT_SLA = 15  # agent id << 4 | target << 1 | breached
 AGENT_RESOLUTION = 16  # a duration key of owner: the agent id
+CSAT = 17  # 0 answers, 1 rated 4-5, 2 sum of ratings, 3 with an effort, 4 sum of efforts
+AGENT_CSAT = 18  # agent id << 2 | (0 answers, 1 rated 4-5, 2 sum of ratings)
 
 # The SLA key's low bits for "a ticket of this customer tier and priority
 # was created" (the group is listed even when none of its targets is decided).
@@ -95,6 +99,7 @@ FIELDS: tuple[str, ...] = (
     "created_at",
     "solved_at",
     "solve_times",
+    "csat_answers",
     "team_id",
     "category_id",
     "customer_tier",
@@ -167,8 +172,34 @@ def _outcomes(row: Mapping[str, Any]) -> list[tuple[int, int]]:
     return found
 
 
+def grouped(
+    row: Mapping[str, Any], zone: tzinfo
+) -> list[tuple[list[tuple[str, str]], list[tuple[int, int, int]]]]:
+    """What one fact adds, as (series, cells) groups: its own cells in its
+    series, and each CSAT answer's in the same series but for the agent's,
+    which is the answer's agent (as analytics.metrics.surveys filters)."""
+    groups = [(series_of(row), contributions(row, zone))]
+    for answered, rating, effort, agent in row["csat_answers"]:
+        day = datetime_day(answered, zone)
+        found = [
+            (day, code(CSAT, 0), 1),
+            (day, code(CSAT, 2), rating),
+        ]
+        if rating >= SATISFIED_MIN:
+            found.append((day, code(CSAT, 1), 1))
+        if effort is not None:
+            found += [(day, code(CSAT, 3), 1), (day, code(CSAT, 4), effort)]
+        if agent is not None:
+            found.append((day, code(AGENT_CSAT, agent << 2), 1))
+            found.append((day, code(AGENT_CSAT, agent << 2 | 2), rating))
+            if rating >= SATISFIED_MIN:
+                found.append((day, code(AGENT_CSAT, agent << 2 | 1), 1))
+        groups.append((series_of({**row, "agent_id": agent}), found))
+    return groups
+
+
 def contributions(row: Mapping[str, Any], zone: tzinfo) -> list[tuple[int, int, int]]:
-    """What one fact adds: (local day, code, count) triples."""
+    """What one fact adds about its ticket: (local day, code, count)."""
     created = row["created_at"].astimezone(zone)
     day = created.date().toordinal()
     priority = PRIORITIES.index(row["priority"])
@@ -260,6 +291,20 @@ class Cells:
         summed = np.bincount(inverse, weights=counts, minlength=len(unique)).astype(np.int64)
         keep = summed != 0
         return cls(unique[keep], summed[keep])
+
+    def plus(self, delta: Cells) -> Cells:
+        """This plus a (small) delta, without re-sorting this: the delta's
+        codes already here are added to, the others inserted in order."""
+        at = np.searchsorted(self.codes, delta.codes)
+        inside = at < len(self.codes)
+        present = np.zeros(len(delta.codes), bool)
+        present[inside] = self.codes[at[inside]] == delta.codes[inside]
+        counts = self.counts.astype(np.int64, copy=True)
+        np.add.at(counts, at[present], delta.counts[present])
+        codes = np.insert(self.codes, at[~present], delta.codes[~present])
+        counts = np.insert(counts, at[~present], delta.counts[~present])
+        keep = counts != 0
+        return Cells(codes[keep], counts[keep])
 
     def section(self, measure: int) -> tuple[np.ndarray, np.ndarray]:
         """(keys, counts) of one measure."""

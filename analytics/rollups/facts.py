@@ -18,7 +18,8 @@ rebuild recomputes every ticket and counts the facts it found different:
 A batch costs a constant number of queries whatever its size: the metric
 timelines (analytics.metrics.timeline.load_timelines: three), one query for
 the per-ticket flags of the rate metrics, one for the escalation records,
-and one upsert.
+one for the CSAT answers, and the upsert (with the rollup blocks' update:
+analytics.rollups.blocks).
 """
 
 from __future__ import annotations
@@ -41,7 +42,13 @@ from analytics.metrics.rates import (
 )
 from analytics.metrics.sla import next_decision, target_outcomes
 from analytics.metrics.timeline import load_timelines
-from analytics.models import RollupRun, TicketFact, escalation_kind_field, escalation_tier_field
+from analytics.models import (
+    CSATResponse,
+    RollupRun,
+    TicketFact,
+    escalation_kind_field,
+    escalation_tier_field,
+)
 from analytics.rollups import blocks, cells
 from escalation.models import Escalation
 from tickets.models import Ticket
@@ -100,6 +107,16 @@ def compute_facts(ticket_ids: Sequence[int], now: datetime) -> list[TicketFact]:
         counts[escalation_kind_field(kind)] += 1
         counts[escalation_tier_field(to_tier)] += 1
 
+    answers: dict[int, list[list]] = {}
+    for ticket_id, answered, rating, effort, agent_id in (
+        CSATResponse.objects.filter(ticket_id__in=list(timelines))
+        .order_by("ticket_id", "round")
+        .values_list("ticket_id", "answered_at", "rating", "effort", "agent_id")
+    ):
+        answers.setdefault(ticket_id, []).append(
+            [int(answered.timestamp()), rating, effort, agent_id]
+        )
+
     facts = []
     for ticket_id, t in timelines.items():
         row = flags[ticket_id]
@@ -146,6 +163,7 @@ def compute_facts(ticket_ids: Sequence[int], now: datetime) -> list[TicketFact]:
                 sla_refresh_at=next_decision(t, now),
                 ever_solved=bool(row["was_solved"]) or t.solved_at is not None,
                 solve_times=[int(moment.timestamp()) for moment in t.solves],
+                csat_answers=answers.get(ticket_id, []),
                 reopened=bool(row["was_reopened"]),
                 public_staff_replies=row["staff_replies"],
                 left_tier1=bool(row["moved_up"]),
@@ -203,10 +221,14 @@ def due_for_sla(now: datetime) -> list[int]:
 
 
 def changed_since(since: datetime, now: datetime) -> list[int]:
-    """Tickets stamped since `since`, given an escalation record since then,
-    or holding a running SLA target due by `now`."""
+    """Tickets stamped since `since`, given an escalation record or a CSAT
+    answer (new or changed) since then, or holding a running SLA target due
+    by `now`."""
     ids = set(Ticket.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
     ids |= set(Escalation.objects.filter(created_at__gte=since).values_list("ticket_id", flat=True))
+    ids |= set(
+        CSATResponse.objects.filter(updated_at__gte=since).values_list("ticket_id", flat=True)
+    )
     ids |= set(due_for_sla(now))
     return sorted(ids)
 

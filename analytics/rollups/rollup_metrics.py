@@ -21,9 +21,12 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from analytics.metrics import (
+    CES,
+    CSAT,
     AgentFigures,
     CategoryShare,
     Compliance,
+    CSATPeriod,
     DurationMetric,
     DurationStats,
     Escalations,
@@ -90,8 +93,12 @@ def summaries(filters: Sequence[MetricFilter]) -> list[Summary] | None:
     requests = [request_for(metric_filter) for metric_filter in filters]
     if any(request is None for request in requests):
         return None
-    found = blocks.read([(r.dim, r.values, r.first, r.last) for r in requests if r is not None])
-    return [Summary(cells) for cells in found]
+    # The same request twice (a manager's agent rows are the page's tickets)
+    # is read and summed once.
+    distinct = list(dict.fromkeys(r for r in requests if r is not None))
+    found = blocks.read([(r.dim, r.values, r.first, r.last) for r in distinct])
+    summed = {request: Summary(cells) for request, cells in zip(distinct, found, strict=True)}
+    return [summed[request] for request in requests if request is not None]
 
 
 def _stats(keys: np.ndarray, counts: np.ndarray) -> DurationStats:
@@ -237,6 +244,24 @@ class Summary:
         )
         return [CategoryShare(category, name, n, n / total) for category, name, n in rows]
 
+    def csat(self) -> tuple[CSAT, CES]:
+        """As analytics.metrics.csat and ces."""
+        found = self.cells.by_key(layout.CSAT)
+        return (
+            CSAT(answers=found.get(0, 0), satisfied=found.get(1, 0), rating_sum=found.get(2, 0)),
+            CES(answers=found.get(3, 0), effort_sum=found.get(4, 0)),
+        )
+
+    def csat_by_agent(self) -> dict[int, CSAT]:
+        """As analytics.metrics.csat_by_agent."""
+        found: dict[int, dict[int, int]] = {}
+        for key, n in self.cells.by_key(layout.AGENT_CSAT).items():
+            found.setdefault(key >> 2, {})[key & 3] = n
+        return {
+            agent: CSAT(answers=n.get(0, 0), satisfied=n.get(1, 0), rating_sum=n.get(2, 0))
+            for agent, n in sorted(found.items())
+        }
+
     def category_ids(self) -> list[int]:
         return [key - 1 for key in self.cells.by_key(layout.CATEGORY) if key]
 
@@ -253,24 +278,48 @@ def category_names(ids: Sequence[int]) -> dict[int, str]:
     return dict(Category.objects.filter(pk__in=list(ids)).values_list("pk", "name"))
 
 
-def created_vs_solved(metric_filter: MetricFilter, period: Period) -> list[PeriodCount]:
-    """As analytics.metrics.created_vs_solved, from the daily blocks (one
-    query). The filter must have a rollup (request_for)."""
+def _days(metric_filter: MetricFilter) -> dict[int, blocks.Day]:
     request = request_for(metric_filter)
     if request is None:
         raise ValueError("This filter has no rollup: read the facts instead.")
-    counts = blocks.daily(request.dim, request.values, request.first, request.last)
-    starts = [
-        _period_of(date.fromordinal(day), period) for day in range(request.first, request.last + 1)
-    ]
-    starts = sorted(set(starts))
-    created = dict.fromkeys(starts, 0)
-    solved = dict.fromkeys(starts, 0)
-    for ordinal, (made, solves) in counts.items():
-        key = _period_of(date.fromordinal(ordinal), period)
-        created[key] += made
-        solved[key] += solves
-    return [PeriodCount(start, created[start], solved[start]) for start in starts]
+    return blocks.daily(request.dim, request.values, request.first, request.last)
+
+
+def _periods(metric_filter: MetricFilter, period: Period) -> list[date]:
+    request = request_for(metric_filter)
+    if request is None:
+        raise ValueError("This filter has no rollup: read the facts instead.")
+    days = range(request.first, request.last + 1)
+    return sorted({_period_of(date.fromordinal(day), period) for day in days})
+
+
+def daily_figures(
+    metric_filter: MetricFilter, period: Period
+) -> tuple[list[PeriodCount], list[CSATPeriod]]:
+    """As analytics.metrics.created_vs_solved (by `period`) and
+    csat_by_month, from the daily blocks: one query. The filter must have a
+    rollup (request_for)."""
+    days = _days(metric_filter)
+    trend = dict.fromkeys(_periods(metric_filter, period), blocks.Day())
+    months = dict.fromkeys(_periods(metric_filter, "month"), blocks.Day())
+    for ordinal, counts in days.items():
+        day = date.fromordinal(ordinal)
+        trend[_period_of(day, period)] += counts
+        months[_period_of(day, "month")] += counts
+    return (
+        [PeriodCount(start, found.created, found.solves) for start, found in trend.items()],
+        [
+            CSATPeriod(
+                start,
+                CSAT(
+                    answers=found.csat_answers,
+                    satisfied=found.csat_satisfied,
+                    rating_sum=found.csat_rating_sum,
+                ),
+            )
+            for start, found in months.items()
+        ],
+    )
 
 
 def _period_of(day: date, period: Period) -> date:

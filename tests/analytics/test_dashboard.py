@@ -334,17 +334,18 @@ def _more_tickets(history, count: int) -> None:
 
 # Read from the rollups (a filter on one dimension at most): the user (1), the
 # viewer's teams and the form's categories and agents (3), the facts' state (1),
-# the rollup blocks of both periods and the agent rows (1), satisfaction in two
-# periods (2 x 2: CSAT with CES in one, NPS), the daily trend (1), the category
-# names (1), the backlog (1), the agents' CSAT and names (2), CSAT by month (1)
-# and the manager's count of bad ratings awaiting follow-up (1).
-ROLLUP_PAGE_QUERIES = 1 + 3 + 1 + 1 + 2 * 2 + 1 + 1 + 1 + 2 + 1 + 1
-# Read from the facts (two dimensions or more, or before the rollups were
-# first summed): the same but for the blocks, trend and category names, two
-# periods of headline figures (2 x 3: the created tickets' figures, the solved
-# tickets' figures and SLA compliance), the trend (2), category mix (2: counts,
-# names), the heatmap (1) and the agent figures (1).
-FACT_PAGE_QUERIES = ROLLUP_PAGE_QUERIES - 3 + 2 * 3 + 2 + 2 + 1 + 1
+# the rollup blocks of both periods and the agent rows (1), NPS in two periods
+# (2), the days for the trend and CSAT by month (1), the category names (1), the
+# backlog (1), the agents' names (1) and the manager's count of bad ratings
+# awaiting follow-up (1).
+ROLLUP_PAGE_QUERIES = 1 + 3 + 1 + 1 + 2 + 1 + 1 + 1 + 1 + 1
+# Read from the facts and the survey tables (two dimensions or more, or before
+# the rollups were first summed): the same but for the blocks, days and
+# category names, two periods of headline figures (2 x 4: the created tickets'
+# figures, the solved tickets' figures, SLA compliance, CSAT with CES), the
+# trend (2), category mix (2: counts, names), the heatmap (1), the agent
+# figures and their CSAT (2) and CSAT by month (1).
+FACT_PAGE_QUERIES = ROLLUP_PAGE_QUERIES - 3 + 2 * 4 + 2 + 2 + 1 + 2 + 1
 # Every read runs whether it finds tickets or not; NPS is not read with a team,
 # category, channel, priority or agent filter (it has no figure then), so such
 # a filter runs two fewer, never more.

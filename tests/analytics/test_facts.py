@@ -130,18 +130,18 @@ def test_refresh_is_idempotent_and_equals_a_rebuild(facts):
 
 def test_a_batch_costs_the_same_queries_whatever_its_size(facts, django_assert_num_queries):
     ids = list(Ticket.objects.order_by("pk").values_list("pk", flat=True))
-    # Timelines (3), flags (1), escalations (1), the rollups' lock (1), the
+    # Timelines (3), flags (1), escalations (1), CSAT answers (1), the rollups' lock (1), the
     # facts replaced (1), the upsert (1), and the savepoint and its release
     # that transaction.atomic adds inside the test's transaction; when facts
     # changed, the rollup blocks touched (1) and their upsert (1).
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         refresh_facts(ids[:1], NOW)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         refresh_facts(ids, NOW)
     TicketFact.objects.all().delete()
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         refresh_facts(ids[:1], NOW)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         refresh_facts(ids, NOW)
 
 

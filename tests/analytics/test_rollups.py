@@ -4,7 +4,8 @@ from them equal the facts' (counts exactly, medians and 90th percentiles within
 one histogram bucket) on the hand-made history of test_metrics.py with every
 one-dimension filter and in another time zone; the blocks kept current by the
 facts' refresh equal a rebuild from scratch, also under concurrent refreshes;
-and the migration fills the facts' solve times as the facts compute them."""
+and the migration fills the facts' solve times and CSAT answers as the facts
+compute them."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from analytics import metrics
 from analytics.metrics import MetricFilter
 from analytics.models import FactRollup, TicketFact
 from analytics.rollups import blocks, cells, fact_metrics, rollup_metrics
-from analytics.rollups.facts import rebuild_facts, refresh_facts
+from analytics.rollups.facts import catch_up, rebuild_facts, refresh_facts
 from tests.analytics.test_fact_metrics import NORMAL_LOW, URGENT_HIGH, flat
 from tests.analytics.test_metrics import (  # noqa: F401 - fixtures
     NOW,
@@ -34,6 +35,7 @@ from tests.analytics.test_metrics import (  # noqa: F401 - fixtures
     set_status,
     sla_defaults,
 )
+from tests.analytics.test_metrics_surveys import answer, answers  # noqa: F401 - a fixture
 from tickets.models import Channel, Priority, Status, Ticket
 
 # Medians and percentiles from the histograms: within one bucket's width.
@@ -41,9 +43,10 @@ WIDTH = cells.GAMMA - 1
 
 
 @pytest.fixture
-def built(history):  # noqa: F811 - the fixture imported above
+def built(answers):  # noqa: F811 - the fixture imported above
+    """The hand-made history with its survey answers, facts and blocks."""
     rebuild_facts(NOW)
-    return history
+    return answers.history
 
 
 # --- blocks ---------------------------------------------------------------------------
@@ -88,6 +91,19 @@ def test_histogram_percentiles_are_within_a_bucket_and_exact_for_repeats():
             assert cells.percentile(buckets, totals, 0.5) == pytest.approx(
                 metrics.percentile(sorted(values.tolist()), 0.5), abs=1e-3
             )
+
+
+def test_adding_a_delta_equals_summing_afresh():
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        base = cells.Cells.total([(rng.integers(0, 400, 300), rng.integers(1, 5, 300))])
+        codes = rng.integers(0, 420, 40)
+        delta = cells.Cells.total([(codes, rng.integers(-3, 4, 40))])
+        found = base.plus(delta)
+        expected = cells.Cells.total([(base.codes, base.counts), (delta.codes, delta.counts)])
+        assert found.codes.tolist() == expected.codes.tolist()
+        assert found.counts.tolist() == expected.counts.tolist()
+        assert 0 not in found.counts.tolist()
 
 
 def test_a_filter_on_two_dimensions_or_part_of_a_day_has_no_rollup(built):
@@ -142,10 +158,12 @@ def assert_rollups_equal_facts(metric_filter: MetricFilter) -> None:
     names = rollup_metrics.category_names(summary.category_ids())
     assert summary.category_mix(names) == fact_metrics.category_mix(metric_filter)
     assert summary.heatmap() == metrics.tickets_by_hour_and_weekday(metric_filter)
+    assert summary.csat() == (metrics.csat(metric_filter), metrics.ces(metric_filter))
+    assert summary.csat_by_agent() == metrics.csat_by_agent(metric_filter)
     for period in ("day", "week", "month"):
-        assert rollup_metrics.created_vs_solved(metric_filter, period) == metrics.created_vs_solved(
-            metric_filter, period=period
-        )
+        trend, by_month = rollup_metrics.daily_figures(metric_filter, period)
+        assert trend == metrics.created_vs_solved(metric_filter, period=period)
+        assert by_month == metrics.csat_by_month(metric_filter)
 
 
 def test_rollup_figures_equal_the_facts_with_every_one_dimension_filter(built):
@@ -155,9 +173,11 @@ def test_rollup_figures_equal_the_facts_with_every_one_dimension_filter(built):
     (summary,) = rollup_metrics.summaries([RANGE])
     assert summary.created_figures()[0].business.count >= 3
     assert len(summary.agent_figures()) >= 2
+    assert summary.csat()[0].answers >= 4
+    assert summary.csat_by_agent()
 
 
-def test_rollup_days_are_local_days_of_the_time_zone(history, settings):  # noqa: F811
+def test_rollup_days_are_local_days_of_the_time_zone(answers, settings):  # noqa: F811
     settings.TIME_ZONE = "America/New_York"
     rebuild_facts(NOW)
     # Local midnights in New York: 05:00 UTC in November.
@@ -197,6 +217,13 @@ def test_blocks_kept_by_each_refresh_equal_a_rebuild(built, time_machine):
         team_id=h.billing.default_team_id, category=h.login, channel=Channel.API
     )
     refresh_facts([ticket.pk, moved.pk], NOW)
+    assert _rebuilt_differs() == 0
+    # A CSAT answer given after the facts: the catch-up finds it by its time.
+    catch_up(at(11, 30, 16))
+    answer(h.tickets["T3"], 2, 5, 7, at(11, 30, 17))
+    before = rollup_metrics.summaries([RANGE])[0].csat()[0].answers
+    assert catch_up(at(11, 30, 18)) >= 1
+    assert rollup_metrics.summaries([RANGE])[0].csat()[0].answers == before + 1
     assert _rebuilt_differs() == 0
     # From nothing, one ticket at a time: the same rows as the rebuild.
     kept = {(r.dim, r.value, r.level, r.block): bytes(r.cells) for r in FactRollup.objects.all()}
@@ -247,11 +274,13 @@ def test_concurrent_refreshes_of_the_same_tickets_keep_the_blocks_right(history)
     }
 
 
-def test_the_migration_fills_solve_times_as_the_facts_compute_them(built):
-    expected = dict(TicketFact.objects.values_list("ticket_id", "solve_times"))
-    assert any(len(times) >= 2 for times in expected.values())  # a reopened ticket
-    TicketFact.objects.update(solve_times=[])
+def test_the_migration_fills_the_new_fact_columns_as_the_facts_compute_them(built):
+    columns = ("ticket_id", "solve_times", "csat_answers")
+    expected = list(TicketFact.objects.order_by("pk").values_list(*columns))
+    assert any(len(times) >= 2 for _, times, _ in expected)  # a reopened ticket
+    assert any(len(given) >= 2 for *_, given in expected)  # two rounds
+    TicketFact.objects.update(solve_times=[], csat_answers=[])
     migration = importlib.import_module("analytics.migrations.0005_fact_rollups")
     with connection.schema_editor() as editor:
-        migration.copy_solve_times(django_apps, editor)
-    assert dict(TicketFact.objects.values_list("ticket_id", "solve_times")) == expected
+        migration.fill_facts(django_apps, editor)
+    assert list(TicketFact.objects.order_by("pk").values_list(*columns)) == expected

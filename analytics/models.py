@@ -342,8 +342,8 @@ class FactRollup(models.Model):
     (analytics.rollups.blocks), so a year costs a dozen rows per series,
     and a changed fact updates one block per level.
 
-    `cells` is the codes (int64) then the counts (int64) of the non-zero
-    cells, sorted by code; `created`, `solves` and the csat_* counts repeat
+    `cells` is the non-zero cells sorted by code, compressed
+    (analytics.rollups.blocks.pack); `created`, `solves` and the csat_* counts repeat
     some of them for the daily trend and CSAT by month, which read only
     those."""
 

@@ -51,50 +51,54 @@ def fill_facts(apps, schema_editor):
         fact.save(update_fields=["solve_times", "csat_answers"])
 
 
-
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0004_fact_escalation_counts'),
-        ('tickets', '0017_event_solves_index'),
+        ("analytics", "0004_fact_escalation_counts"),
+        ("tickets", "0017_event_solves_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FactRollup',
+            name="FactRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dim', models.CharField(max_length=20)),
-                ('value', models.CharField(blank=True, max_length=40)),
-                ('level', models.PositiveSmallIntegerField()),
-                ('block', models.IntegerField()),
-                ('created', models.IntegerField(default=0)),
-                ('solves', models.IntegerField(default=0)),
-                ('csat_answers', models.IntegerField(default=0)),
-                ('csat_satisfied', models.IntegerField(default=0)),
-                ('csat_rating_sum', models.IntegerField(default=0)),
-                ('cells', models.BinaryField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("dim", models.CharField(max_length=20)),
+                ("value", models.CharField(blank=True, max_length=40)),
+                ("level", models.PositiveSmallIntegerField()),
+                ("block", models.IntegerField()),
+                ("created", models.IntegerField(default=0)),
+                ("solves", models.IntegerField(default=0)),
+                ("csat_answers", models.IntegerField(default=0)),
+                ("csat_satisfied", models.IntegerField(default=0)),
+                ("csat_rating_sum", models.IntegerField(default=0)),
+                ("cells", models.BinaryField()),
             ],
         ),
         migrations.AddField(
-            model_name='ticketfact',
-            name='csat_answers',
+            model_name="ticketfact",
+            name="csat_answers",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='ticketfact',
-            name='solve_times',
+            model_name="ticketfact",
+            name="solve_times",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddIndex(
-            model_name='csatresponse',
-            index=models.Index(fields=['updated_at'], name='csat_updated'),
+            model_name="csatresponse",
+            index=models.Index(fields=["updated_at"], name="csat_updated"),
         ),
         migrations.AddConstraint(
-            model_name='factrollup',
-            constraint=models.UniqueConstraint(fields=('dim', 'value', 'level', 'block'), name='fact_rollup_series_block'),
+            model_name="factrollup",
+            constraint=models.UniqueConstraint(
+                fields=("dim", "value", "level", "block"), name="fact_rollup_series_block"
+            ),
         ),
         migrations.RunPython(fill_facts, migrations.RunPython.noop),
     ]

@@ -287,10 +287,16 @@ class Cells:
             return cls(np.zeros(0, np.int64), np.zeros(0, np.int64))
         codes = np.concatenate([c for c, _ in parts])
         counts = np.concatenate([n for _, n in parts]).astype(np.int64)
-        unique, inverse = np.unique(codes, return_inverse=True)
-        summed = np.bincount(inverse, weights=counts, minlength=len(unique)).astype(np.int64)
+        # Each part is usually sorted already (a block's codes): the stable
+        # sort (timsort) merges such runs in far fewer steps than a quicksort.
+        order = np.argsort(codes, kind="stable")
+        codes, counts = codes[order], counts[order]
+        if not len(codes):
+            return cls(codes, counts)
+        starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+        summed = np.add.reduceat(counts, starts)
         keep = summed != 0
-        return cls(unique[keep], summed[keep])
+        return cls(codes[starts][keep], summed[keep])
 
     def plus(self, delta: Cells) -> Cells:
         """This plus a (small) delta, without re-sorting this: the delta's
